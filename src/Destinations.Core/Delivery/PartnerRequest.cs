@@ -1,0 +1,14 @@
+using System.Text.Json.Nodes;
+
+namespace Destinations.Core.Delivery;
+
+/// <summary>
+/// One partner HTTP call as plain data: what a mapper produces, what the store keeps as a step of the delivery plan (D11),
+/// what the dry-run shows. <paramref name="Path"/> is relative to the instance's base URL; auth headers are added by the
+/// partner client, never put here (so plans and dry-runs hold no secret).
+/// </summary>
+/// <param name="Step">A short name for this step of the plan, e.g. <c>contact</c>, <c>account</c>, <c>pageview</c>.</param>
+public sealed record PartnerRequest(string Step, string Method, string Path, JsonNode? Body)
+{
+    public static PartnerRequest Post(string step, string path, JsonNode body) => new(step, "POST", path, body);
+}

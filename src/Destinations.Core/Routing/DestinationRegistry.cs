@@ -1,0 +1,102 @@
+using Destinations.Core.Configuration;
+using Destinations.Core.Delivery;
+using Microsoft.Extensions.Configuration;
+
+namespace Destinations.Core.Routing;
+
+/// <summary>
+/// The configured sources and destination instances, validated once at start-up. A bad configuration throws
+/// <see cref="ConfigurationException"/> listing every problem with its key path.
+/// </summary>
+public sealed class DestinationRegistry
+{
+    readonly Dictionary<string, IDestination> _byId;
+    readonly Dictionary<string, HashSet<string>?> _sourcesById;
+
+    public DestinationRegistry(IReadOnlyList<SourceOptions> sources, IReadOnlyList<(IDestination Destination, IReadOnlyList<string>? Sources)> destinations, IReadOnlyList<string> warnings)
+    {
+        Sources = sources;
+        Destinations = destinations.Select(d => d.Destination).ToList();
+        _byId = Destinations.ToDictionary(d => d.Id, StringComparer.Ordinal);
+        _sourcesById = destinations.ToDictionary(d => d.Destination.Id,
+            d => d.Sources is { Count: > 0 } s ? new HashSet<string>(s, StringComparer.Ordinal) : null, StringComparer.Ordinal);
+        Warnings = warnings;
+    }
+
+    public IReadOnlyList<SourceOptions> Sources { get; }
+    public IReadOnlyList<IDestination> Destinations { get; }
+    public IReadOnlyList<string> Warnings { get; }
+
+    public IDestination? Find(string id) => _byId.GetValueOrDefault(id);
+
+    public SourceOptions? FindSource(string id) => Sources.FirstOrDefault(s => string.Equals(s.Id, id, StringComparison.Ordinal));
+
+    /// <summary>D26: an instance without <c>Sources</c> receives events from every source.</summary>
+    public bool IsLinked(string destinationId, string sourceId) =>
+        _sourcesById.TryGetValue(destinationId, out var set) && (set is null || set.Contains(sourceId));
+
+    /// <summary>Reads <c>Sources</c> and <c>Destinations</c> from configuration and validates them.</summary>
+    public static DestinationRegistry Build(IConfiguration configuration, IEnumerable<IDestinationFactory> factories)
+    {
+        var errors = new List<string>();
+        var warnings = new List<string>();
+        var factoryByType = new Dictionary<string, IDestinationFactory>(StringComparer.Ordinal);
+        foreach (var f in factories) factoryByType[f.Type] = f;
+        var integrationNames = factoryByType.Values.Select(f => f.IntegrationName).ToHashSet(StringComparer.Ordinal);
+
+        var sources = new List<SourceOptions>();
+        var i = 0;
+        foreach (var section in configuration.GetSection("Sources").GetChildren())
+        {
+            var path = $"Sources[{i++}]";
+            var s = new SourceOptions();
+            section.Bind(s);
+            if (string.IsNullOrWhiteSpace(s.Id)) errors.Add($"{path}.Id: is required");
+            else if (sources.Any(o => o.Id == s.Id)) errors.Add($"{path}.Id: '{s.Id}' is used by another source");
+            if (!string.IsNullOrEmpty(s.WriteKey) && sources.Any(o => o.WriteKey == s.WriteKey))
+                errors.Add($"{path}.WriteKey: the same write key is configured for another source");
+            if (string.IsNullOrEmpty(s.WriteKey) && string.IsNullOrEmpty(s.SharedSecret) && !s.AllowUnsigned)
+                warnings.Add($"{path}: source '{s.Id}' has no WriteKey and no SharedSecret and does not AllowUnsigned: nothing can send to it");
+            if (s.AllowUnsigned)
+                warnings.Add($"{path}: source '{s.Id}' accepts unsigned webhooks (AllowUnsigned) — for local trials only (D4)");
+            sources.Add(s);
+        }
+
+        var built = new List<(IDestination, IReadOnlyList<string>?)>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        i = 0;
+        foreach (var section in configuration.GetSection("Destinations").GetChildren())
+        {
+            var path = $"Destinations[{i++}]";
+            var id = section["Id"];
+            var type = section["Type"];
+            var linked = section.GetSection("Sources").GetChildren().Select(c => c.Value ?? "").ToList();
+            if (string.IsNullOrWhiteSpace(id)) { errors.Add($"{path}.Id: is required"); continue; }
+            if (!ids.Add(id)) errors.Add($"{path}.Id: '{id}' is used by another destination instance");
+            if (id == "All" || integrationNames.Contains(id))
+                errors.Add($"{path}.Id: '{id}' may not equal a destination name or 'All' (D9)");
+            foreach (var src in linked.Where(src => sources.All(s => s.Id != src)))
+                errors.Add($"{path}.Sources: '{src}' is not a configured source");
+            if (string.IsNullOrWhiteSpace(type)) { errors.Add($"{path}.Type: is required"); continue; }
+            if (!factoryByType.TryGetValue(type, out var factory))
+            {
+                errors.Add($"{path}.Type: '{type}' is not a known destination type (known: {string.Join(", ", factoryByType.Keys.Order())})");
+                continue;
+            }
+            var result = factory.Create(id, section, path);
+            errors.AddRange(result.Errors);
+            warnings.AddRange(result.Warnings);
+            if (result.Destination is { } d) built.Add((d, linked.Count > 0 ? linked : null));
+        }
+
+        if (errors.Count > 0) throw new ConfigurationException(errors);
+        return new DestinationRegistry(sources, built, warnings);
+    }
+}
+
+/// <summary>Start-up configuration errors, each naming the key path and the rule.</summary>
+public sealed class ConfigurationException(IReadOnlyList<string> errors)
+    : Exception("Invalid configuration:\n  " + string.Join("\n  ", errors))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}
