@@ -13,7 +13,7 @@ public sealed class SalesmachineDestinationFactory(IServiceProvider services) : 
     public DestinationBuildResult Create(string id, IConfigurationSection instanceSection, string keyPath)
     {
         var read = SalesmachineSettingsReader.Read(instanceSection.GetSection("Settings"), keyPath);
-        if (read.Settings is null) return DestinationBuildResult.Failed(read.Errors);
+        if (read.Settings is null) return new DestinationBuildResult(null, read.Errors, read.Warnings);
         // Typed clients are transient: resolve one per send so handler rotation by IHttpClientFactory keeps working.
         var destination = new SalesmachineDestination(id, read.Settings, () => services.GetRequiredService<SalesmachineClient>());
         return DestinationBuildResult.Ok(destination, [.. read.Warnings]);
