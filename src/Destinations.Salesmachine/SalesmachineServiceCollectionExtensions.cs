@@ -23,7 +23,8 @@ public static class SalesmachineServiceCollectionExtensions
             .Validate(o => o.ConnectRetryDelay >= TimeSpan.Zero, "Salesmachine:ConnectRetryDelay: must be 0 or more")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IDestinationFactory, SalesmachineDestinationFactory>();
+        // TryAddEnumerable: calling AddSalesmachine twice must not register the type twice (the registry keys factories by Type).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDestinationFactory, SalesmachineDestinationFactory>());
 
         services.AddHttpClient<SalesmachineClient>()
             // The pipeline's per-attempt timeout must be the one that fires (D13), not HttpClient's 100 s default.
