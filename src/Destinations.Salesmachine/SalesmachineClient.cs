@@ -1,0 +1,64 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Destinations.Core.Delivery;
+using Polly.Timeout;
+
+namespace Destinations.Salesmachine;
+
+/// <summary>
+/// Typed HttpClient for Salesmachine's JSON API. Adds the Basic auth header per instance (so plans and dry-runs hold no
+/// secret), sends, and classifies the answer (D12). Never throws for HTTP or network trouble: the dispatcher decides.
+/// Its resilience pipeline (per-attempt timeout, retry of unsent requests only, D14) is set up in
+/// <see cref="SalesmachineServiceCollectionExtensions"/>.
+/// </summary>
+public sealed class SalesmachineClient(HttpClient http, TimeProvider clock)
+{
+    static readonly MediaTypeWithQualityHeaderValue Json = new("application/json");
+
+    public Task<AttemptResult> SendAsync(PartnerRequest request, SalesmachineSettings settings, CancellationToken ct)
+    {
+        var message = new HttpRequestMessage(new HttpMethod(request.Method), settings.UrlFor(request.Path));
+        if (request.Body is not null)
+        {
+            // Built from bytes so the header is exactly "application/json" (StringContent would add "; charset=utf-8").
+            message.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(request.Body.ToJsonString()));
+            message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+        return SendAsync(message, settings, ct);
+    }
+
+    /// <summary>Credential check: <c>GET /v1/ping</c> with the Basic auth header (D15), for a test-connection action.</summary>
+    public Task<AttemptResult> PingAsync(SalesmachineSettings settings, CancellationToken ct) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, settings.UrlFor(SalesmachineApi.PingPath)), settings, ct);
+
+    async Task<AttemptResult> SendAsync(HttpRequestMessage message, SalesmachineSettings settings, CancellationToken ct)
+    {
+        using (message)
+        {
+            message.Headers.Authorization = BasicAuth(settings);
+            message.Headers.Accept.Add(Json);
+            try
+            {
+                using var response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+                return await ResponseClassifier.FromResponseAsync(response, clock, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                throw; // the caller is stopping (shutdown, lease lost): not the partner's fault, nothing to classify
+            }
+            catch (TimeoutRejectedException)
+            {
+                // The pipeline's per-attempt timeout (D13) fired; classify it as the timeout it is.
+                return ResponseClassifier.FromException(new TimeoutException());
+            }
+            catch (Exception ex)
+            {
+                return ResponseClassifier.FromException(ex);
+            }
+        }
+    }
+
+    /// <summary>username = API token, password = API secret (which may be empty).</summary>
+    static AuthenticationHeaderValue BasicAuth(SalesmachineSettings settings) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.ApiToken}:{settings.ApiSecret}")));
+}

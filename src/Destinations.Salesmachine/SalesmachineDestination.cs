@@ -1,0 +1,41 @@
+using Destinations.Core.Delivery;
+using Destinations.Core.Segment;
+
+namespace Destinations.Salesmachine;
+
+/// <summary>
+/// One configured Salesmachine instance: a classic destination, so one fixed subscription per accepted call type (D7).
+/// </summary>
+public sealed class SalesmachineDestination(string id, SalesmachineSettings settings, Func<SalesmachineClient> client) : IDestination
+{
+    /// <summary>What the seed's "Destination Info" lists as accepted; screen is not among them.</summary>
+    static readonly HashSet<string> Accepted =
+        new(StringComparer.Ordinal) { CallTypes.Identify, CallTypes.Track, CallTypes.Page, CallTypes.Group, CallTypes.Alias };
+
+    public string Id { get; } = id;
+    public string IntegrationName => SalesmachineApi.IntegrationName;
+    public SalesmachineSettings Settings { get; } = settings;
+
+    /// <summary>Router-time decision (D8): a call type that is not accepted is counted, not stored as a delivery.</summary>
+    public SubscriptionMatch Subscribe(SegmentEvent e) => e.Type switch
+    {
+        _ when Accepted.Contains(e.Type) => SubscriptionMatch.Of(e.Type),
+        CallTypes.Delete => SubscriptionMatch.None("deletion is not supported by Salesmachine"), // D4
+        "" => SubscriptionMatch.None("events without a type are not accepted by Salesmachine"),
+        _ => SubscriptionMatch.None($"{e.Type} calls are not accepted by Salesmachine"),
+    };
+
+    public MappingResult Map(SegmentEvent e, string subscription) =>
+        subscription == e.Type && Accepted.Contains(subscription)
+            ? SalesmachineMapper.Map(e, Settings)
+            : MappingResult.Invalid($"subscription '{subscription}' does not match a {e.Type} event for Salesmachine");
+
+    public Task<AttemptResult> SendAsync(PartnerRequest request, CancellationToken ct) => client().SendAsync(request, Settings, ct);
+
+    /// <summary>For a future test-connection admin action (D15).</summary>
+    public Task<AttemptResult> PingAsync(CancellationToken ct) => client().PingAsync(Settings, ct);
+
+    public Uri Describe(PartnerRequest request) => Settings.UrlFor(request.Path);
+
+    public override string ToString() => $"Salesmachine '{Id}' → {Settings.BaseUrl}";
+}
