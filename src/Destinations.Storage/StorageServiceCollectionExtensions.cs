@@ -12,7 +12,7 @@ public static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// The durable store: <see cref="IEventStore"/> (group commit), <see cref="IDeliveryQueue"/>, <see cref="DispatchSignal"/>,
-    /// and the migration at start. <c>Storage:Provider</c> other than <c>Sqlite</c> stops start-up with a message.
+    /// the migration at start and the retention purge (D17). <c>Storage:Provider</c> other than <c>Sqlite</c> stops start-up with a message.
     /// </summary>
     public static IServiceCollection AddSqliteStore(this IServiceCollection services, IConfiguration configuration)
     {
@@ -25,6 +25,10 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
         services.TryAddSingleton<SqliteDeliveryQueue>();
         services.TryAddSingleton<IDeliveryQueue>(sp => sp.GetRequiredService<SqliteDeliveryQueue>());
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>());
+        services.TryAddSingleton<SqliteRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<SqliteRetention>());
         // Inserted first so the schema exists before any other hosted service (the dispatcher) starts.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, StoreInitializer>());
         return services;

@@ -11,7 +11,7 @@ namespace Destinations.Storage.Sqlite;
 /// <see cref="StorageOptions.GroupCommitMaxDelay"/> for more, writes them all in one transaction, commits (one fsync), then
 /// answers every caller. A failed commit fails every caller of that group; the writer keeps running.
 /// </summary>
-public sealed class SqliteEventStore : IEventStore, IAsyncDisposable
+public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposable
 {
     readonly SqliteDatabase _db;
     readonly StorageOptions _options;
@@ -128,11 +128,14 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable
         }
     }
 
+    /// <summary>Stops taking events, then lets the writer commit what was queued.</summary>
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
         await _writerLoop.ConfigureAwait(false);
     }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     sealed class PendingAccept(IReadOnlyList<IncomingEvent> events)
     {
