@@ -30,17 +30,24 @@ public sealed class DispatcherTests
     }
 
     [Fact]
-    public async Task Stopping_leaves_no_row_leased()
+    public async Task Stopping_mid_send_gives_the_row_back_without_counting_an_attempt()
     {
-        await using var h = new DispatchHarness(configure: o => o.PollInterval = TimeSpan.FromHours(1), destinations: new FakeDestination("sm"));
+        var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var partner = new FakeDestination("sm")
+        {
+            BeforeAnswer = async ct => { sending.TrySetResult(); await Task.Delay(Timeout.Infinite, ct); },
+        };
+        await using var h = new DispatchHarness(configure: o => { o.Workers = 1; o.PollInterval = TimeSpan.FromHours(1); }, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
         using var dispatcher = new Dispatcher(h.Store.Queue, h.Processor, h.Store.Signal,
             Microsoft.Extensions.Options.Options.Create(h.Options), h.Store.Clock, NullLogger<Dispatcher>.Instance);
 
         await dispatcher.StartAsync(CancellationToken.None);
-        await Task.Delay(100);
+        await sending.Task.WaitAsync(TimeSpan.FromSeconds(2));
         await dispatcher.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2));
 
-        Assert.Equal(0L, await h.Store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries WHERE lease_owner IS NOT NULL"));
+        var row = await h.RowAsync();
+        Assert.Equal(("pending", 0L, (string?)null), (row.status, row.attempts, row.lease_owner));
+        Assert.Equal(["event"], partner.SentSteps);
     }
 }

@@ -13,6 +13,8 @@ public sealed class FakeDestination(string id) : IDestination
     public string IntegrationName => "Fake";
     public Func<SegmentEvent, string, MappingResult> Mapping { get; set; } =
         (e, _) => MappingResult.Send(PartnerRequest.Post("event", "/v1/event", new JsonObject { ["event_uid"] = e.Event }));
+    /// <summary>Runs before each send answers (e.g. to hang until cancelled, like a slow partner).</summary>
+    public Func<CancellationToken, Task>? BeforeAnswer { get; set; }
     public int MapCalls { get; private set; }
     public List<string> SentSteps { get; } = [];
 
@@ -35,10 +37,11 @@ public sealed class FakeDestination(string id) : IDestination
         return Mapping(e, subscription);
     }
 
-    public Task<AttemptResult> SendAsync(PartnerRequest request, CancellationToken ct)
+    public async Task<AttemptResult> SendAsync(PartnerRequest request, CancellationToken ct)
     {
-        SentSteps.Add(request.Step);
-        return Task.FromResult(_answers.Count > 0 ? _answers.Dequeue() : Ok);
+        lock (SentSteps) SentSteps.Add(request.Step);
+        if (BeforeAnswer is { } before) await before(ct);
+        return _answers.Count > 0 ? _answers.Dequeue() : Ok;
     }
 
     public Uri Describe(PartnerRequest request) => new("https://partner.example" + request.Path);
