@@ -1,0 +1,119 @@
+using Microsoft.Data.Sqlite;
+
+namespace Destinations.Storage.Sqlite;
+
+/// <summary>
+/// Versioned schema changes, applied at start in one transaction; <c>schema_version</c> lists those applied.
+/// Append new versions; never edit an applied one. Times are Unix milliseconds (UTC) so comparisons are plain integers.
+/// </summary>
+public static class SqliteMigrations
+{
+    public static readonly IReadOnlyList<(int Version, string Description, string Sql)> All =
+    [
+        (1, "events, deliveries, dedupe, counters", """
+            CREATE TABLE events (
+                seq          INTEGER PRIMARY KEY,      -- ingest sequence (D16 orders by it)
+                source_id    TEXT    NOT NULL,
+                message_id   TEXT    NOT NULL,
+                type         TEXT    NOT NULL,
+                user_key     TEXT,                     -- userId, else anonymousId (D16)
+                received_at  INTEGER NOT NULL,
+                body         TEXT    NOT NULL          -- the normalised event as accepted
+            );
+
+            CREATE TABLE deliveries (
+                id               INTEGER PRIMARY KEY,
+                event_seq        INTEGER NOT NULL REFERENCES events (seq),
+                destination_id   TEXT    NOT NULL,
+                subscription     TEXT    NOT NULL,
+                status           TEXT    NOT NULL CHECK (status IN ('pending', 'delivered', 'filtered', 'invalid', 'dead')),
+                attempts         INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at  INTEGER NOT NULL,
+                lease_owner      TEXT,
+                lease_until      INTEGER,
+                created_at       INTEGER NOT NULL,
+                first_attempt_at INTEGER,
+                updated_at       INTEGER NOT NULL,
+                plan             TEXT,                 -- JSON array of PartnerRequest, computed once at the first attempt (D11)
+                steps_done       INTEGER NOT NULL DEFAULT 0, -- steps of the plan that succeeded (D11)
+                reason           TEXT,                 -- filtered / invalid / dead reason
+                last_status      INTEGER,
+                last_error       TEXT,
+                last_response    TEXT,                 -- excerpt of the partner's answer
+                UNIQUE (event_seq, destination_id, subscription) -- the delivery unit (D7)
+            );
+            CREATE INDEX ix_deliveries_due ON deliveries (status, next_attempt_at);
+            CREATE INDEX ix_deliveries_destination ON deliveries (destination_id, status);
+
+            -- D5: (sourceId, messageId) seen within the window; kept as long as the window, also for events routed nowhere.
+            CREATE TABLE dedupe (
+                source_id   TEXT    NOT NULL,
+                message_id  TEXT    NOT NULL,
+                expires_at  INTEGER NOT NULL,
+                PRIMARY KEY (source_id, message_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX ix_dedupe_expires ON dedupe (expires_at);
+
+            -- D8: router-time filters create no delivery row, only a per-instance counter by reason (per UTC day, D17).
+            CREATE TABLE filter_counts (
+                destination_id TEXT    NOT NULL,
+                reason         TEXT    NOT NULL,
+                day            TEXT    NOT NULL,
+                count          INTEGER NOT NULL,
+                PRIMARY KEY (destination_id, reason, day)
+            ) WITHOUT ROWID;
+
+            -- D5: duplicates are counted, not stored; per instance the duplicate would have gone to.
+            CREATE TABLE duplicate_counts (
+                destination_id TEXT    NOT NULL,
+                day            TEXT    NOT NULL,
+                count          INTEGER NOT NULL,
+                PRIMARY KEY (destination_id, day)
+            ) WITHOUT ROWID;
+            """),
+    ];
+
+    /// <summary>Applies the versions not yet applied; idempotent. Returns how many were applied.</summary>
+    public static int Apply(SqliteConnection conn)
+    {
+        using (var wal = conn.CreateCommand())
+        {
+            // WAL is a property of the file (persistent) and cannot change inside a transaction: readers (stats, claims)
+            // do not block the group-commit writer.
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        // BEGIN IMMEDIATE: two processes starting together cannot both apply the same version.
+        using var tx = conn.BeginTransaction(deferred: false);
+        Execute(conn, tx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)");
+        using var current = conn.CreateCommand();
+        current.Transaction = tx;
+        current.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+        var applied = Convert.ToInt32(current.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+
+        var count = 0;
+        foreach (var (version, description, sql) in All.Where(m => m.Version > applied).OrderBy(m => m.Version))
+        {
+            Execute(conn, tx, sql);
+            using var record = conn.CreateCommand();
+            record.Transaction = tx;
+            record.CommandText = "INSERT INTO schema_version (version, description, applied_at) VALUES ($v, $d, $at)";
+            record.Parameters.AddWithValue("$v", version);
+            record.Parameters.AddWithValue("$d", description);
+            record.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToString("O"));
+            record.ExecuteNonQuery();
+            count++;
+        }
+        tx.Commit();
+        return count;
+    }
+
+    static void Execute(SqliteConnection conn, SqliteTransaction tx, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+}

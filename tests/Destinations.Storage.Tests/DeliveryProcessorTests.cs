@@ -1,0 +1,236 @@
+using System.Text.Json.Nodes;
+using Destinations.Core.Delivery;
+using Destinations.Storage.Delivery;
+
+namespace Destinations.Storage.Tests;
+
+public sealed class DeliveryProcessorTests
+{
+    static PartnerRequest Step(string name) => PartnerRequest.Post(name, "/v1/" + name, new JsonObject { ["step"] = name });
+
+    [Fact]
+    public async Task A_successful_send_marks_the_delivery_delivered_and_keeps_the_plan()
+    {
+        var partner = new FakeDestination("sm");
+        await using var h = new DispatchHarness(destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+
+        Assert.Equal([DeliveryOutcome.Delivered], await h.RunDueAsync());
+
+        var row = await h.RowAsync();
+        Assert.Equal(("delivered", 1L, 1L, (string?)null), (row.status, row.attempts, row.steps_done, row.lease_owner));
+        Assert.Equal("""[{"step":"event","method":"POST","path":"/v1/event","body":{"event_uid":"Signed Up"}}]""", row.plan);
+        Assert.Equal(TestStore.Start.ToUnixTimeMilliseconds(), row.first_attempt_at);
+        Assert.Equal(["event"], partner.SentSteps);
+        Assert.Empty(await h.RunDueAsync());
+    }
+
+    [Fact]
+    public async Task A_retry_resends_only_the_steps_not_yet_done_and_maps_once_D11()
+    {
+        var partner = new FakeDestination("sm") { Mapping = (_, _) => MappingResult.Send(Step("account"), Step("contact")) }
+            .Answer(FakeDestination.Ok, FakeDestination.Status(503, "busy"));
+        await using var h = new DispatchHarness(destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+
+        Assert.Equal([DeliveryOutcome.RetryScheduled], await h.RunDueAsync());
+        var afterFailure = await h.RowAsync();
+        Assert.Equal(("pending", 1L, 1L, 503L, "busy"), (afterFailure.status, afterFailure.attempts, afterFailure.steps_done, afterFailure.last_status, afterFailure.last_response));
+
+        // D8: the settings changed after the first attempt; the stored plan is what is sent.
+        partner.Mapping = (_, _) => MappingResult.Filtered("settings changed");
+        Assert.Equal([DeliveryOutcome.Delivered], await h.RunNextAttemptAsync());
+
+        Assert.Equal(["account", "contact", "contact"], partner.SentSteps);
+        Assert.Equal(1, partner.MapCalls);
+        var done = await h.RowAsync();
+        Assert.Equal(("delivered", 2L, 2L), (done.status, done.attempts, done.steps_done));
+    }
+
+    [Fact]
+    public async Task A_retry_is_scheduled_with_exponential_backoff_and_full_jitter()
+    {
+        var partner = new FakeDestination("sm").Answer(FakeDestination.Status(503), FakeDestination.Status(500), FakeDestination.Status(429));
+        await using var h = new DispatchHarness(jitter: 0.5, destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+
+        var expectedDelays = new[] { 2.5, 5, 10 }; // 0.5 * 5 s * 2^(attempts-1)
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            Assert.Equal([DeliveryOutcome.RetryScheduled], attempt == 1 ? await h.RunDueAsync() : await h.RunNextAttemptAsync());
+            var attemptAt = h.Now; // the fake clock stands still during an attempt
+            var row = await h.RowAsync();
+            Assert.Equal((attempt, (attemptAt + TimeSpan.FromSeconds(expectedDelays[attempt - 1])).ToUnixTimeMilliseconds()), ((int)row.attempts, row.next_attempt_at));
+        }
+        // Not due before next_attempt_at.
+        h.Store.Clock.Advance(TimeSpan.FromSeconds(9));
+        Assert.Empty(await h.RunDueAsync());
+    }
+
+    [Theory]
+    [InlineData(0.0, 1, 0)]
+    [InlineData(0.999, 1, 4995)]
+    [InlineData(0.5, 4, 20000)]
+    [InlineData(0.5, 30, 1_800_000)] // capped at MaxDelay (1 h) before the jitter
+    public void Backoff_delay_is_random_between_zero_and_the_capped_exponential(double jitter, int attempts, double expectedMs)
+    {
+        var schedule = new RetrySchedule(new DeliveryOptions(), new RetryJitter(() => jitter));
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), schedule.DelayAfter(attempts, null));
+    }
+
+    [Fact]
+    public async Task Retry_After_is_honoured_when_longer_than_the_backoff()
+    {
+        var partner = new FakeDestination("sm").Answer(
+            FakeDestination.Status(429, retryAfter: TimeSpan.FromMinutes(2)),
+            FakeDestination.Status(429, retryAfter: TimeSpan.FromSeconds(1)));
+        await using var h = new DispatchHarness(jitter: 0.5, destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+
+        await h.RunDueAsync();
+        Assert.Equal((TestStore.Start + TimeSpan.FromMinutes(2)).ToUnixTimeMilliseconds(), (await h.RowAsync()).next_attempt_at);
+
+        await h.RunNextAttemptAsync();
+        // Backoff (0.5 * 10 s) is longer than the 1 s Retry-After: backoff wins.
+        Assert.Equal((h.Now + TimeSpan.FromSeconds(5)).ToUnixTimeMilliseconds(), (await h.RowAsync()).next_attempt_at);
+    }
+
+    [Fact]
+    public async Task A_final_answer_dead_letters_with_the_status_and_excerpt_D12()
+    {
+        var partner = new FakeDestination("sm").Answer(FakeDestination.Status(400, """{"error":"bad contact_uid"}"""));
+        await using var h = new DispatchHarness(destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+
+        Assert.Equal([DeliveryOutcome.Dead], await h.RunDueAsync());
+
+        var row = await h.RowAsync();
+        Assert.Equal(("dead", 1L, 400L, """{"error":"bad contact_uid"}""", "HTTP 400", "partner answered 400: final (D12)"),
+            (row.status, row.attempts, row.last_status, row.last_response, row.last_error, row.reason));
+    }
+
+    [Fact]
+    public async Task An_auth_failure_is_retried_not_dead_lettered_on_first_sight_D12()
+    {
+        var partner = new FakeDestination("sm").Answer(FakeDestination.Status(401), FakeDestination.Status(403));
+        await using var h = new DispatchHarness(destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+
+        Assert.Equal([DeliveryOutcome.RetryScheduled], await h.RunDueAsync());
+        Assert.Equal([DeliveryOutcome.RetryScheduled], await h.RunNextAttemptAsync());
+        Assert.Equal([DeliveryOutcome.Delivered], await h.RunNextAttemptAsync());
+        Assert.Equal(("delivered", 3L, 403L), ((await h.RowAsync()).status, (await h.RowAsync()).attempts, (await h.RowAsync()).last_status));
+    }
+
+    [Fact]
+    public async Task Gives_up_only_when_older_than_MaxAge_and_attempted_MinAttempts_times_D13()
+    {
+        var partner = new FakeDestination("sm").Answer(Enumerable.Repeat(FakeDestination.Status(503), 10).ToArray());
+        await using var h = new DispatchHarness(jitter: 0, destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+
+        // Young with many attempts: kept.
+        for (var i = 0; i < 4; i++) Assert.Equal([DeliveryOutcome.RetryScheduled], await h.RunNextAttemptAsync());
+
+        // Old with enough attempts: dead after the next failed attempt.
+        h.Store.Clock.Advance(TimeSpan.FromHours(4) + TimeSpan.FromSeconds(1));
+        Assert.Equal([DeliveryOutcome.Dead], await h.RunDueAsync());
+        var row = await h.RowAsync();
+        Assert.Equal(("dead", 5L, "gave up after 5 attempts over 4 h (D13)"), (row.status, row.attempts, row.reason));
+    }
+
+    [Fact]
+    public async Task An_old_delivery_still_gets_MinAttempts_D13()
+    {
+        var partner = new FakeDestination("sm").Answer(Enumerable.Repeat(FakeDestination.Status(503), 3).ToArray());
+        await using var h = new DispatchHarness(jitter: 0, destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+        h.Store.Clock.Advance(TimeSpan.FromHours(5)); // e.g. the service was down
+
+        Assert.Equal([DeliveryOutcome.RetryScheduled], await h.RunDueAsync());
+        Assert.Equal([DeliveryOutcome.RetryScheduled], await h.RunNextAttemptAsync());
+        Assert.Equal([DeliveryOutcome.Dead], await h.RunNextAttemptAsync());
+        Assert.Equal(3L, (await h.RowAsync()).attempts);
+    }
+
+    [Fact]
+    public async Task A_Retry_After_past_the_deadline_gets_one_more_attempt_D13()
+    {
+        var partner = new FakeDestination("sm").Answer(
+            FakeDestination.Status(503), FakeDestination.Status(503),
+            FakeDestination.Status(429, retryAfter: TimeSpan.FromHours(2)), FakeDestination.Status(503));
+        await using var h = new DispatchHarness(jitter: 0, destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+        await h.RunDueAsync();
+        await h.RunNextAttemptAsync();
+        h.Store.Clock.Advance(TimeSpan.FromHours(3) + TimeSpan.FromMinutes(59));
+
+        Assert.Equal([DeliveryOutcome.RetryScheduled], await h.RunDueAsync()); // 3 attempts, 3h59m old: not yet
+        Assert.Equal((h.Now + TimeSpan.FromHours(2)).ToUnixTimeMilliseconds(), (await h.RowAsync()).next_attempt_at);
+
+        Assert.Equal([DeliveryOutcome.Dead], await h.RunNextAttemptAsync()); // the attempt was made, then the check
+        Assert.Equal(["event", "event", "event", "event"], partner.SentSteps);
+    }
+
+    [Fact]
+    public async Task Mapper_time_filters_and_invalid_events_are_recorded_with_their_reasons_D8()
+    {
+        var partner = new FakeDestination("sm")
+        {
+            Mapping = (e, _) => e.MessageId == "m-1" ? MappingResult.Filtered("no userId") : MappingResult.Invalid("traits.method must be ADD or REMOVE"),
+        };
+        await using var h = new DispatchHarness(destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+        await h.Store.AcceptOneAsync(TestEvents.To("m-2", "sm"));
+
+        Assert.Equal([DeliveryOutcome.Filtered, DeliveryOutcome.Invalid], await h.RunDueAsync());
+
+        Assert.Equal(("filtered", "no userId", 0L), ((await h.RowAsync(1)).status, (await h.RowAsync(1)).reason, (await h.RowAsync(1)).attempts));
+        Assert.Equal(("invalid", "traits.method must be ADD or REMOVE"), ((await h.RowAsync(2)).status, (await h.RowAsync(2)).reason));
+        Assert.Empty(partner.SentSteps);
+        Assert.Equal(new Dictionary<string, long> { ["no userId"] = 1 }, (await h.Store.Queue.GetStatsAsync("sm", CancellationToken.None)).Filtered);
+    }
+
+    [Fact]
+    public async Task A_delivery_for_an_instance_no_longer_configured_is_dead_lettered()
+    {
+        await using var h = new DispatchHarness(destinations: new FakeDestination("other"));
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "gone"));
+
+        Assert.Equal([DeliveryOutcome.Dead], await h.RunDueAsync());
+        var row = await h.RowAsync();
+        Assert.Equal(("dead", 0L, "destination instance 'gone' is no longer configured"), (row.status, row.attempts, row.reason));
+    }
+
+    [Fact]
+    public async Task A_row_that_throws_is_retried_with_backoff_and_the_next_row_still_goes()
+    {
+        var partner = new FakeDestination("sm")
+        {
+            Mapping = (e, _) => e.MessageId == "m-1" ? throw new InvalidOperationException("mapper bug") : MappingResult.Send(Step("event")),
+        };
+        await using var h = new DispatchHarness(jitter: 0.5, destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+        await h.Store.AcceptOneAsync(TestEvents.To("m-2", "sm"));
+
+        Assert.Equal([DeliveryOutcome.RetryScheduled, DeliveryOutcome.Delivered], await h.RunDueAsync());
+
+        var row = await h.RowAsync(1);
+        Assert.Equal(("pending", 1L, "unexpected error: InvalidOperationException", (TestStore.Start + TimeSpan.FromSeconds(2.5)).ToUnixTimeMilliseconds()),
+            (row.status, row.attempts, row.last_error, row.next_attempt_at));
+        Assert.Null(row.plan);
+    }
+
+    [Fact]
+    public async Task A_row_whose_lease_ran_out_is_not_sent()
+    {
+        var partner = new FakeDestination("sm");
+        await using var h = new DispatchHarness(destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+        var claimed = Assert.Single(await h.Store.Queue.ClaimAsync("w", 1, h.Options.Lease, CancellationToken.None));
+        h.Store.Clock.Advance(h.Options.Lease);
+
+        Assert.Equal(DeliveryOutcome.LeaseLost, await h.Processor.ProcessAsync(claimed, CancellationToken.None));
+        Assert.Empty(partner.SentSteps);
+    }
+}

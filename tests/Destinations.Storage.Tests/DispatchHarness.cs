@@ -1,0 +1,64 @@
+using Destinations.Core.Delivery;
+using Destinations.Storage.Delivery;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Destinations.Storage.Tests;
+
+/// <summary>A real store, a registry of fake partners and the processor, driven by a fake clock and fixed jitter.</summary>
+public sealed class DispatchHarness : IAsyncDisposable
+{
+    public DispatchHarness(double jitter = 0.5, Action<DeliveryOptions>? configure = null, params IDestination[] destinations)
+    {
+        configure?.Invoke(Options);
+        Registry = new DestinationRegistry([], destinations.Select(d => (d, (IReadOnlyList<string>?)null)).ToList(), []);
+        Processor = new DeliveryProcessor(Store.Queue, Registry, Microsoft.Extensions.Options.Options.Create(Options),
+            new RetryJitter(() => jitter), Store.Clock, NullLogger<DeliveryProcessor>.Instance);
+    }
+
+    public TestStore Store { get; } = TestStore.Create();
+    public DeliveryOptions Options { get; } = new();
+    public DestinationRegistry Registry { get; }
+    public DeliveryProcessor Processor { get; }
+    public DateTimeOffset Now => Store.Clock.GetUtcNow();
+
+    /// <summary>Claims everything due now and processes it, as one worker pass.</summary>
+    public async Task<List<DeliveryOutcome>> RunDueAsync()
+    {
+        var outcomes = new List<DeliveryOutcome>();
+        foreach (var d in await Store.Queue.ClaimAsync("test-worker", 100, Options.Lease, CancellationToken.None))
+            outcomes.Add(await Processor.ProcessAsync(d, CancellationToken.None));
+        return outcomes;
+    }
+
+    /// <summary>Moves the clock to the row's next attempt and runs that attempt.</summary>
+    public async Task<List<DeliveryOutcome>> RunNextAttemptAsync(long id = 1)
+    {
+        var row = await RowAsync(id);
+        var next = DateTimeOffset.FromUnixTimeMilliseconds(row.next_attempt_at);
+        if (next > Now) Store.Clock.SetUtcNow(next);
+        return await RunDueAsync();
+    }
+
+    public async Task<DeliveryRow> RowAsync(long id = 1) =>
+        (await Store.QueryAsync<DeliveryRow>("SELECT * FROM deliveries WHERE id = @id", new { id })).Single();
+
+    public ValueTask DisposeAsync() => Store.DisposeAsync();
+}
+
+#pragma warning disable IDE1006 // column names as stored
+public sealed class DeliveryRow
+{
+    public long id { get; set; }
+    public string status { get; set; } = "";
+    public long attempts { get; set; }
+    public long next_attempt_at { get; set; }
+    public string? lease_owner { get; set; }
+    public long? first_attempt_at { get; set; }
+    public string? plan { get; set; }
+    public long steps_done { get; set; }
+    public string? reason { get; set; }
+    public long? last_status { get; set; }
+    public string? last_error { get; set; }
+    public string? last_response { get; set; }
+}
+#pragma warning restore IDE1006

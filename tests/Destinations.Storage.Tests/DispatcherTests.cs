@@ -1,0 +1,53 @@
+using Destinations.Storage.Delivery;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Destinations.Storage.Tests;
+
+public sealed class DispatcherTests
+{
+    [Fact]
+    public async Task Idle_workers_wake_on_a_commit_instead_of_waiting_for_the_poll()
+    {
+        var partner = new FakeDestination("sm");
+        // PollInterval of an hour on a clock that never moves: only the DispatchSignal can wake the workers.
+        await using var h = new DispatchHarness(configure: o => { o.Workers = 2; o.PollInterval = TimeSpan.FromHours(1); }, destinations: partner);
+        await h.Store.Database.EnsureMigratedAsync(CancellationToken.None);
+        using var dispatcher = new Dispatcher(h.Store.Queue, h.Processor, h.Store.Signal,
+            Microsoft.Extensions.Options.Options.Create(h.Options), h.Store.Clock, NullLogger<Dispatcher>.Instance);
+        await dispatcher.StartAsync(CancellationToken.None);
+        await Task.Delay(200); // both workers found nothing and are idle
+
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+        await h.Store.AcceptOneAsync(TestEvents.To("m-2", "sm"));
+
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        while (await h.Store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'") < 2 && DateTime.UtcNow < deadline)
+            await Task.Delay(10);
+        await dispatcher.StopAsync(CancellationToken.None);
+
+        Assert.Equal(2L, await h.Store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'"));
+        Assert.Equal(["event", "event"], partner.SentSteps);
+    }
+
+    [Fact]
+    public async Task Stopping_mid_send_gives_the_row_back_without_counting_an_attempt()
+    {
+        var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var partner = new FakeDestination("sm")
+        {
+            BeforeAnswer = async ct => { sending.TrySetResult(); await Task.Delay(Timeout.Infinite, ct); },
+        };
+        await using var h = new DispatchHarness(configure: o => { o.Workers = 1; o.PollInterval = TimeSpan.FromHours(1); }, destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+        using var dispatcher = new Dispatcher(h.Store.Queue, h.Processor, h.Store.Signal,
+            Microsoft.Extensions.Options.Options.Create(h.Options), h.Store.Clock, NullLogger<Dispatcher>.Instance);
+
+        await dispatcher.StartAsync(CancellationToken.None);
+        await sending.Task.WaitAsync(TimeSpan.FromSeconds(2));
+        await dispatcher.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2));
+
+        var row = await h.RowAsync();
+        Assert.Equal(("pending", 0L, (string?)null), (row.status, row.attempts, row.lease_owner));
+        Assert.Equal(["event"], partner.SentSteps);
+    }
+}

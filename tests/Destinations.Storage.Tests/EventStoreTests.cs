@@ -1,0 +1,156 @@
+namespace Destinations.Storage.Tests;
+
+public sealed class EventStoreTests
+{
+    [Fact]
+    public async Task Accept_stores_the_event_one_row_per_routed_delivery_and_router_filter_counts_D7_D8()
+    {
+        await using var store = TestStore.Create();
+        var incoming = TestEvents.Incoming("m-1",
+            [new RoutedDelivery("sm", "track"), new RoutedDelivery("um", "Track Calls"), new RoutedDelivery("um", "Identify Calls")],
+            [new RouterFilter("smc", "disabled by the Integrations object")]);
+
+        Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(incoming));
+
+        var events = await store.QueryAsync<(string Source, string Message, string Type, string UserKey, long ReceivedAt)>(
+            "SELECT source_id, message_id, type, user_key, received_at FROM events");
+        Assert.Equal([("web", "m-1", "track", "user-1", new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds())], events);
+        var deliveries = await store.QueryAsync<(string Destination, string Subscription, string Status, long Attempts, long Next)>(
+            "SELECT destination_id, subscription, status, attempts, next_attempt_at FROM deliveries ORDER BY id");
+        var now = TestStore.Start.ToUnixTimeMilliseconds();
+        Assert.Equal([("sm", "track", "pending", 0L, now), ("um", "Track Calls", "pending", 0L, now), ("um", "Identify Calls", "pending", 0L, now)], deliveries);
+        var filters = await store.QueryAsync<(string Destination, string Reason, string Day, long Count)>("SELECT destination_id, reason, day, count FROM filter_counts");
+        Assert.Equal([("smc", "disabled by the Integrations object", "2026-03-01", 1L)], filters);
+        Assert.Equal(1, store.Store.CommitCount);
+    }
+
+    [Fact]
+    public async Task An_event_routed_nowhere_is_not_stored_but_deduplicated_and_counted()
+    {
+        await using var store = TestStore.Create();
+        var nowhere = TestEvents.Incoming("m-1", [], [new RouterFilter("sm", "source not linked")]);
+
+        Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(nowhere));
+        Assert.Equal(AcceptStatus.Duplicate, await store.AcceptOneAsync(nowhere));
+
+        Assert.Equal(0L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM events"));
+        Assert.Equal(1L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM dedupe"));
+        Assert.Equal(1L, await store.ScalarAsync<long>("SELECT count FROM filter_counts WHERE destination_id = 'sm'"));
+    }
+
+    [Fact]
+    public async Task Duplicates_within_the_window_are_counted_not_stored_and_accepted_again_after_it_D5()
+    {
+        await using var store = TestStore.Create();
+        Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(TestEvents.To("m-1", "sm")));
+
+        store.Clock.Advance(TimeSpan.FromHours(23));
+        Assert.Equal(AcceptStatus.Duplicate, await store.AcceptOneAsync(TestEvents.To("m-1", "sm")));
+        // Same messageId from another source is a different event.
+        Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(TestEvents.Incoming("m-1", [new("sm", "track")], source: "app")));
+        Assert.Equal(2L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM events"));
+        Assert.Equal(1L, await store.ScalarAsync<long>("SELECT SUM(count) FROM duplicate_counts WHERE destination_id = 'sm'"));
+
+        store.Clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMilliseconds(1));
+        Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(TestEvents.To("m-1", "sm")));
+        Assert.Equal(3L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM events"));
+    }
+
+    [Fact]
+    public async Task The_dedupe_window_is_configurable()
+    {
+        await using var store = TestStore.Create(o => o.DedupeWindow = TimeSpan.FromMinutes(10));
+        await store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+        store.Clock.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(TestEvents.To("m-1", "sm")));
+    }
+
+    [Fact]
+    public async Task A_duplicate_inside_one_group_is_detected()
+    {
+        await using var store = TestStore.Create();
+        var statuses = await store.Store.AcceptAsync(
+            [TestEvents.To("m-1", "sm"), TestEvents.To("m-2", "sm"), TestEvents.To("m-1", "sm")], CancellationToken.None);
+
+        Assert.Equal([AcceptStatus.Stored, AcceptStatus.Stored, AcceptStatus.Duplicate], statuses);
+        Assert.Equal(["m-1", "m-2"], await store.QueryAsync<string>("SELECT message_id FROM events ORDER BY seq"));
+    }
+
+    [Fact]
+    public async Task Concurrent_callers_share_transactions_group_commit()
+    {
+        await using var store = TestStore.Create(o => o.GroupCommitMaxDelay = TimeSpan.FromMilliseconds(5));
+        await store.Database.EnsureMigratedAsync(CancellationToken.None);
+        using var go = new ManualResetEventSlim();
+        var calls = Enumerable.Range(0, 200).Select(i => Task.Run(async () =>
+        {
+            go.Wait();
+            return await store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
+        })).ToList();
+        go.Set();
+
+        var statuses = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.All(statuses, s => Assert.Equal(AcceptStatus.Stored, s));
+        Assert.Equal(200L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM events"));
+        Assert.Equal(200L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries"));
+        Assert.InRange(store.Store.CommitCount, 1, 50);
+    }
+
+    [Fact]
+    public async Task A_group_larger_than_the_limit_is_split_into_several_commits_without_splitting_a_request()
+    {
+        await using var store = TestStore.Create(o => { o.GroupCommitMaxEvents = 3; o.GroupCommitMaxDelay = TimeSpan.FromMilliseconds(50); });
+        var first = store.Store.AcceptAsync([TestEvents.To("a", "sm"), TestEvents.To("b", "sm")], CancellationToken.None);
+        var second = store.Store.AcceptAsync([TestEvents.To("c", "sm"), TestEvents.To("d", "sm")], CancellationToken.None);
+
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(2, store.Store.CommitCount);
+        Assert.Equal(4L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM events"));
+    }
+
+    [Fact]
+    public async Task A_failing_commit_fails_the_callers_and_the_writer_keeps_running()
+    {
+        await using var store = TestStore.Create();
+        Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(TestEvents.To("m-1", "sm")));
+        await store.ExecuteAsync("ALTER TABLE events RENAME TO events_away");
+
+        var ex = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.AcceptOneAsync(TestEvents.To("m-2", "sm")));
+        Assert.DoesNotContain("m-2", ex.Message);
+
+        await store.ExecuteAsync("ALTER TABLE events_away RENAME TO events");
+        Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(TestEvents.To("m-2", "sm")));
+        Assert.Equal(["m-1", "m-2"], await store.QueryAsync<string>("SELECT message_id FROM events ORDER BY seq"));
+        // The failed group was rolled back entirely: its dedupe record did not survive to block the retry.
+        Assert.Equal(2L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM dedupe"));
+    }
+
+    [Fact]
+    public async Task Accepted_events_survive_closing_and_reopening_the_store()
+    {
+        var first = TestStore.Create();
+        first.KeepFiles = true;
+        await first.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+        await first.DisposeAsync();
+
+        await using var reopened = first.Reopen();
+        var claimed = await reopened.Queue.ClaimAsync("w", 10, TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        var row = Assert.Single(claimed);
+        Assert.Equal(("sm", "track", "m-1"), (row.DestinationId, row.Subscription, row.MessageId));
+        Assert.Equal("Signed Up", Core.Segment.SegmentEvent.FromStored(row.EventBody).Event);
+        Assert.Equal(AcceptStatus.Duplicate, await reopened.AcceptOneAsync(TestEvents.To("m-1", "sm")));
+    }
+
+    [Fact]
+    public async Task Each_commit_signals_the_dispatcher()
+    {
+        await using var store = TestStore.Create();
+        var wake = store.Signal.WaitTask;
+        Assert.False(wake.IsCompleted);
+        await store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+        await wake.WaitAsync(TimeSpan.FromSeconds(1));
+    }
+}

@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Destinations.Storage.Tests;
+
+public sealed class RetentionTests
+{
+    [Fact]
+    public async Task Purge_keeps_delivered_7_days_dead_letters_and_counters_30_days_D17()
+    {
+        await using var store = TestStore.Create();
+        var retention = new SqliteRetention(store.Database,
+            Microsoft.Extensions.Options.Options.Create(new RetentionOptions { PurgeBatchSize = 1 }), store.Clock, NullLogger<SqliteRetention>.Instance);
+        await store.AcceptOneAsync(TestEvents.Incoming("m-1", [new("sm", "track"), new("um", "track")], [new RouterFilter("smc", "source not linked")]));
+        await store.AcceptOneAsync(TestEvents.To("m-2", "sm"));
+        await store.AcceptOneAsync(TestEvents.To("m-3", "sm"));
+        await store.AcceptOneAsync(TestEvents.To("m-1", "sm")); // a duplicate, counted
+        var rows = await store.Queue.ClaimAsync("w", 10, TimeSpan.FromMinutes(1), CancellationToken.None);
+        await store.Queue.MarkDeliveredAsync(rows.Single(r => r.MessageId == "m-1" && r.DestinationId == "sm"), 1, CancellationToken.None);
+        await store.Queue.MarkDeliveredAsync(rows.Single(r => r.MessageId == "m-2"), 1, CancellationToken.None);
+        await store.Queue.MarkDeadAsync(rows.Single(r => r.MessageId == "m-3"), "partner answered 400", null, CancellationToken.None);
+        await store.Queue.ReleaseAsync(rows.Single(r => r.DestinationId == "um"), CancellationToken.None);
+
+        store.Clock.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
+        await retention.PurgeAsync(CancellationToken.None);
+
+        // m-2 is gone with its only delivery; m-1 stays for its pending delivery to um; m-3 is a dead letter.
+        Assert.Equal(["m-1", "m-3"], await store.QueryAsync<string>("SELECT message_id FROM events ORDER BY seq"));
+        Assert.Equal([("um", "pending"), ("sm", "dead")], await store.QueryAsync<(string, string)>("SELECT destination_id, status FROM deliveries ORDER BY event_seq"));
+        Assert.Equal(0L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM dedupe")); // expired after 24 h (D5)
+        Assert.Equal(1L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM filter_counts"));
+
+        store.Clock.Advance(TimeSpan.FromDays(24));
+        await retention.PurgeAsync(CancellationToken.None);
+
+        Assert.Equal(["m-1"], await store.QueryAsync<string>("SELECT message_id FROM events"));
+        Assert.Equal(0L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM filter_counts") + await store.ScalarAsync<long>("SELECT COUNT(*) FROM duplicate_counts"));
+    }
+}

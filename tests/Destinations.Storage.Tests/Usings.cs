@@ -1,0 +1,2 @@
+global using Destinations.Core.Routing;
+global using Destinations.Storage.Sqlite;
