@@ -12,6 +12,7 @@ public static class LoggingSetup
         {
             var configuration = sp.GetRequiredService<IConfiguration>();
             log.ReadFrom.Configuration(configuration)
+                .ReadFrom.Services(sp) // sinks registered as ILogEventSink (tests capture logs this way)
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
                 .Enrich.FromLogContext();
             if (configuration.GetValue<bool>("Logging:Json")) log.WriteTo.Console(new CompactJsonFormatter());
