@@ -1,0 +1,54 @@
+using Destinations.Core.Configuration;
+using Destinations.Core.Routing;
+using Destinations.Core.Segment;
+using Destinations.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Destinations.Host.Ingress;
+
+/// <summary>
+/// The common tail of every ingress endpoint, once the body is read and the source known: reject what is invalid, route
+/// what is valid (Router), store it durably (IEventStore, one group commit), then answer (D2). Nothing is acknowledged
+/// before it is stored; storage trouble is a 503 with Retry-After (D1).
+/// </summary>
+public sealed class IngressFlow(Router router, IEventStore store, ILogger<IngressFlow> logger)
+{
+    public const int RetryAfterSeconds = 5;
+
+    public async Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptAsync(
+        HttpContext http, SourceOptions source, PayloadReadResult payload, CancellationToken ct)
+    {
+        if (!payload.EnvelopeIsValid) return IngressProblems.Invalid(payload.EnvelopeErrors, payload.Shape == PayloadShape.Batch ? [] : null);
+
+        var valid = payload.Events.Where(e => e.IsValid).ToList();
+        var rejected = payload.Events.Where(e => !e.IsValid)
+            .Select(e => new RejectedEvent(e.Index, e.MessageId, IngressProblems.Describe(e.Errors))).ToList();
+        var errors = payload.Events.SelectMany(e => e.Errors).ToList();
+        if (valid.Count == 0) return IngressProblems.Invalid(errors, payload.Shape == PayloadShape.Batch ? rejected : null);
+
+        var incoming = valid.Select(e => new IncomingEvent(source.Id, e.Event!, router.Route(source.Id, e.Event!))).ToList();
+        IReadOnlyList<AcceptStatus> statuses;
+        try
+        {
+            statuses = await store.AcceptAsync(incoming, ct);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            logger.LogWarning(ex, "Event store unavailable: answered 503 to source {SourceId} for {Count} events", source.Id, incoming.Count);
+            http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return IngressProblems.StoreUnavailable();
+        }
+
+        var duplicates = statuses.Count(s => s == AcceptStatus.Duplicate);
+        logger.LogInformation("Source {SourceId}: {Accepted} events accepted ({Duplicates} duplicates), {Rejected} rejected",
+            source.Id, valid.Count, duplicates, rejected.Count);
+
+        if (payload.Shape == PayloadShape.Single)
+        {
+            var only = valid[0];
+            return TypedResults.Ok(new SingleAccepted(true, only.MessageIdGenerated ? only.MessageId : null));
+        }
+        var generated = valid.Where(e => e.MessageIdGenerated).Select(e => new GeneratedMessageId(e.Index, e.MessageId!)).ToList();
+        return TypedResults.Ok(new BatchAccepted(true, valid.Count, rejected, generated));
+    }
+}

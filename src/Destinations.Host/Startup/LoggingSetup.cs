@@ -1,0 +1,28 @@
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace Destinations.Host.Startup;
+
+public static class LoggingSetup
+{
+    /// <summary>Serilog to the console; <c>Logging:Json=true</c> → compact JSON (one event per line, for collectors).</summary>
+    public static IServiceCollection AddDestinationsLogging(this IServiceCollection services) =>
+        services.AddSerilog((sp, log) =>
+        {
+            var configuration = sp.GetRequiredService<IConfiguration>();
+            log.ReadFrom.Configuration(configuration)
+                .ReadFrom.Services(sp) // sinks registered as ILogEventSink (tests capture logs this way)
+                .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .Enrich.FromLogContext();
+            if (configuration.GetValue<bool>("Logging:Json")) log.WriteTo.Console(new CompactJsonFormatter());
+            else log.WriteTo.Console();
+        });
+
+    /// <summary>One line per request: method, path, status, time. Headers (Authorization, X-Signature) are never logged.</summary>
+    public static WebApplication UseDestinationsRequestLogging(this WebApplication app)
+    {
+        app.UseSerilogRequestLogging();
+        return app;
+    }
+}
