@@ -3,6 +3,7 @@ using Destinations.Host.Health;
 using Destinations.Host.Ingress;
 using Destinations.Host.OpenApi;
 using Destinations.Host.Startup;
+using Destinations.Salesmachine;
 using Destinations.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,10 +17,11 @@ builder.Services.AddDestinationsHealth();
 builder.Services.AddDestinationRouting();
 builder.Services.AddIngress();
 
-// Storage and partners. Integrator: replace the next line with
-//   builder.Services.AddSqliteStore(builder.Configuration); builder.Services.AddDispatcher(builder.Configuration);
-builder.Services.AddSingleton<IEventStore, UnconfiguredEventStore>(); // TODO(integration): the real store
-// builder.Services.AddSalesmachine(builder.Configuration);            // TODO(integration): partners register IDestinationFactory
+builder.Services.AddSqliteStore(builder.Configuration);
+builder.Services.AddDispatcher(builder.Configuration);
+
+// Partners: each registers its IDestinationFactory; `Destinations:n:Type` picks one.
+builder.Services.AddSalesmachine(builder.Configuration);
 
 var app = builder.Build();
 

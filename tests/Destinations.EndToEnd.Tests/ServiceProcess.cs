@@ -100,7 +100,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     static string HostDll()
     {
         var baseDir = AppContext.BaseDirectory; // …/tests/Destinations.EndToEnd.Tests/bin/<Configuration>/net10.0/
-        var configuration = new DirectoryInfo(baseDir).Parent!.Parent!.Name;
+        var configuration = new DirectoryInfo(baseDir.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
         var root = RepositoryRoot();
         var dll = Path.Combine(root, "src", "Destinations.Host", "bin", configuration, "net10.0", "Destinations.Host.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"build the host first: {dll} not found");

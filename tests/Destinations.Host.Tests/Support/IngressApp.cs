@@ -35,7 +35,8 @@ public class IngressApp(IDictionary<string, string?>? settings = null) : WebAppl
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
-        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings ?? TwoSources()));
+        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings ?? TwoSources()).AddInMemoryCollection(
+            new Dictionary<string, string?> { ["Storage:ConnectionString"] = $"Data Source={TempDatabase.NewPath()}" }));
         builder.ConfigureTestServices(services =>
         {
             services.RemoveAll<IEventStore>();
