@@ -6,7 +6,7 @@ namespace Destinations.Salesmachine;
 /// <summary>
 /// One configured Salesmachine instance: a classic destination, so one fixed subscription per accepted call type (D7).
 /// </summary>
-public sealed class SalesmachineDestination(string id, SalesmachineSettings settings, Func<SalesmachineClient> client) : IDestination
+public sealed class SalesmachineDestination(string id, SalesmachineSettings settings, Func<SalesmachineClient> client) : IDestination, IConnectionTest, IDescribedSettings
 {
     /// <summary>What the seed's "Destination Info" lists as accepted; screen is not among them.</summary>
     static readonly HashSet<string> Accepted =
@@ -32,8 +32,19 @@ public sealed class SalesmachineDestination(string id, SalesmachineSettings sett
 
     public Task<AttemptResult> SendAsync(PartnerRequest request, CancellationToken ct) => client().SendAsync(request, Settings, ct);
 
-    /// <summary>For a future test-connection admin action (D15).</summary>
+    /// <summary>Credential check: <c>GET /v1/ping</c> with the Basic auth header (D15).</summary>
     public Task<AttemptResult> PingAsync(CancellationToken ct) => client().PingAsync(Settings, ct);
+
+    public async Task<ConnectionCheck> TestConnectionAsync(CancellationToken ct) =>
+        new([ConnectionCheckStep.From("credentials (GET /v1/ping)", await PingAsync(ct).ConfigureAwait(false))]);
+
+    public IReadOnlyDictionary<string, string?> MaskedSettings => new Dictionary<string, string?>
+    {
+        ["ApiToken"] = SecretMasker.Mask(Settings.ApiToken),
+        ["ApiSecret"] = SecretMasker.Mask(Settings.ApiSecret),
+        ["BaseUrl"] = Settings.BaseUrl.ToString(),
+        ["AliasPath"] = Settings.AliasPath,
+    };
 
     public Uri Describe(PartnerRequest request) => Settings.UrlFor(request.Path);
 
