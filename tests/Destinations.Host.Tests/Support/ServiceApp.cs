@@ -1,0 +1,68 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Destinations.Storage;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Destinations.Host.Tests.Support;
+
+/// <summary>
+/// The whole service as configured in production — real SQLite store (a temp file), real dispatcher, real Salesmachine client —
+/// pointed at a fake partner URL. Only the delays are compressed (D13: every delay is configurable).
+/// </summary>
+public sealed class ServiceApp(string partnerUrl, IDictionary<string, string?>? extra = null) : WebApplicationFactory<Program>
+{
+    public const string WriteKey = "wk-service-5d1e";
+    public const string ApiToken = "sm-token-3c9f";
+    public const string ApiSecret = "sm-secret-8a2b";
+    public const string DestinationId = "salesmachine-main";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:ConnectionString"] = $"Data Source={TempDatabase.NewPath()}",
+            ["Sources:0:Id"] = "web",
+            ["Sources:0:WriteKey"] = WriteKey,
+            ["Destinations:0:Id"] = DestinationId,
+            ["Destinations:0:Type"] = "Salesmachine",
+            ["Destinations:0:Settings:ApiToken"] = ApiToken,
+            ["Destinations:0:Settings:ApiSecret"] = ApiSecret,
+            ["Destinations:0:Settings:BaseUrl"] = partnerUrl,
+            ["Delivery:BaseDelay"] = "00:00:00.050",
+            ["Delivery:MaxDelay"] = "00:00:00.200",
+            ["Delivery:PollInterval"] = "00:00:00.100",
+            ["Salesmachine:AttemptTimeout"] = "00:00:05",
+        };
+        foreach (var (k, v) in extra ?? new Dictionary<string, string?>()) settings[k] = v;
+        builder.UseEnvironment("Production");
+        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
+    }
+
+    public async Task<HttpResponseMessage> SendAsync(string path, string json)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(WriteKey + ":")));
+        return await CreateClient().SendAsync(request);
+    }
+
+    public Task<DestinationStats> StatsAsync() =>
+        Services.GetRequiredService<IDeliveryQueue>().GetStatsAsync(DestinationId, CancellationToken.None);
+
+    /// <summary>Polls until <paramref name="condition"/> holds (deliveries are asynchronous); false after the timeout.</summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (DateTime.UtcNow < until)
+        {
+            if (await condition()) return true;
+            await Task.Delay(50);
+        }
+        return await condition();
+    }
+}
