@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Destinations.Core.Mapping;
+
+/// <summary>A parsed trigger expression, evaluated against a Segment event's JSON.</summary>
+public abstract record FqlNode
+{
+    public abstract bool Evaluate(JsonObject e);
+}
+
+public sealed record FqlAnd(FqlNode Left, FqlNode Right) : FqlNode
+{
+    public override bool Evaluate(JsonObject e) => Left.Evaluate(e) && Right.Evaluate(e);
+}
+
+public sealed record FqlOr(FqlNode Left, FqlNode Right) : FqlNode
+{
+    public override bool Evaluate(JsonObject e) => Left.Evaluate(e) || Right.Evaluate(e);
+}
+
+public sealed record FqlNot(FqlNode Inner) : FqlNode
+{
+    public override bool Evaluate(JsonObject e) => !Inner.Evaluate(e);
+}
+
+/// <summary>A field of the event: <c>type</c>, <c>event</c>, <c>properties.plan</c>, … (a path from the event's root).</summary>
+public sealed record FqlField(string Text, IReadOnlyList<string> Segments)
+{
+    public JsonNode? Read(JsonObject e)
+    {
+        JsonNode? node = e;
+        foreach (var s in Segments)
+        {
+            node = node switch
+            {
+                JsonObject o => o[s],
+                JsonArray a when int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < a.Count => a[i],
+                _ => null,
+            };
+            if (node is null) return null;
+        }
+        return node;
+    }
+}
+
+/// <summary>A literal on the right of a comparison: a string, a number, true/false, or null.</summary>
+public sealed record FqlLiteral(JsonValueKind Kind, string Text)
+{
+    public double? Number => FqlValues.ToNumber(Kind, Text);
+}
+
+/// <summary>
+/// <c>=</c> / <c>!=</c> compare the string forms, like Segment's subscription validator (<c>String(actual) === String(expected)</c>),
+/// so <c>properties.total = 100</c> matches 100 and "100"; <c>= null</c> is true when the field is absent or null.
+/// <c>&lt; &gt; &lt;= &gt;=</c> compare numbers (numeric strings count); anything else is false.
+/// </summary>
+public sealed record FqlComparison(FqlField Field, string Operator, FqlLiteral Value) : FqlNode
+{
+    public override bool Evaluate(JsonObject e)
+    {
+        var actual = Field.Read(e);
+        var isNull = actual is null || actual.GetValueKind() == JsonValueKind.Null;
+        if (Value.Kind == JsonValueKind.Null)
+            return Operator == "=" ? isNull : !isNull;
+        switch (Operator)
+        {
+            case "=": return !isNull && FqlValues.Equal(actual!, Value);
+            case "!=": return isNull || !FqlValues.Equal(actual!, Value);
+        }
+        var left = isNull ? null : FqlValues.ToNumber(actual!);
+        var right = Value.Number;
+        if (left is not { } l || right is not { } r) return false;
+        return Operator switch
+        {
+            "<" => l < r,
+            ">" => l > r,
+            "<=" => l <= r,
+            ">=" => l >= r,
+            _ => false,
+        };
+    }
+}
+
+/// <summary><c>contains(field, "x")</c>: the field is a string holding the text (ordinal, case-sensitive).</summary>
+public sealed record FqlContains(FqlField Field, string Text) : FqlNode
+{
+    public override bool Evaluate(JsonObject e) =>
+        FqlValues.StringOf(Field.Read(e)) is { } s && s.Contains(Text, StringComparison.Ordinal);
+}
+
+/// <summary><c>match(field, "glob")</c>: the whole string matches; <c>*</c> is any run of characters, <c>?</c> one character.</summary>
+public sealed record FqlMatch(FqlField Field, string Glob) : FqlNode
+{
+    readonly Regex _regex = new("^" + Regex.Escape(Glob).Replace("\\*", ".*").Replace("\\?", ".") + "$",
+        RegexOptions.Singleline | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+
+    public override bool Evaluate(JsonObject e) => FqlValues.StringOf(Field.Read(e)) is { } s && _regex.IsMatch(s);
+}
+
+static class FqlValues
+{
+    public static string? StringOf(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+
+    public static bool Equal(JsonNode actual, FqlLiteral expected)
+    {
+        var kind = actual.GetValueKind();
+        // Two numbers compare as numbers (100 = 100.0), as JavaScript's String() would print them alike.
+        if (kind == JsonValueKind.Number && expected.Kind == JsonValueKind.Number)
+            return ToNumber(actual) == expected.Number;
+        return TextOf(actual) is { } text && text == expected.Text;
+    }
+
+    /// <summary>The text JavaScript's <c>String()</c> gives a scalar; null for objects and arrays (never equal to a literal).</summary>
+    static string? TextOf(JsonNode node) => node.GetValueKind() switch
+    {
+        JsonValueKind.String => node.GetValue<string>(),
+        JsonValueKind.Number => ToNumber(node) is { } d ? d.ToString("R", CultureInfo.InvariantCulture) : node.ToJsonString(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => null,
+    };
+
+    public static double? ToNumber(JsonNode node) => node.GetValueKind() switch
+    {
+        JsonValueKind.Number => node.GetValue<double>(),
+        JsonValueKind.String => ToNumber(JsonValueKind.String, node.GetValue<string>()),
+        _ => null,
+    };
+
+    public static double? ToNumber(JsonValueKind kind, string text) =>
+        kind is JsonValueKind.Number or JsonValueKind.String
+        && double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && text.Trim().Length > 0
+            ? d
+            : null;
+}

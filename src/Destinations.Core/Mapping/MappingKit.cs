@@ -1,0 +1,128 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using static Destinations.Core.Mapping.MappingKitText;
+
+namespace Destinations.Core.Mapping;
+
+/// <summary>
+/// Resolves field mappings written in Segment's mapping-kit JSON shapes (D20) against an event: <c>@path</c>, <c>@template</c>,
+/// <c>@literal</c>, <c>@if</c>, <c>@case</c>, <c>@replace</c>, <c>@json</c>, <c>@merge</c>, <c>@arrayPath</c>. Anything else
+/// (strings, numbers, plain objects and arrays) is taken as written, with directives inside resolved. Mappings are checked
+/// once by <see cref="MappingKitValidator"/>; resolving never throws for event data: what cannot be resolved is undefined.
+/// </summary>
+public static class MappingKit
+{
+    /// <summary>JSON.stringify-like output for <c>@json encode</c>: no escaping of non-ASCII or HTML characters.</summary>
+    static readonly JsonSerializerOptions JsStringify = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>The directive key of an object, when it is a directive (an object with an <c>@</c> key).</summary>
+    public static string? DirectiveOf(JsonObject o) => o.Select(p => p.Key).FirstOrDefault(k => k.StartsWith('@'));
+
+    public static MappedValue Resolve(JsonNode? mapping, JsonNode? payload)
+    {
+        switch (mapping)
+        {
+            case JsonObject o when DirectiveOf(o) is { } name:
+                return Run(name, o[name], payload);
+            case JsonArray a:
+                // An undefined item becomes null, as JSON.stringify writes it.
+                return MappedValue.Of(new JsonArray(a.Select(item => Resolve(item, payload).Value).ToArray()));
+            case JsonObject o:
+                var result = new JsonObject();
+                foreach (var (key, value) in o)
+                    if (Resolve(value, payload) is { IsDefined: true } r) result[key] = r.Value;
+                return MappedValue.Of(result);
+            default:
+                return MappedValue.Of(mapping?.DeepClone());
+        }
+    }
+
+    static MappedValue Run(string name, JsonNode? opts, JsonNode? payload) => name switch
+    {
+        "@path" => StringArgument(opts, payload) is { } path ? Get(payload, path) : MappedValue.Undefined,
+        "@template" => StringArgument(opts, payload) is { } t ? MappedValue.Of(Render(t, payload)) : MappedValue.Undefined,
+        // Segment resolves the literal's value too, so directives inside it still run.
+        "@literal" => Resolve(opts, payload),
+        "@if" => If(opts as JsonObject, payload),
+        "@case" => Case(opts as JsonObject, payload),
+        "@replace" => MappingKitReplace.Run(opts as JsonObject, payload),
+        "@json" => Json(opts as JsonObject, payload),
+        "@merge" => Merge(opts as JsonObject, payload),
+        "@arrayPath" => ArrayPath(opts as JsonArray, payload),
+        _ => MappedValue.Undefined, // rejected at load by MappingKitValidator
+    };
+
+    static string? StringArgument(JsonNode? opts, JsonNode? payload) =>
+        Resolve(opts, payload).Value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+
+    static MappedValue If(JsonObject? opts, JsonNode? payload)
+    {
+        if (opts is null) return MappedValue.Undefined;
+        bool condition;
+        if (opts.ContainsKey("exists")) condition = Resolve(opts["exists"], payload).Exists;
+        else
+        {
+            // Segment's "blank" is true when the value is NOT blank (undefined, null or == ''), and then "then" is taken.
+            var v = Resolve(opts["blank"], payload);
+            condition = v.Exists && !LooselyEmpty(v.Value);
+        }
+        if (condition && opts.ContainsKey("then")) return Resolve(opts["then"], payload);
+        if (!condition && Truthy(opts["else"])) return Resolve(opts["else"], payload);
+        return MappedValue.Undefined;
+    }
+
+    static MappedValue Case(JsonObject? opts, JsonNode? payload)
+    {
+        if (opts is null || !Truthy(opts["value"])) return MappedValue.Undefined;
+        var value = Resolve(opts["value"], payload);
+        if (value.Value is not JsonValue v || v.GetValueKind() != JsonValueKind.String) return value;
+        var s = v.GetValue<string>();
+        return MappedValue.Of((string?)opts["operator"] == "upper" ? s.ToUpperInvariant() : s.ToLowerInvariant());
+    }
+
+    static MappedValue Json(JsonObject? opts, JsonNode? payload)
+    {
+        if (opts is null || !Truthy(opts["value"])) return MappedValue.Undefined;
+        var value = Resolve(opts["value"], payload);
+        if ((string?)opts["mode"] == "encode")
+            return value.IsDefined ? MappedValue.Of(value.Value?.ToJsonString(JsStringify) ?? "null") : MappedValue.Undefined;
+        if (value.Value is not JsonValue v || v.GetValueKind() != JsonValueKind.String) return value;
+        try
+        {
+            return MappedValue.Of(JsonNode.Parse(v.GetValue<string>()));
+        }
+        catch (JsonException)
+        {
+            // Segment's JSON.parse would throw and fail the event; here the field is undefined, so a required one fails
+            // validation with its name and an optional one is left out.
+            return MappedValue.Undefined;
+        }
+    }
+
+    static MappedValue Merge(JsonObject? opts, JsonNode? payload)
+    {
+        if (opts?["objects"] is not JsonArray list) return MappedValue.Undefined;
+        var objects = list.Select(o => Resolve(o, payload).Value).OfType<JsonObject>().ToList();
+        // "right": later objects win; "left": earlier ones win (Segment reverses the list and assigns in order).
+        if (StringArgument(opts["direction"], payload) == "left") objects.Reverse();
+        var merged = new JsonObject();
+        foreach (var o in objects)
+            foreach (var (key, value) in o)
+                merged[key] = value?.DeepClone();
+        return MappedValue.Of(merged);
+    }
+
+    static MappedValue ArrayPath(JsonArray? opts, JsonNode? payload)
+    {
+        if (opts is null || opts.Count == 0) return MappedValue.Undefined;
+        var root = opts[0] is JsonValue v && v.GetValueKind() == JsonValueKind.String
+            ? Get(payload, v.GetValue<string>())
+            : Resolve(opts[0], payload);
+        var shape = opts.Count > 1 ? opts[1] as JsonObject : null;
+        if (shape is not { Count: > 0 } || root.Value is not (JsonObject or JsonArray)) return root;
+        // An object is treated as a one-item array (Segment's arrify).
+        var items = root.Value is JsonArray a ? a.ToList() : [root.Value];
+        return MappedValue.Of(new JsonArray(items.Select(item => Resolve(shape, item).Value).ToArray()));
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Destinations.Core.Mapping;
+
+/// <summary>Path lookup and template rendering with the semantics of Segment's mapping-kit (<c>get</c>, <c>render</c>).</summary>
+static partial class MappingKitText
+{
+    /// <summary>
+    /// <c>$.a.b[0].c</c> → the node there. Like Segment, only the first <c>$.</c> is removed and <c>.</c>, <c>[</c>, <c>]</c>
+    /// all separate keys; an empty path is the payload itself.
+    /// </summary>
+    public static MappedValue Get(JsonNode? payload, string path)
+    {
+        var p = path.IndexOf("$.", StringComparison.Ordinal) is var i and >= 0 ? path.Remove(i, 2) : path;
+        if (p is "" or ".") return MappedValue.Of(payload?.DeepClone());
+        JsonNode? node = payload;
+        foreach (Match m in KeyPattern().Matches(p))
+        {
+            var key = m.Value;
+            switch (node)
+            {
+                case JsonObject o when o.TryGetPropertyValue(key, out var child):
+                    node = child;
+                    break;
+                case JsonArray a when int.TryParse(key, out var index) && index >= 0 && index < a.Count:
+                    node = a[index];
+                    break;
+                default:
+                    return MappedValue.Undefined;
+            }
+        }
+        return MappedValue.Of(node?.DeepClone());
+    }
+
+    /// <summary>
+    /// <c>{{path}}</c> is replaced by the value HTML-escaped, <c>{{{path}}}</c> unescaped, a missing value by "" — exactly as
+    /// Segment's <c>render</c> (so "{{traits.name}}" with <c>O'Brien</c> gives <c>O&amp;#39;Brien</c>, as it does at Segment).
+    /// </summary>
+    public static string Render(string template, JsonNode? payload)
+    {
+        var raw = Triple().Replace(template, m => JsString(Get(payload, m.Groups[1].Value.Trim()).Value));
+        return Double().Replace(raw, m =>
+        {
+            var value = Get(payload, m.Groups[1].Value.Trim()).Value;
+            return value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? EscapeHtml(v.GetValue<string>()) : JsString(value);
+        });
+    }
+
+    /// <summary>JavaScript's <c>String(value)</c> for a JSON value; null and undefined give "".</summary>
+    public static string JsString(JsonNode? node) => node switch
+    {
+        null => "",
+        JsonObject => "[object Object]",
+        JsonArray a => string.Join(",", a.Select(JsString)),
+        _ => node.GetValueKind() switch
+        {
+            JsonValueKind.String => node.GetValue<string>(),
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            _ => node.ToJsonString(),
+        },
+    };
+
+    /// <summary>JavaScript truthiness of a mapping value (Segment tests <c>opts.else</c>, <c>opts.value</c> this way).</summary>
+    public static bool Truthy(JsonNode? node) => node switch
+    {
+        null => false,
+        JsonObject or JsonArray => true,
+        _ => node.GetValueKind() switch
+        {
+            JsonValueKind.String => node.GetValue<string>().Length > 0,
+            JsonValueKind.Number => node.GetValue<double>() is var d && d != 0 && !double.IsNaN(d),
+            JsonValueKind.False or JsonValueKind.Null => false,
+            _ => true,
+        },
+    };
+
+    /// <summary>JavaScript's <c>value == ''</c>: "", 0, false and arrays that print as "" (used by <c>@if blank</c>).</summary>
+    public static bool LooselyEmpty(JsonNode? node) => node switch
+    {
+        null => false,
+        JsonObject => false,
+        JsonArray => JsString(node).Length == 0,
+        _ => node.GetValueKind() switch
+        {
+            JsonValueKind.String => node.GetValue<string>().Length == 0,
+            JsonValueKind.Number => node.GetValue<double>() == 0,
+            JsonValueKind.False => true,
+            _ => false,
+        },
+    };
+
+    static string EscapeHtml(string s)
+    {
+        var sb = new StringBuilder(s.Length);
+        foreach (var c in s)
+            sb.Append(c switch
+            {
+                '&' => "&amp;", '<' => "&lt;", '>' => "&gt;", '"' => "&quot;", '\'' => "&#39;",
+                '/' => "&#x2F;", '`' => "&#x60;", '=' => "&#x3D;", _ => c.ToString(),
+            });
+        return sb.ToString();
+    }
+
+    [GeneratedRegex(@"[^\[.\]]+")]
+    private static partial Regex KeyPattern();
+
+    [GeneratedRegex(@"\{\{\{([^}]+)\}\}\}")]
+    private static partial Regex Triple();
+
+    [GeneratedRegex(@"\{\{([^}]+)\}\}")]
+    private static partial Regex Double();
+}
