@@ -5,6 +5,7 @@ using Destinations.Host.OpenApi;
 using Destinations.Host.Startup;
 using Destinations.Salesmachine;
 using Destinations.Storage;
+using Destinations.UserMotion;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -22,6 +23,7 @@ builder.Services.AddDispatcher(builder.Configuration);
 
 // Partners: each registers its IDestinationFactory; `Destinations:n:Type` picks one.
 builder.Services.AddSalesmachine(builder.Configuration);
+builder.Services.AddUserMotion(builder.Configuration);
 
 var app = builder.Build();
 

@@ -12,7 +12,8 @@ namespace Destinations.Host.Tests.Support;
 /// The whole service as configured in production — real SQLite store (a temp file), real dispatcher, real Salesmachine client —
 /// pointed at a fake partner URL. Only the delays are compressed (D13: every delay is configurable).
 /// </summary>
-public sealed class ServiceApp(string partnerUrl, IDictionary<string, string?>? extra = null) : WebApplicationFactory<Program>
+public sealed class ServiceApp(string partnerUrl, IDictionary<string, string?>? extra = null, string destinationId = ServiceApp.DestinationId)
+    : WebApplicationFactory<Program>
 {
     public const string WriteKey = "wk-service-5d1e";
     public const string ApiToken = "sm-token-3c9f";
@@ -52,7 +53,26 @@ public sealed class ServiceApp(string partnerUrl, IDictionary<string, string?>? 
     }
 
     public Task<DestinationStats> StatsAsync() =>
-        Services.GetRequiredService<IDeliveryQueue>().GetStatsAsync(DestinationId, CancellationToken.None);
+        Services.GetRequiredService<IDeliveryQueue>().GetStatsAsync(destinationId, CancellationToken.None);
+
+    public const string UserMotionId = "usermotion-main";
+    public const string UserMotionApiKey = "um-key-6e0d";
+
+    /// <summary>The service with one UserMotion (Actions) instance instead of Salesmachine; presets unless a mappings file is given.</summary>
+    public static ServiceApp ForUserMotion(string partnerUrl, string? mappingsFile = null)
+    {
+        var extra = new Dictionary<string, string?>
+        {
+            ["Destinations:0:Id"] = UserMotionId,
+            ["Destinations:0:Type"] = "UserMotion",
+            ["Destinations:0:Settings:ApiToken"] = null,
+            ["Destinations:0:Settings:ApiSecret"] = null,
+            ["Destinations:0:Settings:BaseUrl"] = partnerUrl,
+            ["Destinations:0:Settings:ApiKey"] = UserMotionApiKey,
+            ["Destinations:0:MappingsFile"] = mappingsFile,
+        };
+        return new ServiceApp(partnerUrl, extra, UserMotionId);
+    }
 
     /// <summary>Polls until <paramref name="condition"/> holds (deliveries are asynchronous); false after the timeout.</summary>
     public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
