@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
@@ -56,5 +57,7 @@ public static class SelligentEventRow
     /// <summary>Compact JSON text of an object; <c>{}</c> when absent (so the column always holds valid JSON).</summary>
     static string JsonText(JsonObject? node) => node?.ToJsonString(Compact) ?? "{}";
 
-    static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    /// <summary>Compact, and readable in SMC: the text lands in a list column, not in HTML, so "'", "&amp;", "+" and
+    /// non-ASCII stay as they are (still valid JSON).</summary>
+    static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
