@@ -39,7 +39,7 @@ public static class SelligentLoadResult
     {
         var result = ForRows(status, body, 1)[0];
         if (!result.IsSuccess) return result;
-        var notFound = Parse(body)?["number_of_records_not_found"] is JsonValue n && n.TryGetValue<long>(out var count) ? count : 0;
+        var notFound = Integer(Parse(body)?["number_of_records_not_found"]) ?? 0;
         return notFound > 0
             ? new AttemptResult(AttemptOutcome.Final, status, Excerpt(body), null,
                 $"SMC found no record in userlist '{userList}' whose {matchKey} matches the userId (number_of_records_not_found = {notFound})")
@@ -51,7 +51,11 @@ public static class SelligentLoadResult
     /// SMC does not document the base: we assume 1-based over the data rows, the header row excluded (README).
     /// </summary>
     public static int? RowOf(JsonNode? recordIndex, int rowCount) =>
-        recordIndex is JsonValue v && v.TryGetValue<long>(out var i) && i >= 1 && i <= rowCount ? (int)(i - 1) : null;
+        Integer(recordIndex) is { } i && i >= 1 && i <= rowCount ? (int)(i - 1) : null;
+
+    /// <summary>A JSON integer however the node was made (parsed or created); null for anything else, e.g. "1" or 1.5.</summary>
+    static long? Integer(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && long.TryParse(v.ToJsonString(), out var i) ? i : null;
 
     static IReadOnlyList<AttemptResult> Partial(int status, JsonObject json, string body, int rowCount)
     {
@@ -65,7 +69,7 @@ public static class SelligentLoadResult
 
         if (failures.Count == 0)
         {
-            var failed = json["number_of_failed_records"] is JsonValue f && f.TryGetValue<long>(out var n) ? n : 0;
+            var failed = Integer(json["number_of_failed_records"]) ?? 0;
             // Failures we cannot place: retry every row (an idempotent upsert) rather than mark good rows failed or bad rows done.
             return failed > 0
                 ? Same(rowCount, new AttemptResult(AttemptOutcome.Retry, status, Excerpt(body), null,
