@@ -9,11 +9,12 @@ sealed class TestHost : IDisposable
 {
     readonly ServiceProvider _provider;
 
-    public TestHost(IDictionary<string, string?> config)
+    public TestHost(IDictionary<string, string?> config, Action<IServiceCollection>? extra = null)
     {
         Configuration = new ConfigurationBuilder().AddInMemoryCollection(config).Build();
         var services = new ServiceCollection();
         services.AddSelligent(Configuration);
+        extra?.Invoke(services);
         _provider = services.BuildServiceProvider(validateScopes: true);
     }
 
