@@ -4,6 +4,7 @@ using Destinations.Host.Ingress;
 using Destinations.Host.OpenApi;
 using Destinations.Host.Startup;
 using Destinations.Salesmachine;
+using Destinations.Selligent;
 using Destinations.Storage;
 using Destinations.UserMotion;
 
@@ -24,6 +25,7 @@ builder.Services.AddDispatcher(builder.Configuration);
 // Partners: each registers its IDestinationFactory; `Destinations:n:Type` picks one.
 builder.Services.AddSalesmachine(builder.Configuration);
 builder.Services.AddUserMotion(builder.Configuration);
+builder.Services.AddSelligent(builder.Configuration);
 
 var app = builder.Build();
 

@@ -55,6 +55,32 @@ public sealed class ServiceApp(string partnerUrl, IDictionary<string, string?>? 
     public Task<DestinationStats> StatsAsync() =>
         Services.GetRequiredService<IDeliveryQueue>().GetStatsAsync(destinationId, CancellationToken.None);
 
+    public const string SelligentId = "smc-main";
+    public const string SelligentApiKey = "smc-key-2b7a";
+    public const string SelligentApiSecret = "smc-secret-9f4c";
+
+    /// <summary>The service with one Selligent Marketing Cloud instance; the SSRF guard widened to the loopback fake (D19).</summary>
+    public static ServiceApp ForSelligent(string partnerUrl, params string[] allowedEvents)
+    {
+        var extra = new Dictionary<string, string?>
+        {
+            ["Selligent:AdminHostAllowList:0"] = "localhost",
+            ["Selligent:AdminHostAllowList:1"] = "127.0.0.1",
+            ["Selligent:AllowHttp"] = "true",
+            ["Destinations:0:Id"] = SelligentId,
+            ["Destinations:0:Type"] = "SelligentMarketingCloud",
+            ["Destinations:0:Settings:ApiToken"] = null,
+            ["Destinations:0:Settings:ApiSecret"] = SelligentApiSecret,
+            ["Destinations:0:Settings:BaseUrl"] = null,
+            ["Destinations:0:Settings:ApiKey"] = SelligentApiKey,
+            ["Destinations:0:Settings:SmcAdminUrl"] = partnerUrl,
+            ["Destinations:0:Settings:Organization"] = "ACME",
+            ["Destinations:0:Settings:SendGroupEvents"] = "true",
+        };
+        for (var i = 0; i < allowedEvents.Length; i++) extra[$"Destinations:0:Settings:AllowedEvents:{i}"] = allowedEvents[i];
+        return new ServiceApp(partnerUrl, extra, SelligentId);
+    }
+
     public const string UserMotionId = "usermotion-main";
     public const string UserMotionApiKey = "um-key-6e0d";
 
