@@ -1,3 +1,5 @@
+using Destinations.Host.Admin;
+using Destinations.Host.DryRun;
 using Destinations.Host.Endpoints;
 using Destinations.Host.Health;
 using Destinations.Host.Ingress;
@@ -16,6 +18,7 @@ builder.Services.AddDestinationsHealth();
 
 builder.Services.AddDestinationRouting();
 builder.Services.AddIngress();
+builder.Services.AddAdmin();
 
 builder.Services.AddSqliteStore(builder.Configuration);
 builder.Services.AddDispatcher(builder.Configuration);
@@ -32,6 +35,8 @@ app.UseDestinationsSwagger();
 
 app.MapHealth();
 app.MapIngress();
+app.MapDryRun();
+app.MapAdmin();
 
 app.Run();
 
