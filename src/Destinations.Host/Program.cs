@@ -3,6 +3,7 @@ using Destinations.Host.DryRun;
 using Destinations.Host.Endpoints;
 using Destinations.Host.Health;
 using Destinations.Host.Ingress;
+using Destinations.Host.Metrics;
 using Destinations.Host.OpenApi;
 using Destinations.Host.Startup;
 using Destinations.Salesmachine;
@@ -15,6 +16,7 @@ builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<IngressExceptionHandler>();
 builder.Services.AddDestinationsSwagger();
 builder.Services.AddDestinationsHealth();
+builder.Services.AddDestinationsMetrics();
 
 builder.Services.AddDestinationRouting();
 builder.Services.AddIngress();
@@ -29,11 +31,13 @@ builder.Services.AddSalesmachine(builder.Configuration);
 var app = builder.Build();
 
 app.BuildDestinationRegistryNow();
+app.UseIngressRequestMetrics();
 app.UseExceptionHandler();
 app.UseDestinationsRequestLogging();
 app.UseDestinationsSwagger();
 
 app.MapHealth();
+app.MapDestinationsMetrics();
 app.MapIngress();
 app.MapDryRun();
 app.MapAdmin();
