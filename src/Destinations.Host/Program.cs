@@ -9,6 +9,9 @@ using Destinations.Host.Startup;
 using Destinations.Salesmachine;
 using Destinations.Storage;
 
+// Probe mode (Docker HEALTHCHECK, D23): check a running instance and exit, without building a host.
+if (ProbeMode.IsRequested(args)) return await ProbeMode.RunAsync(args);
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddDestinationsLogging();
@@ -43,5 +46,6 @@ app.MapDryRun();
 app.MapAdmin();
 
 app.Run();
+return 0;
 
 public partial class Program;
