@@ -1,12 +1,18 @@
+using Destinations.Host.Admin;
+using Destinations.Host.DryRun;
 using Destinations.Host.Endpoints;
 using Destinations.Host.Health;
 using Destinations.Host.Ingress;
+using Destinations.Host.Metrics;
 using Destinations.Host.OpenApi;
 using Destinations.Host.Startup;
 using Destinations.Salesmachine;
 using Destinations.Selligent;
 using Destinations.Storage;
 using Destinations.UserMotion;
+
+// Probe mode (Docker HEALTHCHECK, D23): check a running instance and exit, without building a host.
+if (ProbeMode.IsRequested(args)) return await ProbeMode.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -15,9 +21,11 @@ builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<IngressExceptionHandler>();
 builder.Services.AddDestinationsSwagger();
 builder.Services.AddDestinationsHealth();
+builder.Services.AddDestinationsMetrics();
 
 builder.Services.AddDestinationRouting();
 builder.Services.AddIngress();
+builder.Services.AddAdmin();
 
 builder.Services.AddSqliteStore(builder.Configuration);
 builder.Services.AddDispatcher(builder.Configuration);
@@ -30,13 +38,18 @@ builder.Services.AddSelligent(builder.Configuration);
 var app = builder.Build();
 
 app.BuildDestinationRegistryNow();
+app.UseIngressRequestMetrics();
 app.UseExceptionHandler();
 app.UseDestinationsRequestLogging();
 app.UseDestinationsSwagger();
 
 app.MapHealth();
+app.MapDestinationsMetrics();
 app.MapIngress();
+app.MapDryRun();
+app.MapAdmin();
 
 app.Run();
+return 0;
 
 public partial class Program;

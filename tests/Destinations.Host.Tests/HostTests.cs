@@ -57,7 +57,7 @@ public class StartupTests
         using var app = new IngressApp(settings);
         var ex = Assert.ThrowsAny<Exception>(() => app.CreateClient());
         var config = FindConfigurationException(ex);
-        Assert.Contains("Destinations[1].Type: 'Nope' is not a known destination type (known: Salesmachine, Test)", config.Message);
+        Assert.Contains("Destinations[1].Type: 'Nope' is not a known destination type (known: Salesmachine, SelligentMarketingCloud, Test, UserMotion)", config.Message);
     }
 
     static Core.Routing.ConfigurationException FindConfigurationException(Exception? ex)

@@ -24,19 +24,19 @@ public static class IngressEndpoints
 
         v1.MapPost("/webhook/{sourceId}", AcceptWebhook)
             .WithSummary("Segment Webhooks destination: one event or a Webhooks (Actions) array, signed with X-Signature")
-            .WithMetadata(IngressExamples.Webhook).ProducesProblem(StatusCodes.Status404NotFound);
+            .WithMetadata(IngressExamples.Webhook, IngressExamples.SingleAnswer).ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapPost("/webhook", AcceptWebhookForTheOnlySource)
             .WithSummary("Segment Webhooks destination when exactly one source is configured (D4)")
-            .WithMetadata(IngressExamples.Webhook).ProducesProblem(StatusCodes.Status404NotFound);
+            .WithMetadata(IngressExamples.Webhook, IngressExamples.SingleAnswer).ProducesProblem(StatusCodes.Status404NotFound);
 
         foreach (var type in TrackingApiTypes)
             v1.MapPost($"/{type}", (HttpContext http, IngressServices ingress, CancellationToken ct) => AcceptTrackingApiEvent(type, http, ingress, ct))
                 .WithName($"Accept{char.ToUpperInvariant(type[0])}{type[1..]}")
                 .WithSummary($"Tracking API: one {type} event (the path decides the type)")
-                .WithMetadata(IngressExamples.ForType(type));
+                .WithMetadata(IngressExamples.ForType(type), IngressExamples.SingleAnswer);
 
-        v1.MapPost("/batch", AcceptBatch).WithSummary("Tracking API batch (what analytics-node sends)").WithMetadata(IngressExamples.Batch);
-        v1.MapPost("/import", AcceptBatch).WithName("AcceptImport").WithSummary("Alias of /v1/batch").WithMetadata(IngressExamples.Batch);
+        v1.MapPost("/batch", AcceptBatch).WithSummary("Tracking API batch (what analytics-node sends)").WithMetadata(IngressExamples.Batch, IngressExamples.BatchAnswer);
+        v1.MapPost("/import", AcceptBatch).WithName("AcceptImport").WithSummary("Alias of /v1/batch").WithMetadata(IngressExamples.Batch, IngressExamples.BatchAnswer);
         return v1;
     }
 

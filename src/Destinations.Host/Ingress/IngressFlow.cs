@@ -1,4 +1,5 @@
 using Destinations.Core.Configuration;
+using Destinations.Core.Diagnostics;
 using Destinations.Core.Routing;
 using Destinations.Core.Segment;
 using Destinations.Storage;
@@ -11,7 +12,7 @@ namespace Destinations.Host.Ingress;
 /// what is valid (Router), store it durably (IEventStore, one group commit), then answer (D2). Nothing is acknowledged
 /// before it is stored; storage trouble is a 503 with Retry-After (D1).
 /// </summary>
-public sealed class IngressFlow(Router router, IEventStore store, ILogger<IngressFlow> logger)
+public sealed class IngressFlow(Router router, IEventStore store, DestinationsMetrics metrics, ILogger<IngressFlow> logger)
 {
     public const int RetryAfterSeconds = 5;
 
@@ -40,6 +41,7 @@ public sealed class IngressFlow(Router router, IEventStore store, ILogger<Ingres
         }
 
         var duplicates = statuses.Count(s => s == AcceptStatus.Duplicate);
+        CountAccepted(source.Id, incoming, statuses, duplicates);
         logger.LogInformation("Source {SourceId}: {Accepted} events accepted ({Duplicates} duplicates), {Rejected} rejected",
             source.Id, valid.Count, duplicates, rejected.Count);
 
@@ -50,5 +52,15 @@ public sealed class IngressFlow(Router router, IEventStore store, ILogger<Ingres
         }
         var generated = valid.Where(e => e.MessageIdGenerated).Select(e => new GeneratedMessageId(e.Index, e.MessageId!)).ToList();
         return TypedResults.Ok(new BatchAccepted(true, valid.Count, rejected, generated));
+    }
+
+    /// <summary>Accepted by status; router-time filters (D8) only for newly stored events, so a duplicate is not counted twice.</summary>
+    void CountAccepted(string sourceId, IReadOnlyList<IncomingEvent> incoming, IReadOnlyList<AcceptStatus> statuses, int duplicates)
+    {
+        if (statuses.Count - duplicates > 0) metrics.EventAccepted(sourceId, "stored", statuses.Count - duplicates);
+        if (duplicates > 0) metrics.EventAccepted(sourceId, "duplicate", duplicates);
+        for (var i = 0; i < incoming.Count; i++)
+            if (statuses[i] == AcceptStatus.Stored)
+                foreach (var filter in incoming[i].Routing.Filtered) metrics.EventFiltered(filter.DestinationId, filter.Reason);
     }
 }

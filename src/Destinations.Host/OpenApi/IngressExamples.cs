@@ -29,6 +29,15 @@ public static class IngressExamples
         [CallTypes.Alias] = """{ "userId": "user_8412", "previousId": "5a6c2e74-0b8e-4f4a-9d2c-7b1c1f0e9a11", "messageId": "ajs-next-07-alias", "timestamp": "2026-11-20T10:15:30.622Z" }""",
     };
 
+    /// <summary>D2: a single event's answer (<c>messageId</c> only when the service generated it).</summary>
+    public static readonly ResponseExample SingleAnswer = new(200, """{ "success": true }""");
+
+    /// <summary>D2: a batch with one rejected event and one generated messageId.</summary>
+    public static readonly ResponseExample BatchAnswer = new(200, """
+        { "success": true, "accepted": 2, "rejected": [ { "index": 2, "messageId": "node-17-c", "message": "event: track needs an event name" } ],
+          "generated": [ { "index": 1, "messageId": "3f0c9a52-7d1e-4b8a-9a61-2f5b8c1d0e44" } ] }
+        """);
+
     public static IngressExample ForType(string type) =>
         new(WriteKeyScheme, new Dictionary<string, string> { [type] = ByType[type] });
 

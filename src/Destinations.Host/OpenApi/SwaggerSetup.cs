@@ -1,3 +1,4 @@
+using Destinations.Host.Admin;
 using Microsoft.OpenApi;
 
 namespace Destinations.Host.OpenApi;
@@ -29,7 +30,14 @@ public static class SwaggerSetup
                 Name = "X-Signature",
                 Description = "Lower-case hex HMAC-SHA1 of the raw body (or of a Webhooks (Actions) array's first element) with the source's SharedSecret.",
             });
+            o.AddSecurityDefinition(AdminKeyFilter.Scheme, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "The admin key (Admin:ApiKey) as a bearer token, for /admin/* and /v1/dry-run (D21).",
+            });
             o.OperationFilter<IngressOperationFilter>();
+            o.OperationFilter<OperatorOperationFilter>();
         });
         return services;
     }

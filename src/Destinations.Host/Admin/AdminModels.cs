@@ -1,0 +1,32 @@
+using Destinations.Core.Delivery;
+
+namespace Destinations.Host.Admin;
+
+/// <summary>One configured destination instance as the admin API lists it; <see cref="Settings"/> has every secret masked.</summary>
+/// <param name="Sources">The linked source Ids; every configured source when the instance sets none (D26).</param>
+public sealed record DestinationSummary(
+    string Id,
+    string Integration,
+    IReadOnlyList<string> Sources,
+    IReadOnlyDictionary<string, string?> Settings,
+    bool SupportsConnectionTest,
+    DestinationStatsView Stats);
+
+/// <summary>Counts read from the store (right across replicas, D8).</summary>
+public sealed record DestinationStatsView(
+    long Pending,
+    long Retrying,
+    long Delivered,
+    long Invalid,
+    long Dead,
+    long Filtered,
+    IReadOnlyDictionary<string, long> FilteredByReason,
+    long Duplicates);
+
+public sealed record DestinationList(IReadOnlyList<DestinationSummary> Destinations);
+
+/// <summary>The answer of <c>POST /admin/destinations/{id}/test-connection</c>: 200 whether or not the partner accepted.</summary>
+public sealed record ConnectionTestAnswer(string Destination, bool Ok, IReadOnlyList<ConnectionCheckStep> Steps)
+{
+    public static ConnectionTestAnswer From(string id, ConnectionCheck check) => new(id, check.Ok, check.Steps);
+}

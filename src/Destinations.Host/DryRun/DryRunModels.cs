@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Destinations.Core.Delivery;
+
+namespace Destinations.Host.DryRun;
+
+/// <summary>The answer of <c>POST /v1/dry-run</c>: what delivery would do with this event, per destination instance.</summary>
+/// <param name="Sent">True with <c>?send=true</c>: the requests were sent and each carries the partner's answer.</param>
+public sealed record DryRunAnswer(string Source, string MessageId, string Type, bool Sent, IReadOnlyList<DryRunDestination> Destinations);
+
+/// <param name="Routed">False when the router filtered the event for this instance (D8); <see cref="Reason"/> says why.</param>
+/// <param name="Settings">The instance's settings as the admin API shows them (secrets masked).</param>
+public sealed record DryRunDestination(
+    string Destination,
+    string Integration,
+    bool Routed,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
+    IReadOnlyDictionary<string, string?> Settings,
+    IReadOnlyList<DryRunDelivery> Deliveries);
+
+/// <summary>One delivery (D7): the mapper's outcome for a subscription and the plan of partner requests (D11).</summary>
+/// <param name="Outcome">Send, Filtered or Invalid (the mapper's <see cref="MappingOutcome"/>).</param>
+public sealed record DryRunDelivery(
+    string Subscription,
+    string Outcome,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
+    IReadOnlyList<DryRunRequest> Requests);
+
+/// <param name="Url">Where the request goes (<see cref="IDestination.Describe"/>); holds no secret. Auth headers are added
+/// by the partner client and are never part of a plan, so they cannot show here.</param>
+public sealed record DryRunRequest(
+    string Step,
+    string Method,
+    string Url,
+    JsonNode? Body,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DryRunResult? Result);
+
+/// <summary>The partner's answer to one request (send=true only).</summary>
+/// <param name="Outcome">Succeeded, Retry, AuthFailure, Final (D12) — or NotSent when an earlier step failed.</param>
+public sealed record DryRunResult(
+    string Outcome,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? StatusCode,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Response,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error)
+{
+    public const string NotSent = "NotSent";
+
+    public static DryRunResult From(AttemptResult r) => new(r.Outcome.ToString(), r.StatusCode, r.ResponseExcerpt, r.Error);
+
+    public static DryRunResult Skipped() => new(NotSent, null, null, "not sent: an earlier step of the plan failed (D11)");
+}
