@@ -44,6 +44,10 @@ public sealed class IngressFlow(Router router, IEventStore store, DestinationsMe
         CountAccepted(source.Id, incoming, statuses, duplicates);
         logger.LogInformation("Source {SourceId}: {Accepted} events accepted ({Duplicates} duplicates), {Rejected} rejected",
             source.Id, valid.Count, duplicates, rejected.Count);
+        if (logger.IsEnabled(LogLevel.Debug))
+            for (var i = 0; i < incoming.Count; i++)
+                logger.LogDebug("Accepted {MessageId} ({Type}) from {SourceId}: {Status}, routed to {Deliveries} deliveries, {Filtered} instances filtered",
+                    incoming[i].Event.MessageId, incoming[i].Event.Type, source.Id, statuses[i], incoming[i].Routing.Deliveries.Count, incoming[i].Routing.Filtered.Count);
 
         if (payload.Shape == PayloadShape.Single)
         {

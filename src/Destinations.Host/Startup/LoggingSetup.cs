@@ -6,6 +6,9 @@ namespace Destinations.Host.Startup;
 
 public static class LoggingSetup
 {
+    const string PlainTemplate =
+        "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{DeliveryScope:l}{NewLine}{Exception}";
+
     /// <summary>Serilog to the console; <c>Logging:Json=true</c> → compact JSON (one event per line, for collectors).</summary>
     public static IServiceCollection AddDestinationsLogging(this IServiceCollection services) =>
         services.AddSerilog((sp, log) =>
@@ -14,9 +17,11 @@ public static class LoggingSetup
             log.ReadFrom.Configuration(configuration)
                 .ReadFrom.Services(sp) // sinks registered as ILogEventSink (tests capture logs this way)
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
-                .Enrich.FromLogContext();
+                .Enrich.FromLogContext()
+                .Enrich.With<DeliveryScopeEnricher>();
             if (configuration.GetValue<bool>("Logging:Json")) log.WriteTo.Console(new CompactJsonFormatter());
-            else log.WriteTo.Console();
+            // The plain console shows the per-delivery scope (destination, messageId) after the message; JSON carries every property.
+            else log.WriteTo.Console(outputTemplate: PlainTemplate);
         });
 
     /// <summary>One line per request: method, path, status, time. Headers (Authorization, X-Signature) are never logged.</summary>
