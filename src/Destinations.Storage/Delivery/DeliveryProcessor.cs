@@ -32,6 +32,14 @@ public sealed class DeliveryProcessor(
     readonly RetrySchedule _schedule = new(options.Value, jitter);
     /// <summary>Instances with failures recorded since their last success: only they need a state write on success.</summary>
     readonly ConcurrentDictionary<string, bool> _unhealthy = new(StringComparer.Ordinal);
+    /// <summary>Instances this process saw held: the rest of a claimed set is given back unsent (no attempt burnt).</summary>
+    readonly ConcurrentDictionary<string, bool> _held = new(StringComparer.Ordinal);
+
+    /// <summary>True when this process last saw the instance paused or its breaker open.</summary>
+    public bool IsKnownHeld(string destinationId) => _held.ContainsKey(destinationId);
+
+    /// <summary>The claim returned ordinary rows of this instance, so the store no longer holds it (e.g. an operator resumed it).</summary>
+    public void ForgetHeld(string destinationId) => _held.TryRemove(destinationId, out _);
 
     public IDeliveryQueue Queue => queue;
     public DestinationRegistry Registry => registry;
@@ -181,6 +189,8 @@ public sealed class DeliveryProcessor(
         var now = time.GetUtcNow();
         var state = await queue.UpdateInstanceAsync(destinationId, s => InstanceHealth.After(s, result, isProbe, now, _options), ct).ConfigureAwait(false);
         if (state is { IsHeld: false, ConsecutiveFailures: 0 }) _unhealthy.TryRemove(destinationId, out _);
+        if (state.IsHeld) _held[destinationId] = true;
+        else _held.TryRemove(destinationId, out _);
         if (state.IsHeld) logger.LogWarning("Instance {Destination} held ({Hold}): {Reason}; next probe at {NextProbeAt:O}",
             destinationId, state.Hold, state.HoldReason, state.NextProbeAt);
     }

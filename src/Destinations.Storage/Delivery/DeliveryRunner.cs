@@ -19,6 +19,7 @@ public sealed class DeliveryRunner(DeliveryProcessor processor, BatchSender batc
     async Task<List<DeliveryOutcome>> RunInstanceAsync(string destinationId, List<ClaimedDelivery> group, CancellationToken ct)
     {
         var outcomes = new List<DeliveryOutcome>();
+        if (group.Any(d => !d.IsProbe)) processor.ForgetHeld(destinationId);
         var batching = processor.Registry.Find(destinationId) as IBatchingDestination;
         var batchSize = Math.Max(1, batching?.MaxBatchSize ?? 1);
         var admitted = group.Count;
@@ -45,7 +46,8 @@ public sealed class DeliveryRunner(DeliveryProcessor processor, BatchSender batc
         }
         foreach (var d in go)
         {
-            if (ct.IsCancellationRequested)
+            // Paused (D12) or breaker open mid-set: the rest waits for the canary, unsent and not counted.
+            if (ct.IsCancellationRequested || (processor.IsKnownHeld(destinationId) && !d.IsProbe))
             {
                 outcomes.Add(await ReleaseAsync(d).ConfigureAwait(false));
                 continue;
