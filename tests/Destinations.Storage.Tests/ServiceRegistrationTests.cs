@@ -58,6 +58,9 @@ public sealed class ServiceRegistrationTests
             var store = host.Services.GetRequiredService<IEventStore>();
             Assert.Equal([AcceptStatus.Stored], await store.AcceptAsync([TestEvents.To("m-1", "gone")], CancellationToken.None));
             Assert.True(await store.IsReadyAsync(CancellationToken.None));
+            // The operator surface and the dispatcher's parts resolve without a metrics registration (it is optional).
+            Assert.Empty((await host.Services.GetRequiredService<IDeliveryAdmin>().ListDeadLettersAsync(new DeadLetterFilter(), CancellationToken.None)).Items);
+            Assert.NotNull(host.Services.GetRequiredService<DeliveryRunner>());
 
             await host.StopAsync();
         }
