@@ -9,6 +9,9 @@ public static class SalesmachineApi
     public const string AccountPath = "/v1/account";
     public const string EventPath = "/v1/track/event";
     public const string PingPath = "/v1/ping";
+    /// <summary>A JSON array of contact/account/event bodies, each with <c>"method"</c>; official clients send up to 100.</summary>
+    public const string BatchPath = "/v1/batch";
+    public const int MaxBatchItems = 100;
 
     /// <summary>The <c>event_uid</c> Salesmachine reads as a pageview (it opens sessions from them).</summary>
     public const string PageviewEventUid = "pageview";

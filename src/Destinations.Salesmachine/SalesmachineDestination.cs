@@ -6,7 +6,7 @@ namespace Destinations.Salesmachine;
 /// <summary>
 /// One configured Salesmachine instance: a classic destination, so one fixed subscription per accepted call type (D7).
 /// </summary>
-public sealed class SalesmachineDestination(string id, SalesmachineSettings settings, Func<SalesmachineClient> client) : IDestination, IConnectionTest, IDescribedSettings
+public sealed class SalesmachineDestination(string id, SalesmachineSettings settings, Func<SalesmachineClient> client) : IBatchingDestination, IConnectionTest, IDescribedSettings
 {
     /// <summary>What the seed's "Destination Info" lists as accepted; screen is not among them.</summary>
     static readonly HashSet<string> Accepted =
@@ -31,6 +31,14 @@ public sealed class SalesmachineDestination(string id, SalesmachineSettings sett
             : MappingResult.Invalid($"subscription '{subscription}' does not match a {e.Type} event for Salesmachine");
 
     public Task<AttemptResult> SendAsync(PartnerRequest request, CancellationToken ct) => client().SendAsync(request, Settings, ct);
+
+    /// <summary>Contact, account and event requests may share one <c>/v1/batch</c> call (D15); alias goes alone.</summary>
+    public string? BatchKey(PartnerRequest request) => SalesmachineBatch.MethodOf(request) is null ? null : SalesmachineBatch.Key;
+
+    public int MaxBatchSize => SalesmachineApi.MaxBatchItems;
+
+    public Task<IReadOnlyList<AttemptResult>> SendBatchAsync(IReadOnlyList<PartnerRequest> requests, CancellationToken ct) =>
+        SalesmachineBatch.SendAsync(requests, r => client().SendAsync(r, Settings, ct));
 
     /// <summary>Credential check: <c>GET /v1/ping</c> with the Basic auth header (D15).</summary>
     public Task<AttemptResult> PingAsync(CancellationToken ct) => client().PingAsync(Settings, ct);

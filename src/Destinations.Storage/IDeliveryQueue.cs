@@ -10,7 +10,11 @@ public interface IDeliveryQueue
 {
     /// <summary>Atomically leases up to <paramref name="max"/> due pending deliveries to <paramref name="owner"/> for
     /// <paramref name="lease"/>; a crashed worker's rows come back when the lease runs out.</summary>
-    Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken ct);
+    /// <remarks>Skips instances in <see cref="ClaimRequest.Skip"/> (throttled, D25) and held instances (D12, breaker), except
+    /// one canary per held instance whose probe is due (<see cref="ClaimedDelivery.IsProbe"/>); for instances in
+    /// <see cref="ClaimRequest.Ordered"/> a row is claimed only when no earlier one of its user key is pending (D16).
+    /// PostgreSQL: the same selection with <c>FOR UPDATE SKIP LOCKED</c>, probe and token-bucket rows updated in the same transaction.</remarks>
+    Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(ClaimRequest request, CancellationToken ct);
 
     /// <summary>Stores the plan computed at the first attempt (D8, D11) and stamps the first attempt time.</summary>
     Task<bool> SavePlanAsync(ClaimedDelivery d, string planJson, CancellationToken ct);
@@ -27,13 +31,32 @@ public interface IDeliveryQueue
     Task<bool> MarkInvalidAsync(ClaimedDelivery d, string reason, CancellationToken ct);
 
     /// <summary>A failed attempt to try again at <paramref name="nextAttemptAt"/>; counts the attempt.</summary>
-    Task<bool> ScheduleRetryAsync(ClaimedDelivery d, DateTimeOffset nextAttemptAt, AttemptResult failure, CancellationToken ct);
+    /// <param name="request">The request that failed (kept for a later dead letter); null when unknown.</param>
+    Task<bool> ScheduleRetryAsync(ClaimedDelivery d, DateTimeOffset nextAttemptAt, AttemptResult failure, RequestDescription? request, CancellationToken ct);
 
     /// <summary>Dead letter. <paramref name="failure"/> is the attempt that decided it (counted), or null when nothing was sent.</summary>
-    Task<bool> MarkDeadAsync(ClaimedDelivery d, string reason, AttemptResult? failure, CancellationToken ct);
+    Task<bool> MarkDeadAsync(ClaimedDelivery d, string reason, AttemptResult? failure, RequestDescription? request, CancellationToken ct);
 
     /// <summary>Gives the row back without counting an attempt (shutdown).</summary>
     Task<bool> ReleaseAsync(ClaimedDelivery d, CancellationToken ct);
+
+    /// <summary>D12: the instance is held (paused or breaker open): gives the row back without counting the attempt, keeping
+    /// what the partner answered. It waits, still due, for the instance to resume.</summary>
+    Task<bool> HoldAsync(ClaimedDelivery d, AttemptResult failure, RequestDescription? request, CancellationToken ct);
+
+    /// <summary>D14/D25: a rate-limiter wait is not an attempt: the row goes back, due at <paramref name="until"/>.</summary>
+    Task<bool> PostponeAsync(ClaimedDelivery d, DateTimeOffset until, CancellationToken ct);
+
+    /// <summary>Reads the instance's state (the initial state when it has none).</summary>
+    Task<InstanceState> GetInstanceAsync(string destinationId, CancellationToken ct);
+
+    /// <summary>Applies <paramref name="change"/> to the instance's state atomically and returns the new state. When a hold
+    /// ends, the held time is added to each pending row's held time so the D13 age clock does not count it.</summary>
+    Task<InstanceState> UpdateInstanceAsync(string destinationId, Func<InstanceState, InstanceState> change, CancellationToken ct);
+
+    /// <summary>D12: deliveries held by a paused instance for longer than <paramref name="pausedMaxAge"/> become dead
+    /// letters. Returns how many.</summary>
+    Task<int> ExpireHeldAsync(TimeSpan pausedMaxAge, CancellationToken ct);
 
     Task<DestinationStats> GetStatsAsync(string destinationId, CancellationToken ct);
 
@@ -57,7 +80,34 @@ public sealed record ClaimedDelivery(
     DateTimeOffset CreatedAt,
     DateTimeOffset? FirstAttemptAt,
     string LeaseOwner,
-    DateTimeOffset LeaseUntil);
+    DateTimeOffset LeaseUntil)
+{
+    /// <summary>The canary of a held instance (D12): its outcome decides whether the instance resumes.</summary>
+    public bool IsProbe { get; init; }
+
+    /// <summary>Time spent held by a paused instance; the D13 age clock does not count it.</summary>
+    public TimeSpan HeldFor { get; init; }
+
+    /// <summary>userId, else anonymousId (D16); null when the event has neither.</summary>
+    public string? UserKey { get; init; }
+}
+
+/// <summary>What a worker asks the queue for.</summary>
+/// <param name="Skip">Instances not to claim now (throttled by their rate limit, D25): one busy instance never occupies the
+/// workers of the others.</param>
+/// <param name="Ordered">Instances that keep per-user order (D16).</param>
+public sealed record ClaimRequest(string Owner, int Max, TimeSpan Lease)
+{
+    public IReadOnlySet<string> Skip { get; init; } = new HashSet<string>();
+    public IReadOnlySet<string> Ordered { get; init; } = new HashSet<string>();
+}
+
+public static class DeliveryQueueExtensions
+{
+    /// <summary>Claims without skipping or ordering any instance.</summary>
+    public static Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(this IDeliveryQueue queue, string owner, int max, TimeSpan lease, CancellationToken ct) =>
+        queue.ClaimAsync(new ClaimRequest(owner, max, lease), ct);
+}
 
 /// <summary>What the store knows about one destination instance (read from the store, so right across replicas, D8).</summary>
 /// <param name="PendingNew">Pending and never attempted.</param>
@@ -75,4 +125,16 @@ public sealed record DestinationStats(
     long Duplicates)
 {
     public long FilteredTotal => Filtered.Values.Sum();
+
+    /// <summary>Whether the instance is paused (D12) or its breaker is open, since when, why, and when the next canary goes.</summary>
+    public InstanceState? State { get; init; }
+
+    /// <summary>Pending deliveries held while the instance is held (0 when it is not).</summary>
+    public long Held { get; init; }
+
+    /// <summary>The most recent failures recorded on this instance's deliveries, newest first.</summary>
+    public IReadOnlyList<RecentError> LastErrors { get; init; } = [];
 }
+
+/// <param name="ErrorClass">e.g. <c>Final: HTTP 400</c>, <c>Retry: timeout</c>.</param>
+public sealed record RecentError(long DeliveryId, DateTimeOffset At, int? Status, string? ErrorClass, string? Error);

@@ -25,6 +25,8 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
         services.TryAddSingleton<SqliteDeliveryQueue>();
         services.TryAddSingleton<IDeliveryQueue>(sp => sp.GetRequiredService<SqliteDeliveryQueue>());
+        services.TryAddSingleton<SqliteDeliveryAdmin>();
+        services.TryAddSingleton<IDeliveryAdmin>(sp => sp.GetRequiredService<SqliteDeliveryAdmin>());
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>());
         services.TryAddSingleton<SqliteRetention>();
@@ -34,15 +36,19 @@ public static class StorageServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The background <see cref="Dispatcher"/> and its options (<c>Delivery</c> section). Needs the store and the
-    /// <c>DestinationRegistry</c> (registered by the host).</summary>
+    /// <summary>The background <see cref="Dispatcher"/> and its options (<c>Delivery</c> section): rate limiter (D25), batching
+    /// (D15), pausing and breaker (D12). Needs the store and the <c>DestinationRegistry</c> (registered by the host); uses
+    /// <c>DestinationsMetrics</c> when the host registered it.</summary>
     public static IServiceCollection AddDispatcher(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(RetryJitter.Shared);
+        services.TryAddSingleton<DestinationRateLimiter>();
         services.TryAddSingleton<DeliveryProcessor>();
+        services.TryAddSingleton<BatchSender>();
+        services.TryAddSingleton<DeliveryRunner>();
         services.AddHostedService<Dispatcher>();
         return services;
     }

@@ -110,16 +110,16 @@ public sealed class DeliveryProcessorTests
     }
 
     [Fact]
-    public async Task An_auth_failure_is_retried_not_dead_lettered_on_first_sight_D12()
+    public async Task An_auth_failure_holds_the_delivery_without_counting_an_attempt_never_dead_on_first_sight_D12()
     {
-        var partner = new FakeDestination("sm").Answer(FakeDestination.Status(401), FakeDestination.Status(403));
+        // Deliberately changed with pausing (issue #6): 401/403 pauses the instance instead of retrying with backoff.
+        var partner = new FakeDestination("sm").Answer(FakeDestination.Status(401));
         await using var h = new DispatchHarness(destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
 
-        Assert.Equal([DeliveryOutcome.RetryScheduled], await h.RunDueAsync());
-        Assert.Equal([DeliveryOutcome.RetryScheduled], await h.RunNextAttemptAsync());
-        Assert.Equal([DeliveryOutcome.Delivered], await h.RunNextAttemptAsync());
-        Assert.Equal(("delivered", 3L, 403L), ((await h.RowAsync()).status, (await h.RowAsync()).attempts, (await h.RowAsync()).last_status));
+        Assert.Equal([DeliveryOutcome.Held], await h.RunDueAsync());
+        var row = await h.RowAsync();
+        Assert.Equal(("pending", 0L, 401L, "AuthFailure: HTTP 401"), (row.status, row.attempts, row.last_status, row.error_class));
     }
 
     [Fact]

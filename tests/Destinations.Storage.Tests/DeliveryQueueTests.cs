@@ -68,8 +68,8 @@ public sealed class DeliveryQueueTests
         await store.Queue.MarkFilteredAsync(rows[1], "no userId", CancellationToken.None);
         await store.Queue.MarkFilteredAsync(rows[2], "source not linked", CancellationToken.None);
         await store.Queue.MarkInvalidAsync(rows[3], "missing groupId", CancellationToken.None);
-        await store.Queue.ScheduleRetryAsync(rows[4], TestStore.Start.AddMinutes(5), failure, CancellationToken.None);
-        await store.Queue.MarkDeadAsync(rows[5], "partner answered 400", FakeDestination.Status(400, "bad"), CancellationToken.None);
+        await store.Queue.ScheduleRetryAsync(rows[4], TestStore.Start.AddMinutes(5), failure, null, CancellationToken.None);
+        await store.Queue.MarkDeadAsync(rows[5], "partner answered 400", FakeDestination.Status(400, "bad"), null, CancellationToken.None);
         await store.AcceptOneAsync(TestEvents.To("m-new", "sm"));
 
         var stats = await store.Queue.GetStatsAsync("sm", CancellationToken.None);

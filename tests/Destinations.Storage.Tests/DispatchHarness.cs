@@ -10,9 +10,27 @@ public sealed class DispatchHarness : IAsyncDisposable
     public DispatchHarness(double jitter = 0.5, Action<DeliveryOptions>? configure = null, params IDestination[] destinations)
     {
         configure?.Invoke(Options);
+        var options = Microsoft.Extensions.Options.Options.Create(Options);
         Registry = new DestinationRegistry([], destinations.Select(d => (d, (IReadOnlyList<string>?)null)).ToList(), []);
-        Processor = new DeliveryProcessor(Store.Queue, Registry, Microsoft.Extensions.Options.Options.Create(Options),
-            new RetryJitter(() => jitter), Store.Clock, NullLogger<DeliveryProcessor>.Instance);
+        Limiter = new DestinationRateLimiter(options, Registry, Store.Clock);
+        Processor = new DeliveryProcessor(Store.Queue, Registry, options,
+            new RetryJitter(() => jitter), Store.Clock, NullLogger<DeliveryProcessor>.Instance, limiter: Limiter);
+        Runner = new DeliveryRunner(Processor, new BatchSender(Processor, NullLogger<BatchSender>.Instance), NullLogger<DeliveryRunner>.Instance, Limiter);
+    }
+
+    public DestinationRateLimiter Limiter { get; }
+    public DeliveryRunner Runner { get; }
+
+    /// <summary>One dispatcher pass as the Dispatcher makes it: claim (skipping throttled instances, D25; ordered per
+    /// Options.OrderedDestinations, D16), then group, rate-limit and batch.</summary>
+    public async Task<List<DeliveryOutcome>> RunPassAsync(int max = 100)
+    {
+        var claimed = await Store.Queue.ClaimAsync(new ClaimRequest("test-worker", max, Options.Lease)
+        {
+            Skip = Limiter.Throttled(),
+            Ordered = Options.OrderedDestinations.ToHashSet(),
+        }, CancellationToken.None);
+        return await Runner.RunAsync(claimed, CancellationToken.None);
     }
 
     public TestStore Store { get; } = TestStore.Create();
@@ -60,5 +78,10 @@ public sealed class DeliveryRow
     public long? last_status { get; set; }
     public string? last_error { get; set; }
     public string? last_response { get; set; }
+    public string? last_request { get; set; }
+    public string? error_class { get; set; }
+    public long held_ms { get; set; }
+    public long created_at { get; set; }
+    public long replays { get; set; }
 }
 #pragma warning restore IDE1006

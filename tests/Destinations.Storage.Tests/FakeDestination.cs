@@ -10,7 +10,8 @@ public sealed class FakeDestination(string id) : IDestination
     readonly Queue<AttemptResult> _answers = new();
 
     public string Id { get; } = id;
-    public string IntegrationName => "Fake";
+    public string IntegrationName => Integration;
+    public string Integration { get; init; } = "Fake";
     public Func<SegmentEvent, string, MappingResult> Mapping { get; set; } =
         (e, _) => MappingResult.Send(PartnerRequest.Post("event", "/v1/event", new JsonObject { ["event_uid"] = e.Event }));
     /// <summary>Runs before each send answers (e.g. to hang until cancelled, like a slow partner).</summary>

@@ -17,7 +17,7 @@ public sealed class RetentionTests
         var rows = await store.Queue.ClaimAsync("w", 10, TimeSpan.FromMinutes(1), CancellationToken.None);
         await store.Queue.MarkDeliveredAsync(rows.Single(r => r.MessageId == "m-1" && r.DestinationId == "sm"), 1, CancellationToken.None);
         await store.Queue.MarkDeliveredAsync(rows.Single(r => r.MessageId == "m-2"), 1, CancellationToken.None);
-        await store.Queue.MarkDeadAsync(rows.Single(r => r.MessageId == "m-3"), "partner answered 400", null, CancellationToken.None);
+        await store.Queue.MarkDeadAsync(rows.Single(r => r.MessageId == "m-3"), "partner answered 400", null, null, CancellationToken.None);
         await store.Queue.ReleaseAsync(rows.Single(r => r.DestinationId == "um"), CancellationToken.None);
 
         store.Clock.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));

@@ -58,6 +58,11 @@ public sealed class ServiceRegistrationTests
             var store = host.Services.GetRequiredService<IEventStore>();
             Assert.Equal([AcceptStatus.Stored], await store.AcceptAsync([TestEvents.To("m-1", "gone")], CancellationToken.None));
             Assert.True(await store.IsReadyAsync(CancellationToken.None));
+            // The operator surface and the dispatcher's parts resolve without a metrics registration (it is optional).
+            // (The running dispatcher may already have dead-lettered the delivery to the unconfigured instance "gone".)
+            var dead = await host.Services.GetRequiredService<IDeliveryAdmin>().ListDeadLettersAsync(new DeadLetterFilter(), CancellationToken.None);
+            Assert.All(dead.Items, d => Assert.Equal("destination instance 'gone' is no longer configured", d.Reason));
+            Assert.NotNull(host.Services.GetRequiredService<DeliveryRunner>());
 
             await host.StopAsync();
         }

@@ -22,7 +22,8 @@ public sealed class TestStore : IAsyncDisposable
         Clock = clock;
         Database = new SqliteDatabase(options.ConnectionString);
         Store = new SqliteEventStore(Database, Microsoft.Extensions.Options.Options.Create(options), Clock, Signal, NullLogger<SqliteEventStore>.Instance);
-        Queue = new SqliteDeliveryQueue(Database, Clock);
+        Queue = new SqliteDeliveryQueue(Database, Clock, Signal);
+        Admin = new SqliteDeliveryAdmin(Database, Queue, Clock, Signal);
     }
 
     public string Folder { get; }
@@ -32,6 +33,7 @@ public sealed class TestStore : IAsyncDisposable
     public SqliteDatabase Database { get; }
     public SqliteEventStore Store { get; }
     public SqliteDeliveryQueue Queue { get; }
+    public SqliteDeliveryAdmin Admin { get; }
 
     public static TestStore Create(Action<StorageOptions>? configure = null, string? folder = null, FakeTimeProvider? clock = null)
     {

@@ -17,6 +17,37 @@ public sealed class DeliveryOptions
     /// <summary>D13: give up when older than this *and* attempted at least <see cref="MinAttempts"/> times.</summary>
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromHours(4);
     public int MinAttempts { get; set; } = 3;
+
+    /// <summary>D12: deliveries held by a paused instance (or an open breaker) longer than this become dead letters.</summary>
+    public TimeSpan PausedMaxAge { get; set; } = TimeSpan.FromHours(72);
+    /// <summary>D12: the first canary of a held instance goes after this; each failed canary doubles it.</summary>
+    public TimeSpan ProbeBaseDelay { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan ProbeMaxDelay { get; set; } = TimeSpan.FromMinutes(30);
+    /// <summary>Circuit breaker: this many retryable failures in a row (5xx, timeouts, connection errors; not 429) open it;
+    /// 0 turns the breaker off.</summary>
+    public int BreakerThreshold { get; set; } = 5;
+    /// <summary>The failures in a row must start within this window to count together.</summary>
+    public TimeSpan BreakerWindow { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>How often expired holds are dead-lettered (D12 PausedMaxAge).</summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>D16: instance ids that keep per-user order (userId, else anonymousId).</summary>
+    public List<string> OrderedDestinations { get; set; } = [];
+
+    /// <summary>D25: per-instance limits, keyed by instance id; they override <see cref="RateLimitDefaults"/>.</summary>
+    public Dictionary<string, RateLimit> RateLimits { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>D25: per-type defaults, keyed by destination type (Salesmachine, SelligentMarketingCloud, UserMotion).</summary>
+    public Dictionary<string, RateLimit> RateLimitDefaults { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>D25: after a 429 the rate is multiplied by <see cref="ThrottledRateFactor"/> for this long.</summary>
+    public TimeSpan ThrottledFor { get; set; } = TimeSpan.FromMinutes(5);
+    public double ThrottledRateFactor { get; set; } = 0.5;
+}
+
+/// <summary>At most <see cref="Limit"/> partner calls per <see cref="Period"/>; <c>Limit: 0</c> = no limit.</summary>
+public sealed class RateLimit
+{
+    public int Limit { get; set; }
+    public TimeSpan Period { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
@@ -36,6 +67,20 @@ public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
         Positive(nameof(o.MaxDelay), o.MaxDelay.Ticks, o.MaxDelay);
         Positive(nameof(o.MaxAge), o.MaxAge.Ticks, o.MaxAge);
         Positive(nameof(o.MinAttempts), o.MinAttempts, o.MinAttempts);
+        Positive(nameof(o.PausedMaxAge), o.PausedMaxAge.Ticks, o.PausedMaxAge);
+        Positive(nameof(o.ProbeBaseDelay), o.ProbeBaseDelay.Ticks, o.ProbeBaseDelay);
+        Positive(nameof(o.ProbeMaxDelay), o.ProbeMaxDelay.Ticks, o.ProbeMaxDelay);
+        Positive(nameof(o.BreakerWindow), o.BreakerWindow.Ticks, o.BreakerWindow);
+        Positive(nameof(o.MaintenanceInterval), o.MaintenanceInterval.Ticks, o.MaintenanceInterval);
+        Positive(nameof(o.ThrottledFor), o.ThrottledFor.Ticks, o.ThrottledFor);
+        if (o.BreakerThreshold < 0) errors.Add($"Delivery:BreakerThreshold: may not be negative (was {o.BreakerThreshold})");
+        if (o.ThrottledRateFactor is <= 0 or > 1) errors.Add($"Delivery:ThrottledRateFactor: must be in (0, 1] (was {o.ThrottledRateFactor})");
+        foreach (var (section, map) in new[] { ("RateLimits", o.RateLimits), ("RateLimitDefaults", o.RateLimitDefaults) })
+            foreach (var (key, limit) in map)
+            {
+                if (limit.Limit < 0) errors.Add($"Delivery:{section}:{key}:Limit: may not be negative (was {limit.Limit})");
+                if (limit.Limit > 0 && limit.Period <= TimeSpan.Zero) errors.Add($"Delivery:{section}:{key}:Period: must be positive (was {limit.Period})");
+            }
         if (o.MaxDelay < o.BaseDelay)
             errors.Add($"Delivery:MaxDelay: must be at least Delivery:BaseDelay (was {o.MaxDelay} < {o.BaseDelay})");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

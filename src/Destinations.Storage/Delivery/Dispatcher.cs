@@ -6,8 +6,10 @@ namespace Destinations.Storage.Delivery;
 
 /// <summary>
 /// The background delivery loop (architecture.md, Flow step 4): <see cref="DeliveryOptions.Workers"/> workers each claim up
-/// to <see cref="DeliveryOptions.ClaimBatchSize"/> due deliveries under a lease and process them one by one. An idle worker
-/// sleeps until the store signals new deliveries or <see cref="DeliveryOptions.PollInterval"/> passes (for due retries).
+/// to <see cref="DeliveryOptions.ClaimBatchSize"/> due deliveries under a lease (skipping throttled instances, D25; ordered
+/// ones per D16) and hand them to the <see cref="DeliveryRunner"/>. An idle worker sleeps until the store signals new
+/// deliveries or <see cref="DeliveryOptions.PollInterval"/> passes (for due retries and probes). Worker 0 also dead-letters
+/// deliveries held past PausedMaxAge (D12) every <see cref="DeliveryOptions.MaintenanceInterval"/>.
 /// </summary>
 public sealed class Dispatcher(
     IDeliveryQueue queue,
@@ -15,29 +17,42 @@ public sealed class Dispatcher(
     DispatchSignal signal,
     IOptions<DeliveryOptions> options,
     TimeProvider time,
-    ILogger<Dispatcher> logger) : BackgroundService
+    ILogger<Dispatcher> logger,
+    DeliveryRunner? runner = null,
+    DestinationRateLimiter? limiter = null) : BackgroundService
 {
     readonly DeliveryOptions _options = options.Value;
     readonly string _instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    readonly DeliveryRunner _runner = runner ?? new DeliveryRunner(processor,
+        new BatchSender(processor, Microsoft.Extensions.Logging.Abstractions.NullLogger<BatchSender>.Instance),
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<DeliveryRunner>.Instance, limiter);
+    readonly HashSet<string> _ordered = new(options.Value.OrderedDestinations, StringComparer.Ordinal);
+    DateTimeOffset _nextMaintenance = DateTimeOffset.MinValue;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         logger.LogInformation("Dispatcher starting {Workers} workers (claim batch {ClaimBatchSize})", _options.Workers, _options.ClaimBatchSize);
         var workers = Enumerable.Range(0, _options.Workers)
-            .Select(i => Task.Run(() => WorkAsync($"{_instance}/{i}", stoppingToken), CancellationToken.None));
+            .Select(i => Task.Run(() => WorkAsync($"{_instance}/{i}", i == 0, stoppingToken), CancellationToken.None));
         return Task.WhenAll(workers);
     }
 
-    async Task WorkAsync(string owner, CancellationToken ct)
+    async Task WorkAsync(string owner, bool maintains, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
             // Taken before claiming, so a commit between the claim and the wait still wakes this worker.
             var wake = signal.WaitTask;
+            if (maintains) await MaintainAsync(ct).ConfigureAwait(false);
             IReadOnlyList<ClaimedDelivery> batch;
             try
             {
-                batch = await queue.ClaimAsync(owner, _options.ClaimBatchSize, _options.Lease, ct).ConfigureAwait(false);
+                var request = new ClaimRequest(owner, _options.ClaimBatchSize, _options.Lease)
+                {
+                    Skip = limiter?.Throttled() ?? new HashSet<string>(),
+                    Ordered = _ordered,
+                };
+                batch = await queue.ClaimAsync(request, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -50,17 +65,28 @@ public sealed class Dispatcher(
                 batch = [];
             }
 
-            foreach (var delivery in batch)
-            {
-                if (ct.IsCancellationRequested)
-                {
-                    await ReleaseQuietlyAsync(delivery).ConfigureAwait(false);
-                    continue;
-                }
-                await processor.ProcessAsync(delivery, ct).ConfigureAwait(false);
-            }
+            if (ct.IsCancellationRequested)
+                foreach (var delivery in batch) await ReleaseQuietlyAsync(delivery).ConfigureAwait(false);
+            else if (batch.Count > 0)
+                await _runner.RunAsync(batch, ct).ConfigureAwait(false);
 
             if (batch.Count == 0) await IdleAsync(wake, ct).ConfigureAwait(false);
+        }
+    }
+
+    async Task MaintainAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (now < _nextMaintenance) return;
+        _nextMaintenance = now + _options.MaintenanceInterval;
+        try
+        {
+            var expired = await queue.ExpireHeldAsync(_options.PausedMaxAge, ct).ConfigureAwait(false);
+            if (expired > 0) logger.LogWarning("{Count} held deliveries became dead letters after PausedMaxAge (D12)", expired);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError("Expiring held deliveries failed: {Error}", ex.GetType().Name + ": " + ex.Message);
         }
     }
 

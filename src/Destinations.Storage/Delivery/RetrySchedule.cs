@@ -33,6 +33,6 @@ public sealed class RetrySchedule(DeliveryOptions options, RetryJitter jitter)
     public bool ShouldGiveUp(DateTimeOffset createdAt, int attemptsIncludingThisOne, DateTimeOffset now) =>
         now - createdAt > options.MaxAge && attemptsIncludingThisOne >= options.MinAttempts;
 
-    /// <summary>D12: until pausing exists, 401/403 is retried with backoff like any retryable failure.</summary>
-    public static bool IsRetryable(AttemptOutcome outcome) => outcome is AttemptOutcome.Retry or AttemptOutcome.AuthFailure;
+    /// <summary>D12: 408, 423, 429, 5xx except 501, timeouts and connection errors (401/403 pause the instance instead).</summary>
+    public static bool IsRetryable(AttemptOutcome outcome) => outcome is AttemptOutcome.Retry;
 }

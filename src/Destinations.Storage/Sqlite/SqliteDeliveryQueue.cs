@@ -9,36 +9,13 @@ namespace Destinations.Storage.Sqlite;
 /// workers never lease the same row; every later write checks the lease owner, so a worker whose lease ran out and was
 /// taken over cannot overwrite the new owner's outcome.
 /// </summary>
-public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time) : IDeliveryQueue
+public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, DispatchSignal? signal = null) : IDeliveryQueue
 {
     const string ClearLease = "lease_owner = NULL, lease_until = NULL";
     const string WhereLeased = "WHERE id = @Id AND lease_owner = @Owner AND status = 'pending'";
 
-    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
-        var nowMs = SqliteDatabase.ToUnixMs(now);
-        var untilMs = SqliteDatabase.ToUnixMs(now + lease);
-        await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        using var tx = conn.BeginTransaction(deferred: false);
-        var rows = (await conn.QueryAsync<ClaimRow>(new CommandDefinition("""
-            SELECT d.id AS Id, d.event_seq AS EventSeq, d.destination_id AS DestinationId, d.subscription AS Subscription,
-                   e.message_id AS MessageId, e.body AS EventBody, d.plan AS Plan, d.steps_done AS StepsDone,
-                   d.attempts AS Attempts, d.created_at AS CreatedAt, d.first_attempt_at AS FirstAttemptAt
-            FROM deliveries d JOIN events e ON e.seq = d.event_seq
-            WHERE d.status = 'pending' AND d.next_attempt_at <= @Now AND (d.lease_until IS NULL OR d.lease_until < @Now)
-            ORDER BY d.next_attempt_at, d.id
-            LIMIT @Max
-            """, new { Now = nowMs, Max = max }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
-        if (rows.Count > 0)
-            await conn.ExecuteAsync(new CommandDefinition(
-                "UPDATE deliveries SET lease_owner = @Owner, lease_until = @Until WHERE id IN @Ids",
-                new { Owner = owner, Until = untilMs, Ids = rows.Select(r => r.Id).ToArray() }, tx, cancellationToken: ct)).ConfigureAwait(false);
-        tx.Commit();
-        return rows.Select(r => new ClaimedDelivery(r.Id, r.EventSeq, r.DestinationId, r.Subscription, r.MessageId, r.EventBody,
-            r.Plan, (int)r.StepsDone, (int)r.Attempts, SqliteDatabase.FromUnixMs(r.CreatedAt),
-            r.FirstAttemptAt is { } f ? SqliteDatabase.FromUnixMs(f) : null, owner, SqliteDatabase.FromUnixMs(untilMs))).ToList();
-    }
+    public Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(ClaimRequest request, CancellationToken ct) =>
+        SqliteClaim.ClaimAsync(db, request, time.GetUtcNow(), ct);
 
     public Task<bool> SavePlanAsync(ClaimedDelivery d, string planJson, CancellationToken ct) => UpdateAsync(
         $"UPDATE deliveries SET plan = @Plan, first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now {WhereLeased}",
@@ -61,44 +38,89 @@ public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time) : 
             first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now, {ClearLease} {WhereLeased}
         """, d, new { Status = status, Reason = reason }, ct);
 
-    public Task<bool> ScheduleRetryAsync(ClaimedDelivery d, DateTimeOffset nextAttemptAt, AttemptResult failure, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = @Next,
-            last_status = @LastStatus, last_error = @LastError, last_response = @LastResponse,
-            first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, new { Next = SqliteDatabase.ToUnixMs(nextAttemptAt), LastStatus = failure.StatusCode, LastError = failure.Error, LastResponse = failure.ResponseExcerpt }, ct);
+    const string SetLastFailure = """
+        last_status = COALESCE(@LastStatus, last_status), last_error = COALESCE(@LastError, last_error),
+        last_response = COALESCE(@LastResponse, last_response), last_request = COALESCE(@LastRequest, last_request),
+        error_class = COALESCE(@ErrorClass, error_class)
+        """;
 
-    public Task<bool> MarkDeadAsync(ClaimedDelivery d, string reason, AttemptResult? failure, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET status = 'dead', reason = @Reason, attempts = attempts + @Counted,
-            last_status = COALESCE(@LastStatus, last_status), last_error = COALESCE(@LastError, last_error),
-            last_response = COALESCE(@LastResponse, last_response), updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, new { Reason = reason, Counted = failure is null ? 0 : 1, LastStatus = failure?.StatusCode, LastError = failure?.Error, LastResponse = failure?.ResponseExcerpt }, ct);
+    public Task<bool> ScheduleRetryAsync(ClaimedDelivery d, DateTimeOffset nextAttemptAt, AttemptResult failure, RequestDescription? request, CancellationToken ct) => UpdateAsync($"""
+        UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = @Next, {SetLastFailure},
+            first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now, {ClearLease} {WhereLeased}
+        """, d, Failure(failure, request, new { Next = SqliteDatabase.ToUnixMs(nextAttemptAt) }), ct);
+
+    public Task<bool> MarkDeadAsync(ClaimedDelivery d, string reason, AttemptResult? failure, RequestDescription? request, CancellationToken ct) => UpdateAsync($"""
+        UPDATE deliveries SET status = 'dead', reason = @Reason, attempts = attempts + @Counted, {SetLastFailure},
+            updated_at = @Now, {ClearLease} {WhereLeased}
+        """, d, Failure(failure, request, new { Reason = reason, Counted = failure is null ? 0 : 1 }), ct);
 
     public Task<bool> ReleaseAsync(ClaimedDelivery d, CancellationToken ct) =>
         UpdateAsync($"UPDATE deliveries SET updated_at = @Now, {ClearLease} {WhereLeased}", d, new { }, ct);
 
-    public async Task<DestinationStats> GetStatsAsync(string destinationId, CancellationToken ct)
+    public Task<bool> HoldAsync(ClaimedDelivery d, AttemptResult failure, RequestDescription? request, CancellationToken ct) => UpdateAsync($"""
+        UPDATE deliveries SET {SetLastFailure}, updated_at = @Now, {ClearLease} {WhereLeased}
+        """, d, Failure(failure, request, new { }), ct);
+
+    public Task<bool> PostponeAsync(ClaimedDelivery d, DateTimeOffset until, CancellationToken ct) => UpdateAsync($"""
+        UPDATE deliveries SET next_attempt_at = MAX(next_attempt_at, @Until), updated_at = @Now, {ClearLease} {WhereLeased}
+        """, d, new { Until = SqliteDatabase.ToUnixMs(until) }, ct);
+
+    public async Task<InstanceState> GetInstanceAsync(string destinationId, CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        var args = new { Destination = destinationId };
-        var byStatus = (await conn.QueryAsync<(string Status, long Attempted, long Count)>(new CommandDefinition("""
-            SELECT status, attempts > 0, COUNT(*) FROM deliveries WHERE destination_id = @Destination GROUP BY status, attempts > 0
-            """, args, cancellationToken: ct)).ConfigureAwait(false)).ToList();
-        // D8: router-time counters and mapper-time rows together, by reason.
-        var filtered = (await conn.QueryAsync<(string Reason, long Count)>(new CommandDefinition("""
-            SELECT reason, SUM(n) FROM (
-                SELECT reason, count AS n FROM filter_counts WHERE destination_id = @Destination
-                UNION ALL
-                SELECT COALESCE(reason, ''), 1 FROM deliveries WHERE destination_id = @Destination AND status = 'filtered')
-            GROUP BY reason ORDER BY reason
-            """, args, cancellationToken: ct)).ConfigureAwait(false)).ToDictionary(r => r.Reason, r => r.Count, StringComparer.Ordinal);
-        var duplicates = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COALESCE(SUM(count), 0) FROM duplicate_counts WHERE destination_id = @Destination", args, cancellationToken: ct)).ConfigureAwait(false);
-
-        long Count(string status, bool? attempted = null) =>
-            byStatus.Where(s => s.Status == status && (attempted is null || (s.Attempted != 0) == attempted)).Sum(s => s.Count);
-        return new DestinationStats(destinationId, Count("pending", false), Count("pending", true), Count("delivered"),
-            Count("invalid"), Count("dead"), filtered, duplicates);
+        return await SqliteInstanceStates.ReadAsync(conn, null, destinationId, ct).ConfigureAwait(false);
     }
+
+    public async Task<InstanceState> UpdateInstanceAsync(string destinationId, Func<InstanceState, InstanceState> change, CancellationToken ct)
+    {
+        await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
+        using var tx = conn.BeginTransaction(deferred: false);
+        var before = await SqliteInstanceStates.ReadAsync(conn, tx, destinationId, ct).ConfigureAwait(false);
+        var next = change(before);
+        if (next != before) await SqliteInstanceStates.WriteAsync(conn, tx, before, next, time.GetUtcNow(), ct).ConfigureAwait(false);
+        tx.Commit();
+        if (before.IsHeld && !next.IsHeld) signal?.Notify();
+        return next;
+    }
+
+    public async Task<int> ExpireHeldAsync(TimeSpan pausedMaxAge, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
+        // Only rows not leased: a canary in flight decides for itself. The held time counts from the later of the hold's
+        // start and the row's creation (D12 "held longer than PausedMaxAge").
+        return await conn.ExecuteAsync(new CommandDefinition($"""
+            UPDATE deliveries SET status = 'dead', updated_at = @Now, {ClearLease},
+                reason = 'held for more than ' || @MaxAgeText || ' while the instance was ' ||
+                    (SELECT CASE s.hold WHEN 'paused' THEN 'paused' ELSE 'held by its circuit breaker' END
+                     FROM destination_state s WHERE s.destination_id = deliveries.destination_id) || ' (PausedMaxAge, D12)'
+            WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < @Now) AND EXISTS (
+                SELECT 1 FROM destination_state s WHERE s.destination_id = deliveries.destination_id AND s.hold IS NOT NULL
+                  AND @Now - MAX(s.held_since, deliveries.created_at) > @MaxAgeMs)
+            """, new { Now = SqliteDatabase.ToUnixMs(now), MaxAgeMs = (long)pausedMaxAge.TotalMilliseconds, MaxAgeText = FormatSpan(pausedMaxAge) },
+            cancellationToken: ct)).ConfigureAwait(false);
+    }
+
+    static string FormatSpan(TimeSpan t) =>
+        t.TotalHours >= 1 ? $"{t.TotalHours:0.#} h" : t.TotalMinutes >= 1 ? $"{t.TotalMinutes:0.#} min" : $"{t.TotalSeconds:0.#} s";
+
+    static DynamicParameters Failure(AttemptResult? failure, RequestDescription? request, object values)
+    {
+        var p = new DynamicParameters(values);
+        p.Add("LastStatus", failure?.StatusCode);
+        p.Add("LastError", failure?.Error);
+        p.Add("LastResponse", failure?.ResponseExcerpt);
+        p.Add("LastRequest", request is null ? null : System.Text.Json.JsonSerializer.Serialize(request));
+        p.Add("ErrorClass", failure is null ? null : ErrorClass(failure));
+        return p;
+    }
+
+    /// <summary>A short, stable class for a failure: the outcome and the HTTP status, or the kind of network error.</summary>
+    public static string ErrorClass(AttemptResult r) =>
+        $"{r.Outcome}: " + (r.StatusCode is { } s ? $"HTTP {s.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+                                                 : r.Error?.Split(':')[0] ?? "no answer");
+
+    public Task<DestinationStats> GetStatsAsync(string destinationId, CancellationToken ct) => SqliteStats.ReadAsync(db, destinationId, ct);
 
     public async Task<bool> IsReadyAsync(CancellationToken ct)
     {
@@ -116,26 +138,11 @@ public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time) : 
 
     async Task<bool> UpdateAsync(string sql, ClaimedDelivery d, object values, CancellationToken ct)
     {
-        var parameters = new DynamicParameters(values);
+        var parameters = values as DynamicParameters ?? new DynamicParameters(values);
         parameters.Add("Id", d.Id);
         parameters.Add("Owner", d.LeaseOwner);
         parameters.Add("Now", SqliteDatabase.ToUnixMs(time.GetUtcNow()));
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
         return await conn.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false) == 1;
-    }
-
-    sealed class ClaimRow
-    {
-        public long Id { get; set; }
-        public long EventSeq { get; set; }
-        public string DestinationId { get; set; } = "";
-        public string Subscription { get; set; } = "";
-        public string MessageId { get; set; } = "";
-        public string EventBody { get; set; } = "";
-        public string? Plan { get; set; }
-        public long StepsDone { get; set; }
-        public long Attempts { get; set; }
-        public long CreatedAt { get; set; }
-        public long? FirstAttemptAt { get; set; }
     }
 }

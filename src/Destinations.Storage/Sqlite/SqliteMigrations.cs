@@ -71,6 +71,33 @@ public static class SqliteMigrations
                 PRIMARY KEY (destination_id, day)
             ) WITHOUT ROWID;
             """),
+        (2, "instance state (pause, breaker), dead-letter details, held time, replay", """
+            -- D12/D13: time this row spent held by a paused instance; the give-up age clock does not count it.
+            ALTER TABLE deliveries ADD COLUMN held_ms INTEGER NOT NULL DEFAULT 0;
+            -- Dead letters keep the last request as method + absolute URL + body (never headers, so never a secret).
+            ALTER TABLE deliveries ADD COLUMN last_request TEXT;
+            ALTER TABLE deliveries ADD COLUMN error_class TEXT;
+            ALTER TABLE deliveries ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;
+            CREATE INDEX ix_deliveries_dead ON deliveries (status, updated_at);
+            -- D16: earlier pending deliveries of one user key and instance.
+            CREATE INDEX ix_deliveries_order ON deliveries (destination_id, status, event_seq);
+            CREATE INDEX ix_events_user_key ON events (user_key);
+
+            -- One row per destination instance that was ever held or failed (D12 pause, circuit breaker).
+            CREATE TABLE destination_state (
+                destination_id        TEXT PRIMARY KEY,
+                hold                  TEXT,              -- NULL, 'paused' (401/403, D12) or 'breaker' (open circuit)
+                held_since            INTEGER,
+                hold_reason           TEXT,
+                next_probe_at         INTEGER,           -- when one canary delivery may be claimed
+                probe_failures        INTEGER NOT NULL DEFAULT 0,
+                consecutive_failures  INTEGER NOT NULL DEFAULT 0,
+                first_failure_at      INTEGER,
+                last_error            TEXT,
+                last_error_at         INTEGER,
+                updated_at            INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            """),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent. Returns how many were applied.</summary>

@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using Destinations.Core.Delivery;
+using Destinations.Storage.Delivery;
+
+namespace Destinations.Storage.Tests;
+
+/// <summary>The dispatcher batches due steps of one batching instance (D15) and applies each item's result to its delivery (D11).</summary>
+public sealed class BatchingTests
+{
+    [Fact]
+    public async Task Due_deliveries_go_in_chunks_of_MaxBatchSize_and_each_keeps_its_own_outcome()
+    {
+        var partner = new FakeBatchingDestination("sm", maxBatchSize: 3).AnswerBatch(r =>
+            [FakeDestination.Ok, FakeDestination.Status(400, "bad item"), FakeDestination.Status(503)]);
+        await using var h = new DispatchHarness(destinations: partner);
+        for (var i = 1; i <= 5; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
+
+        var outcomes = await h.RunPassAsync();
+
+        Assert.Equal([3, 2], partner.BatchSizes);
+        Assert.Empty(partner.Single.SentSteps);
+        Assert.Equal([DeliveryOutcome.Delivered, DeliveryOutcome.Dead, DeliveryOutcome.RetryScheduled, DeliveryOutcome.Delivered, DeliveryOutcome.Delivered], outcomes);
+        var dead = Assert.Single((await h.Store.Admin.ListDeadLettersAsync(new DeadLetterFilter(), CancellationToken.None)).Items);
+        Assert.Equal((2L, 400, "bad item"), (dead.Id, dead.LastStatus, dead.ResponseExcerpt));
+        Assert.Equal(1L, (await h.RowAsync(3)).attempts);
+    }
+
+    [Fact]
+    public async Task Later_steps_continue_alone_after_the_batched_step_and_unbatchable_steps_go_alone_D11()
+    {
+        var partner = new FakeBatchingDestination("sm");
+        partner.Single.Mapping = (e, _) => e.MessageId == "m-3"
+            ? MappingResult.Send(PartnerRequest.Post("alone", "/v1/alias", new JsonObject()))
+            : MappingResult.Send(PartnerRequest.Post("account", "/v1/account", new JsonObject()), PartnerRequest.Post("contact-link", "/v1/contact", new JsonObject()));
+        await using var h = new DispatchHarness(destinations: partner);
+        for (var i = 1; i <= 3; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
+
+        Assert.All(await h.RunPassAsync(), o => Assert.Equal(DeliveryOutcome.Delivered, o));
+        Assert.Equal([2], partner.BatchSizes); // the two first steps together
+        Assert.Equal(["contact-link", "contact-link", "alone"], partner.Single.SentSteps);
+        Assert.Equal(2L, (await h.RowAsync(1)).steps_done);
+    }
+
+    [Fact]
+    public async Task A_401_batch_pauses_the_instance_and_holds_every_item_D12()
+    {
+        var partner = new FakeBatchingDestination("sm").AnswerBatch(r => r.Select(_ => FakeDestination.Status(401)).ToList());
+        await using var h = new DispatchHarness(destinations: partner);
+        for (var i = 1; i <= 3; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
+
+        Assert.Equal([DeliveryOutcome.Held, DeliveryOutcome.Held, DeliveryOutcome.Held], await h.RunPassAsync());
+        Assert.Equal(InstanceHold.Paused, (await h.Store.Queue.GetInstanceAsync("sm", CancellationToken.None)).Hold);
+        Assert.Equal(0L, await h.Store.ScalarAsync<long>("SELECT SUM(attempts) FROM deliveries"));
+    }
+}

@@ -1,0 +1,57 @@
+using Destinations.Core.Routing;
+using Destinations.Storage.Delivery;
+
+namespace Destinations.Storage.Tests;
+
+/// <summary>D16 per-user ordering (optional per instance) and crash-while-leased recovery.</summary>
+public sealed class OrderingAndRecoveryTests
+{
+    static IncomingEvent For(string messageId, string userId, string destination) =>
+        new("web", TestEvents.Track(messageId, userId), new RoutingDecision([new RoutedDelivery(destination, "track")], []));
+
+    [Fact]
+    public async Task An_ordered_instance_sends_a_users_next_event_only_after_the_earlier_one_left_pending_D16()
+    {
+        var a = new FakeDestination("a").Answer(FakeDestination.Status(503), FakeDestination.Ok, FakeDestination.Status(400));
+        var b = new FakeDestination("b").Answer(FakeDestination.Status(503));
+        await using var h = new DispatchHarness(jitter: 0.5, configure: o => o.OrderedDestinations = ["a"], destinations: [a, b]);
+        await h.Store.AcceptOneAsync(For("a-1", "u1", "a")); // id 1
+        await h.Store.AcceptOneAsync(For("a-2", "u1", "a")); // id 2: waits for 1
+        await h.Store.AcceptOneAsync(For("a-3", "u2", "a")); // id 3: another user, free
+        await h.Store.AcceptOneAsync(For("b-1", "u1", "b")); // id 4: b is not ordered
+        await h.Store.AcceptOneAsync(For("b-2", "u1", "b")); // id 5
+
+        await h.RunPassAsync();
+        Assert.Equal(("pending", 1L), ((await h.RowAsync(1)).status, (await h.RowAsync(1)).attempts));
+        Assert.Equal(("pending", 0L), ((await h.RowAsync(2)).status, (await h.RowAsync(2)).attempts));
+        Assert.Equal("delivered", (await h.RowAsync(3)).status);
+        Assert.Equal("delivered", (await h.RowAsync(5)).status); // unordered: b-2 went while b-1 retries
+
+        // The earlier one dies (400): it no longer blocks (D16); the later one goes.
+        h.Store.Clock.Advance(TimeSpan.FromSeconds(2.5));
+        await h.RunPassAsync();
+        Assert.Equal(("dead", "pending"), ((await h.RowAsync(1)).status, (await h.RowAsync(2)).status));
+        await h.RunPassAsync();
+        Assert.Equal("delivered", (await h.RowAsync(2)).status);
+        Assert.Equal(["event", "event", "event", "event"], a.SentSteps);
+    }
+
+    [Fact]
+    public async Task A_crash_while_leased_returns_the_row_when_the_lease_expires_and_it_is_delivered_once_more()
+    {
+        var partner = new FakeDestination("sm");
+        await using var h = new DispatchHarness(destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+
+        // A worker claims the row and "crashes" (never writes an outcome).
+        var crashed = Assert.Single(await h.Store.Queue.ClaimAsync("crashed-worker", 10, h.Options.Lease, CancellationToken.None));
+        Assert.Empty(await h.RunPassAsync());
+        h.Store.Clock.Advance(h.Options.Lease + TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal([DeliveryOutcome.Delivered], await h.RunPassAsync());
+        Assert.Equal(["event"], partner.SentSteps);
+        // The crashed worker's late write cannot overwrite the new owner's outcome.
+        Assert.False(await h.Store.Queue.MarkDeadAsync(crashed, "late", null, null, CancellationToken.None));
+        Assert.Equal(("delivered", 1L), ((await h.RowAsync()).status, (await h.RowAsync()).attempts));
+    }
+}

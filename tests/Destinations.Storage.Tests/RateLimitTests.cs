@@ -1,0 +1,73 @@
+using Destinations.Storage.Delivery;
+
+namespace Destinations.Storage.Tests;
+
+/// <summary>D25 rate limits per instance: a wait is not an attempt (D14), throttled instances do not hold others, 429 adapts.</summary>
+public sealed class RateLimitTests
+{
+    [Fact]
+    public async Task Rows_over_the_limit_are_postponed_without_an_attempt_and_other_instances_keep_flowing_D14()
+    {
+        var a = new FakeDestination("a");
+        var b = new FakeDestination("b");
+        await using var h = new DispatchHarness(configure: o => o.RateLimits["a"] = new RateLimit { Limit = 2, Period = TimeSpan.FromMinutes(1) }, destinations: [a, b]);
+        for (var i = 1; i <= 5; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "a", "b"));
+
+        var outcomes = await h.RunPassAsync();
+        Assert.Equal((7, 3), (outcomes.Count(o => o == DeliveryOutcome.Delivered), outcomes.Count(o => o == DeliveryOutcome.Postponed)));
+        Assert.Equal((2, 5), (a.SentSteps.Count, b.SentSteps.Count));
+        Assert.Equal(0L, await h.Store.ScalarAsync<long>("SELECT SUM(attempts) FROM deliveries WHERE status = 'pending'"));
+        // Postponed to the next token: one every 30 s at 2 per minute.
+        Assert.Equal(h.Now.AddSeconds(30).ToUnixTimeMilliseconds(),
+            await h.Store.ScalarAsync<long>("SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"));
+
+        // While A has no token its rows are not even claimed.
+        await h.Store.AcceptOneAsync(TestEvents.To("m-6", "b"));
+        Assert.Equal(["a"], h.Limiter.Throttled());
+        Assert.Equal([DeliveryOutcome.Delivered], await h.RunPassAsync());
+
+        h.Store.Clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal([DeliveryOutcome.Delivered, DeliveryOutcome.Postponed, DeliveryOutcome.Postponed], (await h.RunPassAsync()).Order());
+        Assert.Equal(3, a.SentSteps.Count);
+    }
+
+    [Fact]
+    public void Partner_defaults_apply_by_type_and_configuration_overrides_or_turns_them_off()
+    {
+        var sm = new FakeDestination("sm-1") { Integration = "Salesmachine" };
+        var smc = new FakeDestination("smc-1") { Integration = "Selligent Marketing Cloud" };
+        var um = new FakeDestination("um-1") { Integration = "UserMotion (Actions)" };
+        var off = new FakeDestination("sm-off") { Integration = "Salesmachine" };
+        var options = new DeliveryOptions();
+        options.RateLimits["sm-off"] = new RateLimit { Limit = 0 };
+        var registry = new DestinationRegistry([], new[] { sm, smc, um, off }.Select(d => ((Core.Delivery.IDestination)d, (IReadOnlyList<string>?)null)).ToList(), []);
+        var limiter = new DestinationRateLimiter(Microsoft.Extensions.Options.Options.Create(options), registry, TimeProvider.System);
+
+        Assert.Equal((900, TimeSpan.FromSeconds(300)), limiter.LimitFor("sm-1"));
+        Assert.Equal((2500, TimeSpan.FromSeconds(60)), limiter.LimitFor("smc-1"));
+        Assert.Null(limiter.LimitFor("um-1"));
+        Assert.Null(limiter.LimitFor("sm-off"));
+
+        options.RateLimitDefaults["Salesmachine"] = new RateLimit { Limit = 100, Period = TimeSpan.FromSeconds(10) };
+        Assert.Equal((100, TimeSpan.FromSeconds(10)), new DestinationRateLimiter(Microsoft.Extensions.Options.Options.Create(options), registry, TimeProvider.System).LimitFor("sm-1"));
+    }
+
+    [Fact]
+    public async Task A_429_lowers_the_rate_for_a_while_and_honours_Retry_After_D25()
+    {
+        var a = new FakeDestination("a").Answer(FakeDestination.Status(429, retryAfter: TimeSpan.FromSeconds(20)));
+        await using var h = new DispatchHarness(configure: o => o.RateLimits["a"] = new RateLimit { Limit = 60, Period = TimeSpan.FromMinutes(1) }, destinations: a);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "a"));
+        await h.Store.AcceptOneAsync(TestEvents.To("m-2", "a"));
+        Assert.Equal(1.0, h.Limiter.CurrentRate("a"));
+
+        var outcomes = await h.RunPassAsync();
+        Assert.Equal(DeliveryOutcome.RetryScheduled, outcomes[0]);
+        Assert.Equal(0.5, h.Limiter.CurrentRate("a")); // halved for ThrottledFor (5 min)
+        Assert.Equal(h.Now.AddSeconds(20), h.Limiter.NextTokenAt("a")); // nothing before Retry-After
+        Assert.Equal(20_000, (await h.RowAsync()).next_attempt_at - h.Now.ToUnixTimeMilliseconds());
+
+        h.Store.Clock.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
+        Assert.Equal(1.0, h.Limiter.CurrentRate("a"));
+    }
+}
