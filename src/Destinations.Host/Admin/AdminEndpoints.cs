@@ -26,6 +26,7 @@ public static class AdminEndpoints
             .WithSummary("Runs the partner's credential check now (e.g. Salesmachine GET /v1/ping); 200 with ok=false when it fails")
             .WithMetadata(AdminExamples.ConnectionTest)
             .ProducesProblem(StatusCodes.Status501NotImplemented);
+        admin.MapDeadLetters();
         return admin;
     }
 
@@ -68,7 +69,15 @@ public static class AdminEndpoints
         d is IDescribedSettings described ? described.MaskedSettings : new Dictionary<string, string?>();
 
     static DestinationStatsView View(DestinationStats s) =>
-        new(s.PendingNew, s.Retrying, s.Delivered, s.Invalid, s.Dead, s.FilteredTotal, s.Filtered, s.Duplicates);
+        new(s.PendingNew, s.Retrying, s.Delivered, s.Invalid, s.Dead, s.FilteredTotal, s.Filtered, s.Duplicates,
+            StateName(s.State), s.State?.HeldSince, s.State?.HoldReason, s.State?.NextProbeAt, s.Held, s.LastErrors);
+
+    static string StateName(InstanceState? state) => state?.Hold switch
+    {
+        InstanceHold.Paused => "paused",
+        InstanceHold.BreakerOpen => "breaker-open",
+        _ => "active",
+    };
 
     static ProblemHttpResult UnknownDestination(string id) =>
         IngressProblems.NotFound($"no destination instance '{id}' is configured");

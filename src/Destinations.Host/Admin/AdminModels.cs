@@ -12,7 +12,9 @@ public sealed record DestinationSummary(
     bool SupportsConnectionTest,
     DestinationStatsView Stats);
 
-/// <summary>Counts read from the store (right across replicas, D8).</summary>
+/// <summary>Counts read from the store (right across replicas, D8), and whether the instance is held (D12, breaker).</summary>
+/// <param name="State"><c>active</c>, <c>paused</c> (401/403, D12) or <c>breaker-open</c>.</param>
+/// <param name="Held">Pending deliveries held while the instance is paused or its breaker open.</param>
 public sealed record DestinationStatsView(
     long Pending,
     long Retrying,
@@ -21,7 +23,13 @@ public sealed record DestinationStatsView(
     long Dead,
     long Filtered,
     IReadOnlyDictionary<string, long> FilteredByReason,
-    long Duplicates);
+    long Duplicates,
+    string State,
+    DateTimeOffset? HeldSince,
+    string? HoldReason,
+    DateTimeOffset? NextProbeAt,
+    long Held,
+    IReadOnlyList<Destinations.Storage.RecentError> LastErrors);
 
 public sealed record DestinationList(IReadOnlyList<DestinationSummary> Destinations);
 

@@ -25,6 +25,9 @@ public static class IngressProblems
     public static ProblemHttpResult Invalid(IReadOnlyList<FieldError> errors, IReadOnlyList<RejectedEvent>? rejected = null) =>
         Create(StatusCodes.Status400BadRequest, "The request was rejected", Describe(errors), errors, rejected);
 
+    /// <summary>A 400 about one named field or query parameter (admin API).</summary>
+    public static ProblemHttpResult Field(string field, string message) => Invalid([new FieldError(field, message)]);
+
     public static ProblemHttpResult Unauthorized(string message) =>
         Create(StatusCodes.Status401Unauthorized, "Not authenticated", message);
 
