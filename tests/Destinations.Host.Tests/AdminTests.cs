@@ -46,7 +46,7 @@ public class AdminTests
         var response = await app.Admin().GetAsync("/admin/destinations");
         Assert.Equal(200, (int)response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();
-        var zeroStats = """{"pending":0,"retrying":0,"delivered":0,"invalid":0,"dead":0,"filtered":0,"filteredByReason":{},"duplicates":0}""";
+        var zeroStats = """{"pending":0,"retrying":0,"delivered":0,"invalid":0,"dead":0,"filtered":0,"filteredByReason":{},"duplicates":0,"state":"active","heldSince":null,"holdReason":null,"nextProbeAt":null,"held":0,"lastErrors":[]}""";
         var expected = $$"""
             {"destinations":[
               {"id":"sm","integration":"Salesmachine","sources":["web"],
