@@ -129,6 +129,9 @@ public sealed record DestinationStats(
     /// <summary>Whether the instance is paused (D12) or its breaker is open, since when, why, and when the next canary goes.</summary>
     public InstanceState? State { get; init; }
 
+    /// <summary>The due time of the oldest pending delivery (null when none is pending), for the "oldest due age" metric.</summary>
+    public DateTimeOffset? OldestDueAt { get; init; }
+
     /// <summary>Pending deliveries held while the instance is held (0 when it is not).</summary>
     public long Held { get; init; }
 
