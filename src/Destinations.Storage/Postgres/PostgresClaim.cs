@@ -39,6 +39,8 @@ static class PostgresClaim
 
         var held = await PostgresInstanceStates.ReadAllAsync(conn, tx, heldOnly: true, ct).ConfigureAwait(false);
         var skip = request.Skip.ToHashSet(StringComparer.Ordinal);
+        // D25: instances whose shared bucket has no token now are skipped (as the in-memory limiter's Throttled() on SQLite).
+        if (request.RateLimits is { } limits) skip.UnionWith(await PostgresRateLimits.ThrottledAsync(conn, tx, nowMs, limits, ct).ConfigureAwait(false));
 
         // D12: one canary per held instance whose probe is due. The state row is locked (SKIP LOCKED: another replica is
         // taking this canary) and its probe time moved a lease ahead, so no replica sends a second canary meanwhile.
@@ -68,6 +70,8 @@ static class PostgresClaim
             var picked = (await conn.QueryAsync<(long Id, string DestinationId)>(new CommandDefinition(
                 Candidates + " AND NOT d.destination_id = ANY(@Excluded) ORDER BY d.next_attempt_at, d.id LIMIT @Max FOR UPDATE OF d SKIP LOCKED",
                 new { Now = nowMs, Ordered = ordered, Excluded = excluded, Max = request.Max - ids.Count }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+            // D25: tokens are taken from the shared bucket rows in this transaction; rows without one are not leased.
+            if (request.RateLimits is { } rateLimits) picked = await PostgresRateLimits.AdmitAsync(conn, tx, picked, nowMs, rateLimits, ct).ConfigureAwait(false);
             ids.AddRange(picked.Select(p => p.Id));
         }
 

@@ -10,13 +10,17 @@ namespace Destinations.Storage.Postgres;
 /// <c>FOR UPDATE SKIP LOCKED</c> and leases them in one transaction; every later write checks the lease owner (as on
 /// SQLite), so a worker whose lease ran out and was taken over cannot overwrite the new owner's outcome.
 /// </summary>
-public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time, DispatchSignal? signal = null) : IDeliveryQueue
+public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time, DispatchSignal? signal = null) : IDeliveryQueue, ISharedRateLimits
 {
     const string ClearLease = "lease_owner = NULL, lease_until = NULL";
     const string WhereLeased = "WHERE id = @Id AND lease_owner = @Owner AND status = 'pending'";
 
     public Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(ClaimRequest request, CancellationToken ct) =>
         PostgresClaim.ClaimAsync(db, request, time.GetUtcNow(), ct);
+
+    public Task ThrottleAsync(string destinationId, DateTimeOffset throttledUntil, DateTimeOffset? blockedUntil, CancellationToken ct) =>
+        PostgresRateLimits.ThrottleAsync(db, destinationId, time.GetUtcNow().ToUnixTimeMilliseconds(), throttledUntil.ToUnixTimeMilliseconds(),
+            blockedUntil?.ToUnixTimeMilliseconds() ?? 0, ct);
 
     public Task<bool> SavePlanAsync(ClaimedDelivery d, string planJson, CancellationToken ct) => UpdateAsync(
         $"UPDATE deliveries SET plan = @Plan, first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now {WhereLeased}",
