@@ -100,6 +100,23 @@ public sealed record ClaimRequest(string Owner, int Max, TimeSpan Lease)
 {
     public IReadOnlySet<string> Skip { get; init; } = new HashSet<string>();
     public IReadOnlySet<string> Ordered { get; init; } = new HashSet<string>();
+
+    /// <summary>D25 with a shared store (<see cref="ISharedRateLimits"/>): each instance's limit (null: unlimited), whose
+    /// tokens the claim takes in its own transaction so N replicas share one bucket. Ignored by a store without sharing.</summary>
+    public Func<string, SharedRateLimit?>? RateLimits { get; init; }
+}
+
+/// <summary>A destination instance's limit as the claim applies it (D25).</summary>
+/// <param name="ItemsPerCall">Rows one token covers (a batching partner sends up to this many per call, D15).</param>
+/// <param name="ThrottledRateFactor">The rate is multiplied by this while a 429 lowered it.</param>
+public sealed record SharedRateLimit(int Limit, TimeSpan Period, int ItemsPerCall, double ThrottledRateFactor);
+
+/// <summary>A store whose claim takes rate-limit tokens from rows shared by every replica (PostgreSQL, D25).</summary>
+public interface ISharedRateLimits
+{
+    /// <summary>The partner answered 429: the shared rate is lowered until <paramref name="throttledUntil"/>, and nothing goes
+    /// before <paramref name="blockedUntil"/> (Retry-After).</summary>
+    Task ThrottleAsync(string destinationId, DateTimeOffset throttledUntil, DateTimeOffset? blockedUntil, CancellationToken ct);
 }
 
 public static class DeliveryQueueExtensions
@@ -128,6 +145,9 @@ public sealed record DestinationStats(
 
     /// <summary>Whether the instance is paused (D12) or its breaker is open, since when, why, and when the next canary goes.</summary>
     public InstanceState? State { get; init; }
+
+    /// <summary>The due time of the oldest pending delivery (null when none is pending), for the "oldest due age" metric.</summary>
+    public DateTimeOffset? OldestDueAt { get; init; }
 
     /// <summary>Pending deliveries held while the instance is held (0 when it is not).</summary>
     public long Held { get; init; }

@@ -7,11 +7,19 @@ public sealed class StorageOptions
 {
     public const string Section = "Storage";
     public const string SqliteProvider = "Sqlite";
+    public const string PostgresProvider = "Postgres";
 
-    /// <summary>Which store this service uses. This build has only <c>Sqlite</c> (PostgreSQL comes in a later issue).</summary>
+    /// <summary>Which store this service uses: <c>Sqlite</c> (one process) or <c>Postgres</c> (N replicas share one queue);
+    /// case-insensitive, <c>PostgreSQL</c> also accepted.</summary>
     public string Provider { get; set; } = SqliteProvider;
 
-    /// <summary>The folder of the file is created when missing (D27).</summary>
+    public bool IsPostgres => IsPostgresName(Provider);
+
+    public static bool IsPostgresName(string? provider) =>
+        string.Equals(provider, PostgresProvider, StringComparison.OrdinalIgnoreCase) || string.Equals(provider, "PostgreSQL", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>SQLite: the file (its folder is created when missing, D27). Postgres: the Npgsql connection string (may hold
+    /// a password: never logged; prefer the environment variable <c>Storage__ConnectionString</c>).</summary>
     public string ConnectionString { get; set; } = "Data Source=data/destinations.db";
 
     /// <summary>How long (sourceId, messageId) is remembered to drop duplicates (D5).</summary>
@@ -30,10 +38,12 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
     public ValidateOptionsResult Validate(string? name, StorageOptions o)
     {
         var errors = new List<string>();
-        if (!string.Equals(o.Provider, StorageOptions.SqliteProvider, StringComparison.OrdinalIgnoreCase))
-            errors.Add($"Storage:Provider: '{o.Provider}' is not available in this build (available: {StorageOptions.SqliteProvider}; PostgreSQL comes in a later issue)");
+        if (!o.IsPostgres && !string.Equals(o.Provider, StorageOptions.SqliteProvider, StringComparison.OrdinalIgnoreCase))
+            errors.Add($"Storage:Provider: '{o.Provider}' is not a store (available: {StorageOptions.SqliteProvider}, {StorageOptions.PostgresProvider})");
         if (string.IsNullOrWhiteSpace(o.ConnectionString))
             errors.Add("Storage:ConnectionString: is required");
+        else if (o.IsPostgres && PostgresConnectionError(o.ConnectionString) is { } error)
+            errors.Add($"Storage:ConnectionString: {error}");
         if (o.DedupeWindow <= TimeSpan.Zero)
             errors.Add($"Storage:DedupeWindow: must be positive (was {o.DedupeWindow})");
         if (o.GroupCommitMaxEvents <= 0)
@@ -41,5 +51,21 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         if (o.GroupCommitMaxDelay < TimeSpan.Zero)
             errors.Add($"Storage:GroupCommitMaxDelay: may not be negative (was {o.GroupCommitMaxDelay})");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Why the string is no Npgsql connection string; the message never repeats the string (it may hold a password).</summary>
+    static string? PostgresConnectionError(string connectionString)
+    {
+        try
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            return string.IsNullOrWhiteSpace(builder.Host)
+                ? "needs Host=... for Postgres (an Npgsql connection string, e.g. Host=db;Database=destinations;Username=...)"
+                : null;
+        }
+        catch (ArgumentException ex)
+        {
+            return $"is not an Npgsql connection string ({ex.GetType().Name})";
+        }
     }
 }

@@ -5,14 +5,15 @@ using Destinations.Storage.Delivery;
 namespace Destinations.Storage.Tests;
 
 /// <summary>The dispatcher batches due steps of one batching instance (D15) and applies each item's result to its delivery (D11).</summary>
-public sealed class BatchingTests
+/// <summary>Runs against both providers (issue #6): <see cref="SqliteBatchingTests"/> and <see cref="PostgresBatchingTests"/>.</summary>
+public abstract class BatchingTests(StoreProvider provider)
 {
-    [Fact]
+    [SkippableFact]
     public async Task Due_deliveries_go_in_chunks_of_MaxBatchSize_and_each_keeps_its_own_outcome()
     {
         var partner = new FakeBatchingDestination("sm", maxBatchSize: 3).AnswerBatch(r =>
             [FakeDestination.Ok, FakeDestination.Status(400, "bad item"), FakeDestination.Status(503)]);
-        await using var h = new DispatchHarness(destinations: partner);
+        await using var h = new DispatchHarness(provider, destinations: partner);
         for (var i = 1; i <= 5; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
 
         var outcomes = await h.RunPassAsync();
@@ -25,14 +26,14 @@ public sealed class BatchingTests
         Assert.Equal(1L, (await h.RowAsync(3)).attempts);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Later_steps_continue_alone_after_the_batched_step_and_unbatchable_steps_go_alone_D11()
     {
         var partner = new FakeBatchingDestination("sm");
         partner.Single.Mapping = (e, _) => e.MessageId == "m-3"
             ? MappingResult.Send(PartnerRequest.Post("alone", "/v1/alias", new JsonObject()))
             : MappingResult.Send(PartnerRequest.Post("account", "/v1/account", new JsonObject()), PartnerRequest.Post("contact-link", "/v1/contact", new JsonObject()));
-        await using var h = new DispatchHarness(destinations: partner);
+        await using var h = new DispatchHarness(provider, destinations: partner);
         for (var i = 1; i <= 3; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
 
         Assert.All(await h.RunPassAsync(), o => Assert.Equal(DeliveryOutcome.Delivered, o));
@@ -41,11 +42,11 @@ public sealed class BatchingTests
         Assert.Equal(2L, (await h.RowAsync(1)).steps_done);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_401_batch_pauses_the_instance_and_holds_every_item_D12()
     {
         var partner = new FakeBatchingDestination("sm").AnswerBatch(r => r.Select(_ => FakeDestination.Status(401)).ToList());
-        await using var h = new DispatchHarness(destinations: partner);
+        await using var h = new DispatchHarness(provider, destinations: partner);
         for (var i = 1; i <= 3; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
 
         Assert.Equal([DeliveryOutcome.Held, DeliveryOutcome.Held, DeliveryOutcome.Held], await h.RunPassAsync());
@@ -53,3 +54,7 @@ public sealed class BatchingTests
         Assert.Equal(0L, await h.Store.ScalarAsync<long>("SELECT SUM(attempts) FROM deliveries"));
     }
 }
+
+public sealed class SqliteBatchingTests() : BatchingTests(StoreProvider.Sqlite);
+
+public sealed class PostgresBatchingTests() : BatchingTests(StoreProvider.Postgres);

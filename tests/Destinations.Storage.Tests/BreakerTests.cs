@@ -3,14 +3,15 @@ using Destinations.Storage.Delivery;
 namespace Destinations.Storage.Tests;
 
 /// <summary>The per-instance circuit breaker: a 5xx storm holds the instance without burning attempts; a probe closes it.</summary>
-public sealed class BreakerTests
+/// <summary>Runs against both providers (issue #6): <see cref="SqliteBreakerTests"/> and <see cref="PostgresBreakerTests"/>.</summary>
+public abstract class BreakerTests(StoreProvider provider)
 {
-    [Fact]
+    [SkippableFact]
     public async Task Five_failures_in_a_row_open_the_breaker_hold_the_rest_and_a_successful_probe_closes_it()
     {
         var a = new FakeDestination("a").Answer(Enumerable.Repeat(FakeDestination.Status(503), 6).ToArray());
         var b = new FakeDestination("b");
-        await using var h = new DispatchHarness(destinations: [a, b]);
+        await using var h = new DispatchHarness(provider, destinations: [a, b]);
         for (var i = 1; i <= 8; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "a"));
         await h.Store.AcceptOneAsync(TestEvents.To("m-b", "b"));
 
@@ -37,13 +38,13 @@ public sealed class BreakerTests
         Assert.Equal(8L, await h.Store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries WHERE destination_id = 'a' AND status = 'delivered'"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Failures_spread_wider_than_the_window_do_not_open_it_and_429_never_counts()
     {
         var a = new FakeDestination("a").Answer(
             FakeDestination.Status(503), FakeDestination.Status(503), FakeDestination.Status(503), FakeDestination.Status(429), FakeDestination.Status(429),
             FakeDestination.Status(503), FakeDestination.Status(503), FakeDestination.Status(503));
-        await using var h = new DispatchHarness(destinations: a);
+        await using var h = new DispatchHarness(provider, destinations: a);
         for (var i = 1; i <= 5; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "a"));
         await h.RunPassAsync();
         var state = await h.Store.Queue.GetInstanceAsync("a", CancellationToken.None);
@@ -55,3 +56,7 @@ public sealed class BreakerTests
         Assert.Equal(InstanceHold.None, (await h.Store.Queue.GetInstanceAsync("a", CancellationToken.None)).Hold);
     }
 }
+
+public sealed class SqliteBreakerTests() : BreakerTests(StoreProvider.Sqlite);
+
+public sealed class PostgresBreakerTests() : BreakerTests(StoreProvider.Postgres);

@@ -5,15 +5,16 @@ using Destinations.Storage.Delivery;
 namespace Destinations.Storage.Tests;
 
 /// <summary>Dead letters keep what an operator needs (D12); list filters and paging; replay maps afresh (D11) with a new age clock (D13).</summary>
-public sealed class DeadLetterTests
+/// <summary>Runs against both providers (issue #6): <see cref="SqliteDeadLetterTests"/> and <see cref="PostgresDeadLetterTests"/>.</summary>
+public abstract class DeadLetterTests(StoreProvider provider)
 {
     static Task<DeadLetterPage> ListAsync(DispatchHarness h, DeadLetterFilter filter) => h.Store.Admin.ListDeadLettersAsync(filter, CancellationToken.None);
 
-    [Fact]
+    [SkippableFact]
     public async Task A_dead_letter_keeps_the_event_the_request_without_headers_the_status_excerpt_and_error_class()
     {
         var partner = new FakeDestination("sm").Answer(FakeDestination.Status(400, """{"error":"bad contact_uid"}"""));
-        await using var h = new DispatchHarness(destinations: partner);
+        await using var h = new DispatchHarness(provider, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
         h.Store.Clock.Advance(TimeSpan.FromSeconds(3));
         await h.RunPassAsync();
@@ -27,13 +28,13 @@ public sealed class DeadLetterTests
         Assert.DoesNotContain("Authorization", (await h.RowAsync()).last_request, StringComparison.OrdinalIgnoreCase);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Timeouts_and_connection_errors_are_classed_by_kind()
     {
         var partner = new FakeDestination("sm").Answer(
             ResponseClassifier.FromException(new TimeoutException()),
             ResponseClassifier.FromException(new HttpRequestException("refused", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused))));
-        await using var h = new DispatchHarness(jitter: 0, destinations: partner);
+        await using var h = new DispatchHarness(provider, jitter: 0, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
 
         Assert.Equal([DeliveryOutcome.RetryScheduled], await h.RunPassAsync());
@@ -43,12 +44,12 @@ public sealed class DeadLetterTests
         Assert.Equal([DeliveryOutcome.Delivered], await h.RunPassAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Dead_letters_filter_by_destination_time_range_and_status_and_page_with_a_cursor()
     {
         var a = new FakeDestination("a").Answer(FakeDestination.Status(400), FakeDestination.Status(404), FakeDestination.Status(400));
         var b = new FakeDestination("b").Answer(FakeDestination.Status(422));
-        await using var h = new DispatchHarness(destinations: [a, b]);
+        await using var h = new DispatchHarness(provider, destinations: [a, b]);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "a", "b")); // ids 1 (a), 2 (b)
         await h.RunPassAsync();
         h.Store.Clock.Advance(TimeSpan.FromHours(1));
@@ -71,11 +72,11 @@ public sealed class DeadLetterTests
         Assert.Null(last.NextCursor);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Replay_round_trip_maps_afresh_with_the_current_settings_and_a_new_age_clock_D11_D13()
     {
         var partner = new FakeDestination("sm").Answer(FakeDestination.Status(400));
-        await using var h = new DispatchHarness(destinations: partner);
+        await using var h = new DispatchHarness(provider, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
         await h.RunPassAsync();
         Assert.Equal("dead", (await h.RowAsync()).status);
@@ -97,12 +98,12 @@ public sealed class DeadLetterTests
         Assert.Equal(0, await h.Store.Admin.ReplayAsync(ReplaySelection.ByIds(1), CancellationToken.None)); // only dead rows replay
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Replay_selects_by_destination_and_time_range_or_all()
     {
         var a = new FakeDestination("a").Answer(Enumerable.Repeat(FakeDestination.Status(400), 3).ToArray());
         var b = new FakeDestination("b").Answer(FakeDestination.Status(400));
-        await using var h = new DispatchHarness(destinations: [a, b]);
+        await using var h = new DispatchHarness(provider, destinations: [a, b]);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "a", "b"));
         await h.RunPassAsync();
         h.Store.Clock.Advance(TimeSpan.FromHours(2));
@@ -115,11 +116,11 @@ public sealed class DeadLetterTests
         Assert.Equal(0L, await h.Store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries WHERE status = 'dead'"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Stats_show_the_hold_held_rows_and_the_last_errors()
     {
         var a = new FakeDestination("a").Answer(FakeDestination.Status(500, "boom"), FakeDestination.Status(401));
-        await using var h = new DispatchHarness(jitter: 0, destinations: a);
+        await using var h = new DispatchHarness(provider, jitter: 0, destinations: a);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "a"));
         await h.Store.AcceptOneAsync(TestEvents.To("m-2", "a"));
         await h.RunPassAsync();
@@ -131,3 +132,7 @@ public sealed class DeadLetterTests
         Assert.Equal(["a"], (await h.Store.Admin.ListInstancesAsync(CancellationToken.None)).Select(s => s.DestinationId));
     }
 }
+
+public sealed class SqliteDeadLetterTests() : DeadLetterTests(StoreProvider.Sqlite);
+
+public sealed class PostgresDeadLetterTests() : DeadLetterTests(StoreProvider.Postgres);

@@ -4,15 +4,16 @@ using Destinations.Storage.Delivery;
 
 namespace Destinations.Storage.Tests;
 
-public sealed class DeliveryProcessorTests
+/// <summary>Runs against both providers (issue #6): <see cref="SqliteDeliveryProcessorTests"/> and <see cref="PostgresDeliveryProcessorTests"/>.</summary>
+public abstract class DeliveryProcessorTests(StoreProvider provider)
 {
     static PartnerRequest Step(string name) => PartnerRequest.Post(name, "/v1/" + name, new JsonObject { ["step"] = name });
 
-    [Fact]
+    [SkippableFact]
     public async Task A_successful_send_marks_the_delivery_delivered_and_keeps_the_plan()
     {
         var partner = new FakeDestination("sm");
-        await using var h = new DispatchHarness(destinations: partner);
+        await using var h = new DispatchHarness(provider, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
 
         Assert.Equal([DeliveryOutcome.Delivered], await h.RunDueAsync());
@@ -25,12 +26,12 @@ public sealed class DeliveryProcessorTests
         Assert.Empty(await h.RunDueAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_retry_resends_only_the_steps_not_yet_done_and_maps_once_D11()
     {
         var partner = new FakeDestination("sm") { Mapping = (_, _) => MappingResult.Send(Step("account"), Step("contact")) }
             .Answer(FakeDestination.Ok, FakeDestination.Status(503, "busy"));
-        await using var h = new DispatchHarness(destinations: partner);
+        await using var h = new DispatchHarness(provider, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
 
         Assert.Equal([DeliveryOutcome.RetryScheduled], await h.RunDueAsync());
@@ -47,11 +48,11 @@ public sealed class DeliveryProcessorTests
         Assert.Equal(("delivered", 2L, 2L), (done.status, done.attempts, done.steps_done));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_retry_is_scheduled_with_exponential_backoff_and_full_jitter()
     {
         var partner = new FakeDestination("sm").Answer(FakeDestination.Status(503), FakeDestination.Status(500), FakeDestination.Status(429));
-        await using var h = new DispatchHarness(jitter: 0.5, destinations: partner);
+        await using var h = new DispatchHarness(provider, jitter: 0.5, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
 
         var expectedDelays = new[] { 2.5, 5, 10 }; // 0.5 * 5 s * 2^(attempts-1)
@@ -78,13 +79,13 @@ public sealed class DeliveryProcessorTests
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), schedule.DelayAfter(attempts, null));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Retry_After_is_honoured_when_longer_than_the_backoff()
     {
         var partner = new FakeDestination("sm").Answer(
             FakeDestination.Status(429, retryAfter: TimeSpan.FromMinutes(2)),
             FakeDestination.Status(429, retryAfter: TimeSpan.FromSeconds(1)));
-        await using var h = new DispatchHarness(jitter: 0.5, destinations: partner);
+        await using var h = new DispatchHarness(provider, jitter: 0.5, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
 
         await h.RunDueAsync();
@@ -95,11 +96,11 @@ public sealed class DeliveryProcessorTests
         Assert.Equal((h.Now + TimeSpan.FromSeconds(5)).ToUnixTimeMilliseconds(), (await h.RowAsync()).next_attempt_at);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_final_answer_dead_letters_with_the_status_and_excerpt_D12()
     {
         var partner = new FakeDestination("sm").Answer(FakeDestination.Status(400, """{"error":"bad contact_uid"}"""));
-        await using var h = new DispatchHarness(destinations: partner);
+        await using var h = new DispatchHarness(provider, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
 
         Assert.Equal([DeliveryOutcome.Dead], await h.RunDueAsync());
@@ -109,12 +110,12 @@ public sealed class DeliveryProcessorTests
             (row.status, row.attempts, row.last_status, row.last_response, row.last_error, row.reason));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_auth_failure_holds_the_delivery_without_counting_an_attempt_never_dead_on_first_sight_D12()
     {
         // Deliberately changed with pausing (issue #6): 401/403 pauses the instance instead of retrying with backoff.
         var partner = new FakeDestination("sm").Answer(FakeDestination.Status(401));
-        await using var h = new DispatchHarness(destinations: partner);
+        await using var h = new DispatchHarness(provider, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
 
         Assert.Equal([DeliveryOutcome.Held], await h.RunDueAsync());
@@ -122,11 +123,11 @@ public sealed class DeliveryProcessorTests
         Assert.Equal(("pending", 0L, 401L, "AuthFailure: HTTP 401"), (row.status, row.attempts, row.last_status, row.error_class));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Gives_up_only_when_older_than_MaxAge_and_attempted_MinAttempts_times_D13()
     {
         var partner = new FakeDestination("sm").Answer(Enumerable.Repeat(FakeDestination.Status(503), 10).ToArray());
-        await using var h = new DispatchHarness(jitter: 0, destinations: partner);
+        await using var h = new DispatchHarness(provider, jitter: 0, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
 
         // Young with many attempts: kept.
@@ -139,11 +140,11 @@ public sealed class DeliveryProcessorTests
         Assert.Equal(("dead", 5L, "gave up after 5 attempts over 4 h (D13)"), (row.status, row.attempts, row.reason));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_old_delivery_still_gets_MinAttempts_D13()
     {
         var partner = new FakeDestination("sm").Answer(Enumerable.Repeat(FakeDestination.Status(503), 3).ToArray());
-        await using var h = new DispatchHarness(jitter: 0, destinations: partner);
+        await using var h = new DispatchHarness(provider, jitter: 0, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
         h.Store.Clock.Advance(TimeSpan.FromHours(5)); // e.g. the service was down
 
@@ -153,13 +154,13 @@ public sealed class DeliveryProcessorTests
         Assert.Equal(3L, (await h.RowAsync()).attempts);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_Retry_After_past_the_deadline_gets_one_more_attempt_D13()
     {
         var partner = new FakeDestination("sm").Answer(
             FakeDestination.Status(503), FakeDestination.Status(503),
             FakeDestination.Status(429, retryAfter: TimeSpan.FromHours(2)), FakeDestination.Status(503));
-        await using var h = new DispatchHarness(jitter: 0, destinations: partner);
+        await using var h = new DispatchHarness(provider, jitter: 0, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
         await h.RunDueAsync();
         await h.RunNextAttemptAsync();
@@ -172,14 +173,14 @@ public sealed class DeliveryProcessorTests
         Assert.Equal(["event", "event", "event", "event"], partner.SentSteps);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Mapper_time_filters_and_invalid_events_are_recorded_with_their_reasons_D8()
     {
         var partner = new FakeDestination("sm")
         {
             Mapping = (e, _) => e.MessageId == "m-1" ? MappingResult.Filtered("no userId") : MappingResult.Invalid("traits.method must be ADD or REMOVE"),
         };
-        await using var h = new DispatchHarness(destinations: partner);
+        await using var h = new DispatchHarness(provider, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
         await h.Store.AcceptOneAsync(TestEvents.To("m-2", "sm"));
 
@@ -191,10 +192,10 @@ public sealed class DeliveryProcessorTests
         Assert.Equal(new Dictionary<string, long> { ["no userId"] = 1 }, (await h.Store.Queue.GetStatsAsync("sm", CancellationToken.None)).Filtered);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_delivery_for_an_instance_no_longer_configured_is_dead_lettered()
     {
-        await using var h = new DispatchHarness(destinations: new FakeDestination("other"));
+        await using var h = new DispatchHarness(provider, destinations: new FakeDestination("other"));
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "gone"));
 
         Assert.Equal([DeliveryOutcome.Dead], await h.RunDueAsync());
@@ -202,14 +203,14 @@ public sealed class DeliveryProcessorTests
         Assert.Equal(("dead", 0L, "destination instance 'gone' is no longer configured"), (row.status, row.attempts, row.reason));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_row_that_throws_is_retried_with_backoff_and_the_next_row_still_goes()
     {
         var partner = new FakeDestination("sm")
         {
             Mapping = (e, _) => e.MessageId == "m-1" ? throw new InvalidOperationException("mapper bug") : MappingResult.Send(Step("event")),
         };
-        await using var h = new DispatchHarness(jitter: 0.5, destinations: partner);
+        await using var h = new DispatchHarness(provider, jitter: 0.5, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
         await h.Store.AcceptOneAsync(TestEvents.To("m-2", "sm"));
 
@@ -221,11 +222,11 @@ public sealed class DeliveryProcessorTests
         Assert.Null(row.plan);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_row_whose_lease_ran_out_is_not_sent()
     {
         var partner = new FakeDestination("sm");
-        await using var h = new DispatchHarness(destinations: partner);
+        await using var h = new DispatchHarness(provider, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
         var claimed = Assert.Single(await h.Store.Queue.ClaimAsync("w", 1, h.Options.Lease, CancellationToken.None));
         h.Store.Clock.Advance(h.Options.Lease);
@@ -234,3 +235,7 @@ public sealed class DeliveryProcessorTests
         Assert.Empty(partner.SentSteps);
     }
 }
+
+public sealed class SqliteDeliveryProcessorTests() : DeliveryProcessorTests(StoreProvider.Sqlite);
+
+public sealed class PostgresDeliveryProcessorTests() : DeliveryProcessorTests(StoreProvider.Postgres);

@@ -1,13 +1,14 @@
 namespace Destinations.Storage.Tests;
 
-public sealed class DeliveryQueueTests
+/// <summary>Runs against both providers (issue #6): <see cref="SqliteDeliveryQueueTests"/> and <see cref="PostgresDeliveryQueueTests"/>.</summary>
+public abstract class DeliveryQueueTests(StoreProvider provider)
 {
     static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
 
-    [Fact]
+    [SkippableFact]
     public async Task A_leased_row_is_not_claimed_again_until_its_lease_expires()
     {
-        await using var store = TestStore.Create();
+        await using var store = TestStore.Create(provider);
         await store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
 
         var first = Assert.Single(await store.Queue.ClaimAsync("worker-a", 10, Lease, CancellationToken.None));
@@ -27,10 +28,10 @@ public sealed class DeliveryQueueTests
         Assert.Equal("delivered", await store.ScalarAsync<string>("SELECT status FROM deliveries"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Claim_takes_only_due_rows_up_to_the_batch_size_oldest_first()
     {
-        await using var store = TestStore.Create();
+        await using var store = TestStore.Create(provider);
         for (var i = 0; i < 5; i++) await store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
         await store.ExecuteAsync($"UPDATE deliveries SET next_attempt_at = {(TestStore.Start + TimeSpan.FromMinutes(1)).ToUnixTimeMilliseconds()} WHERE id = 1");
 
@@ -40,10 +41,10 @@ public sealed class DeliveryQueueTests
         Assert.Equal([5L], (await store.Queue.ClaimAsync("w", 3, Lease, CancellationToken.None)).Select(c => c.Id));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Release_makes_a_row_claimable_at_once_without_counting_an_attempt()
     {
-        await using var store = TestStore.Create();
+        await using var store = TestStore.Create(provider);
         await store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
         var claimed = Assert.Single(await store.Queue.ClaimAsync("w", 1, Lease, CancellationToken.None));
 
@@ -53,10 +54,10 @@ public sealed class DeliveryQueueTests
         Assert.Equal(0, again.Attempts);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Stats_count_by_status_split_pending_and_merge_filter_reasons_D8()
     {
-        await using var store = TestStore.Create();
+        await using var store = TestStore.Create(provider);
         await store.AcceptOneAsync(TestEvents.Incoming("m-0", [new("sm", "track")], [new RouterFilter("sm", "source not linked")]));
         for (var i = 1; i <= 5; i++) await store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm", "other"));
         await store.AcceptOneAsync(TestEvents.To("m-1", "sm", "other")); // duplicate, counted for both
@@ -81,11 +82,15 @@ public sealed class DeliveryQueueTests
         Assert.Equal((5L, 0L, 0L, 1L), (other.PendingNew, other.Delivered, other.FilteredTotal, other.Duplicates));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_queue_reports_ready_on_a_working_file()
     {
-        await using var store = TestStore.Create();
+        await using var store = TestStore.Create(provider);
         Assert.True(await store.Queue.IsReadyAsync(CancellationToken.None));
         Assert.True(await store.Store.IsReadyAsync(CancellationToken.None));
     }
 }
+
+public sealed class SqliteDeliveryQueueTests() : DeliveryQueueTests(StoreProvider.Sqlite);
+
+public sealed class PostgresDeliveryQueueTests() : DeliveryQueueTests(StoreProvider.Postgres);

@@ -7,8 +7,9 @@ namespace Destinations.Storage.Tests;
 /// <summary>A real store, a registry of fake partners and the processor, driven by a fake clock and fixed jitter.</summary>
 public sealed class DispatchHarness : IAsyncDisposable
 {
-    public DispatchHarness(double jitter = 0.5, Action<DeliveryOptions>? configure = null, params IDestination[] destinations)
+    public DispatchHarness(StoreProvider provider, double jitter = 0.5, Action<DeliveryOptions>? configure = null, params IDestination[] destinations)
     {
+        Store = TestStore.Create(provider);
         configure?.Invoke(Options);
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         Registry = new DestinationRegistry([], destinations.Select(d => (d, (IReadOnlyList<string>?)null)).ToList(), []);
@@ -33,7 +34,7 @@ public sealed class DispatchHarness : IAsyncDisposable
         return await Runner.RunAsync(claimed, CancellationToken.None);
     }
 
-    public TestStore Store { get; } = TestStore.Create();
+    public TestStore Store { get; }
     public DeliveryOptions Options { get; } = new();
     public DestinationRegistry Registry { get; }
     public DeliveryProcessor Processor { get; }

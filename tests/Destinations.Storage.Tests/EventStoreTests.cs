@@ -1,11 +1,12 @@
 namespace Destinations.Storage.Tests;
 
-public sealed class EventStoreTests
+/// <summary>Runs against both providers (issue #6): <see cref="SqliteEventStoreTests"/> and <see cref="PostgresEventStoreTests"/>.</summary>
+public abstract class EventStoreTests(StoreProvider provider)
 {
-    [Fact]
+    [SkippableFact]
     public async Task Accept_stores_the_event_one_row_per_routed_delivery_and_router_filter_counts_D7_D8()
     {
-        await using var store = TestStore.Create();
+        await using var store = TestStore.Create(provider);
         var incoming = TestEvents.Incoming("m-1",
             [new RoutedDelivery("sm", "track"), new RoutedDelivery("um", "Track Calls"), new RoutedDelivery("um", "Identify Calls")],
             [new RouterFilter("smc", "disabled by the Integrations object")]);
@@ -21,13 +22,13 @@ public sealed class EventStoreTests
         Assert.Equal([("sm", "track", "pending", 0L, now), ("um", "Track Calls", "pending", 0L, now), ("um", "Identify Calls", "pending", 0L, now)], deliveries);
         var filters = await store.QueryAsync<(string Destination, string Reason, string Day, long Count)>("SELECT destination_id, reason, day, count FROM filter_counts");
         Assert.Equal([("smc", "disabled by the Integrations object", "2026-03-01", 1L)], filters);
-        Assert.Equal(1, store.Store.CommitCount);
+        Assert.Equal(1, store.CommitCount);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_event_routed_nowhere_is_not_stored_but_deduplicated_and_counted()
     {
-        await using var store = TestStore.Create();
+        await using var store = TestStore.Create(provider);
         var nowhere = TestEvents.Incoming("m-1", [], [new RouterFilter("sm", "source not linked")]);
 
         Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(nowhere));
@@ -38,10 +39,10 @@ public sealed class EventStoreTests
         Assert.Equal(1L, await store.ScalarAsync<long>("SELECT count FROM filter_counts WHERE destination_id = 'sm'"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Duplicates_within_the_window_are_counted_not_stored_and_accepted_again_after_it_D5()
     {
-        await using var store = TestStore.Create();
+        await using var store = TestStore.Create(provider);
         Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(TestEvents.To("m-1", "sm")));
 
         store.Clock.Advance(TimeSpan.FromHours(23));
@@ -56,19 +57,19 @@ public sealed class EventStoreTests
         Assert.Equal(3L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM events"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_dedupe_window_is_configurable()
     {
-        await using var store = TestStore.Create(o => o.DedupeWindow = TimeSpan.FromMinutes(10));
+        await using var store = TestStore.Create(provider, o => o.DedupeWindow = TimeSpan.FromMinutes(10));
         await store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
         store.Clock.Advance(TimeSpan.FromMinutes(11));
         Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(TestEvents.To("m-1", "sm")));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_duplicate_inside_one_group_is_detected()
     {
-        await using var store = TestStore.Create();
+        await using var store = TestStore.Create(provider);
         var statuses = await store.Store.AcceptAsync(
             [TestEvents.To("m-1", "sm"), TestEvents.To("m-2", "sm"), TestEvents.To("m-1", "sm")], CancellationToken.None);
 
@@ -76,11 +77,11 @@ public sealed class EventStoreTests
         Assert.Equal(["m-1", "m-2"], await store.QueryAsync<string>("SELECT message_id FROM events ORDER BY seq"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Concurrent_callers_share_transactions_group_commit()
     {
-        await using var store = TestStore.Create(o => o.GroupCommitMaxDelay = TimeSpan.FromMilliseconds(5));
-        await store.Database.EnsureMigratedAsync(CancellationToken.None);
+        await using var store = TestStore.Create(provider, o => o.GroupCommitMaxDelay = TimeSpan.FromMilliseconds(5));
+        await store.EnsureMigratedAsync();
         using var go = new ManualResetEventSlim();
         var calls = Enumerable.Range(0, 200).Select(i => Task.Run(async () =>
         {
@@ -94,26 +95,26 @@ public sealed class EventStoreTests
         Assert.All(statuses, s => Assert.Equal(AcceptStatus.Stored, s));
         Assert.Equal(200L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM events"));
         Assert.Equal(200L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries"));
-        Assert.InRange(store.Store.CommitCount, 1, 50);
+        Assert.InRange(store.CommitCount, 1, 50);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_group_larger_than_the_limit_is_split_into_several_commits_without_splitting_a_request()
     {
-        await using var store = TestStore.Create(o => { o.GroupCommitMaxEvents = 3; o.GroupCommitMaxDelay = TimeSpan.FromMilliseconds(50); });
+        await using var store = TestStore.Create(provider, o => { o.GroupCommitMaxEvents = 3; o.GroupCommitMaxDelay = TimeSpan.FromMilliseconds(50); });
         var first = store.Store.AcceptAsync([TestEvents.To("a", "sm"), TestEvents.To("b", "sm")], CancellationToken.None);
         var second = store.Store.AcceptAsync([TestEvents.To("c", "sm"), TestEvents.To("d", "sm")], CancellationToken.None);
 
         await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(5));
 
-        Assert.Equal(2, store.Store.CommitCount);
+        Assert.Equal(2, store.CommitCount);
         Assert.Equal(4L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM events"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_failing_commit_fails_the_callers_and_the_writer_keeps_running()
     {
-        await using var store = TestStore.Create();
+        await using var store = TestStore.Create(provider);
         Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(TestEvents.To("m-1", "sm")));
         await store.ExecuteAsync("ALTER TABLE events RENAME TO events_away");
 
@@ -127,10 +128,10 @@ public sealed class EventStoreTests
         Assert.Equal(2L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM dedupe"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Accepted_events_survive_closing_and_reopening_the_store()
     {
-        var first = TestStore.Create();
+        var first = TestStore.Create(provider);
         first.KeepFiles = true;
         await first.AcceptOneAsync(TestEvents.To("m-1", "sm"));
         await first.DisposeAsync();
@@ -144,13 +145,17 @@ public sealed class EventStoreTests
         Assert.Equal(AcceptStatus.Duplicate, await reopened.AcceptOneAsync(TestEvents.To("m-1", "sm")));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Each_commit_signals_the_dispatcher()
     {
-        await using var store = TestStore.Create();
+        await using var store = TestStore.Create(provider);
         var wake = store.Signal.WaitTask;
         Assert.False(wake.IsCompleted);
         await store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
         await wake.WaitAsync(TimeSpan.FromSeconds(1));
     }
 }
+
+public sealed class SqliteEventStoreTests() : EventStoreTests(StoreProvider.Sqlite);
+
+public sealed class PostgresEventStoreTests() : EventStoreTests(StoreProvider.Postgres);

@@ -8,7 +8,7 @@ public sealed class MigrationTests
         await using var store = TestStore.Create();
         Assert.False(Directory.Exists(Path.Combine(store.Folder, "nested")));
 
-        await store.Database.EnsureMigratedAsync(CancellationToken.None);
+        await store.EnsureMigratedAsync();
         Assert.True(File.Exists(Path.Combine(store.Folder, "nested", "test.db")));
 
         // A second process start on the same file: nothing applied twice.

@@ -3,14 +3,15 @@ using Destinations.Storage.Delivery;
 namespace Destinations.Storage.Tests;
 
 /// <summary>D25 rate limits per instance: a wait is not an attempt (D14), throttled instances do not hold others, 429 adapts.</summary>
-public sealed class RateLimitTests
+/// <summary>Runs against both providers (issue #6): <see cref="SqliteRateLimitTests"/> and <see cref="PostgresRateLimitTests"/>.</summary>
+public abstract class RateLimitTests(StoreProvider provider)
 {
-    [Fact]
+    [SkippableFact]
     public async Task Rows_over_the_limit_are_postponed_without_an_attempt_and_other_instances_keep_flowing_D14()
     {
         var a = new FakeDestination("a");
         var b = new FakeDestination("b");
-        await using var h = new DispatchHarness(configure: o => o.RateLimits["a"] = new RateLimit { Limit = 2, Period = TimeSpan.FromMinutes(1) }, destinations: [a, b]);
+        await using var h = new DispatchHarness(provider, configure: o => o.RateLimits["a"] = new RateLimit { Limit = 2, Period = TimeSpan.FromMinutes(1) }, destinations: [a, b]);
         for (var i = 1; i <= 5; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "a", "b"));
 
         var outcomes = await h.RunPassAsync();
@@ -31,7 +32,7 @@ public sealed class RateLimitTests
         Assert.Equal(3, a.SentSteps.Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Partner_defaults_apply_by_type_and_configuration_overrides_or_turns_them_off()
     {
         var sm = new FakeDestination("sm-1") { Integration = "Salesmachine" };
@@ -52,11 +53,11 @@ public sealed class RateLimitTests
         Assert.Equal((100, TimeSpan.FromSeconds(10)), new DestinationRateLimiter(Microsoft.Extensions.Options.Options.Create(options), registry, TimeProvider.System).LimitFor("sm-1"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_429_lowers_the_rate_for_a_while_and_honours_Retry_After_D25()
     {
         var a = new FakeDestination("a").Answer(FakeDestination.Status(429, retryAfter: TimeSpan.FromSeconds(20)));
-        await using var h = new DispatchHarness(configure: o => o.RateLimits["a"] = new RateLimit { Limit = 60, Period = TimeSpan.FromMinutes(1) }, destinations: a);
+        await using var h = new DispatchHarness(provider, configure: o => o.RateLimits["a"] = new RateLimit { Limit = 60, Period = TimeSpan.FromMinutes(1) }, destinations: a);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "a"));
         await h.Store.AcceptOneAsync(TestEvents.To("m-2", "a"));
         Assert.Equal(1.0, h.Limiter.CurrentRate("a"));
@@ -71,3 +72,7 @@ public sealed class RateLimitTests
         Assert.Equal(1.0, h.Limiter.CurrentRate("a"));
     }
 }
+
+public sealed class SqliteRateLimitTests() : RateLimitTests(StoreProvider.Sqlite);
+
+public sealed class PostgresRateLimitTests() : RateLimitTests(StoreProvider.Postgres);

@@ -1,15 +1,13 @@
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Destinations.Storage.Tests;
 
-public sealed class RetentionTests
+/// <summary>Runs against both providers (issue #6): <see cref="SqliteRetentionTests"/> and <see cref="PostgresRetentionTests"/>.</summary>
+public abstract class RetentionTests(StoreProvider provider)
 {
-    [Fact]
+    [SkippableFact]
     public async Task Purge_keeps_delivered_7_days_dead_letters_and_counters_30_days_D17()
     {
-        await using var store = TestStore.Create();
-        var retention = new SqliteRetention(store.Database,
-            Microsoft.Extensions.Options.Options.Create(new RetentionOptions { PurgeBatchSize = 1 }), store.Clock, NullLogger<SqliteRetention>.Instance);
+        await using var store = TestStore.Create(provider);
+        var retention = new RetentionOptions { PurgeBatchSize = 1 };
         await store.AcceptOneAsync(TestEvents.Incoming("m-1", [new("sm", "track"), new("um", "track")], [new RouterFilter("smc", "source not linked")]));
         await store.AcceptOneAsync(TestEvents.To("m-2", "sm"));
         await store.AcceptOneAsync(TestEvents.To("m-3", "sm"));
@@ -21,7 +19,7 @@ public sealed class RetentionTests
         await store.Queue.ReleaseAsync(rows.Single(r => r.DestinationId == "um"), CancellationToken.None);
 
         store.Clock.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
-        await retention.PurgeAsync(CancellationToken.None);
+        await store.PurgeAsync(retention);
 
         // m-2 is gone with its only delivery; m-1 stays for its pending delivery to um; m-3 is a dead letter.
         Assert.Equal(["m-1", "m-3"], await store.QueryAsync<string>("SELECT message_id FROM events ORDER BY seq"));
@@ -30,9 +28,13 @@ public sealed class RetentionTests
         Assert.Equal(1L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM filter_counts"));
 
         store.Clock.Advance(TimeSpan.FromDays(24));
-        await retention.PurgeAsync(CancellationToken.None);
+        await store.PurgeAsync(retention);
 
         Assert.Equal(["m-1"], await store.QueryAsync<string>("SELECT message_id FROM events"));
         Assert.Equal(0L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM filter_counts") + await store.ScalarAsync<long>("SELECT COUNT(*) FROM duplicate_counts"));
     }
 }
+
+public sealed class SqliteRetentionTests() : RetentionTests(StoreProvider.Sqlite);
+
+public sealed class PostgresRetentionTests() : RetentionTests(StoreProvider.Postgres);

@@ -22,12 +22,55 @@ public sealed class ServiceRegistrationTests
     [Fact]
     public async Task An_unknown_storage_provider_stops_start_up_naming_the_key()
     {
-        using var host = BuildHost(new() { ["Storage:Provider"] = "PostgreSQL" });
+        using var host = BuildHost(new() { ["Storage:Provider"] = "Oracle" });
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Equal("Storage:Provider: 'PostgreSQL' is not available in this build (available: Sqlite; PostgreSQL comes in a later issue)",
-            Assert.Single(ex.Failures));
+        Assert.Equal("Storage:Provider: 'Oracle' is not a store (available: Sqlite, Postgres)", Assert.Single(ex.Failures));
+    }
+
+    [Fact]
+    public void A_postgres_connection_string_is_checked_without_repeating_it()
+    {
+        var validator = new StorageOptionsValidator();
+        var sqliteString = validator.Validate(null, new StorageOptions { Provider = "postgres", ConnectionString = "Data Source=data/d.db;Password=hunter2" });
+        var garbage = validator.Validate(null, new StorageOptions { Provider = "Postgres", ConnectionString = "Nonsense=1;Password=hunter2" });
+
+        Assert.StartsWith("Storage:ConnectionString: ", Assert.Single(sqliteString.Failures!));
+        Assert.StartsWith("Storage:ConnectionString: ", Assert.Single(garbage.Failures!));
+        Assert.DoesNotContain("hunter2", string.Join(" ", sqliteString.Failures!.Concat(garbage.Failures!)));
+        Assert.True(validator.Validate(null, new StorageOptions { Provider = "POSTGRES", ConnectionString = "Host=db;Database=d" }).Succeeded);
+    }
+
+    [SkippableFact]
+    public async Task With_provider_Postgres_the_host_migrates_at_start_and_uses_the_postgres_store()
+    {
+        var connectionString = PostgresTestDatabase.NewSchema(out var schema);
+        using var host = BuildHost(new()
+        {
+            ["Storage:Provider"] = "postgres",
+            ["Storage:ConnectionString"] = connectionString,
+            ["Delivery:Workers"] = "1",
+        });
+        await host.StartAsync();
+        try
+        {
+            Assert.IsType<Postgres.PostgresEventStore>(host.Services.GetRequiredService<IEventStore>());
+            Assert.IsType<Postgres.PostgresDeliveryQueue>(host.Services.GetRequiredService<IDeliveryQueue>());
+            Assert.IsType<Postgres.PostgresDeliveryAdmin>(host.Services.GetRequiredService<IDeliveryAdmin>());
+            var store = host.Services.GetRequiredService<IEventStore>();
+            Assert.Equal([AcceptStatus.Stored], await store.AcceptAsync([TestEvents.To("m-1", "gone")], CancellationToken.None));
+            Assert.True(await store.IsReadyAsync(CancellationToken.None));
+            Assert.True(await host.Services.GetRequiredService<IDeliveryQueue>().IsReadyAsync(CancellationToken.None));
+        }
+        finally
+        {
+            await host.StopAsync();
+            await using var conn = new Npgsql.NpgsqlConnection(PostgresTestDatabase.ConnectionString);
+            await conn.OpenAsync();
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE", conn);
+            await drop.ExecuteNonQueryAsync();
+        }
     }
 
     [Fact]

@@ -1,77 +1,136 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Dapper;
-using Destinations.Core.Routing;
 using Destinations.Core.Segment;
-using Destinations.Storage.Sqlite;
+using Destinations.Storage.Postgres;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 
 namespace Destinations.Storage.Tests;
 
-/// <summary>A real SQLite file in its own temp folder, with a fake clock; deleted on dispose.</summary>
+public enum StoreProvider { Sqlite, Postgres }
+
+/// <summary>
+/// A real store with a fake clock: a SQLite file in its own temp folder, or a PostgreSQL schema of its own (dropped on
+/// dispose). Both have the same tables and columns (Unix-ms times), so the tests' SQL runs on either.
+/// </summary>
 public sealed class TestStore : IAsyncDisposable
 {
     public static readonly DateTimeOffset Start = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
-    TestStore(string folder, StorageOptions options, FakeTimeProvider clock)
+    readonly SqliteDatabase? _sqlite;
+    readonly PostgresDatabase? _postgres;
+    readonly string? _schema;
+
+    TestStore(StoreProvider provider, string folder, string? schema, StorageOptions options, FakeTimeProvider clock)
     {
+        Provider = provider;
         Folder = folder;
+        _schema = schema;
         Options = options;
         Clock = clock;
-        Database = new SqliteDatabase(options.ConnectionString);
-        Store = new SqliteEventStore(Database, Microsoft.Extensions.Options.Options.Create(options), Clock, Signal, NullLogger<SqliteEventStore>.Instance);
-        Queue = new SqliteDeliveryQueue(Database, Clock, Signal);
-        Admin = new SqliteDeliveryAdmin(Database, Queue, Clock, Signal);
+        var opts = Microsoft.Extensions.Options.Options.Create(options);
+        if (provider == StoreProvider.Sqlite)
+        {
+            _sqlite = new SqliteDatabase(options.ConnectionString);
+            var store = new SqliteEventStore(_sqlite, opts, Clock, Signal, NullLogger<SqliteEventStore>.Instance);
+            var queue = new SqliteDeliveryQueue(_sqlite, Clock, Signal);
+            (Store, Queue, Admin, _commits) = (store, queue, new SqliteDeliveryAdmin(_sqlite, queue, Clock, Signal), () => store.CommitCount);
+        }
+        else
+        {
+            _postgres = new PostgresDatabase(options.ConnectionString);
+            var store = new PostgresEventStore(_postgres, opts, Clock, Signal, NullLogger<PostgresEventStore>.Instance);
+            var queue = new PostgresDeliveryQueue(_postgres, Clock, Signal);
+            (Store, Queue, Admin, _commits) = (store, queue, new PostgresDeliveryAdmin(_postgres, queue, Clock, Signal), () => store.CommitCount);
+        }
     }
 
+    readonly Func<long> _commits;
+
+    public StoreProvider Provider { get; }
     public string Folder { get; }
     public StorageOptions Options { get; }
     public FakeTimeProvider Clock { get; }
     public DispatchSignal Signal { get; } = new();
-    public SqliteDatabase Database { get; }
-    public SqliteEventStore Store { get; }
-    public SqliteDeliveryQueue Queue { get; }
-    public SqliteDeliveryAdmin Admin { get; }
+    public IEventStore Store { get; }
+    public IDeliveryQueue Queue { get; }
+    public IDeliveryAdmin Admin { get; }
 
-    public static TestStore Create(Action<StorageOptions>? configure = null, string? folder = null, FakeTimeProvider? clock = null)
+    /// <summary>Transactions the event store committed (group commit).</summary>
+    public long CommitCount => _commits();
+
+    public static TestStore Create(StoreProvider provider = StoreProvider.Sqlite, Action<StorageOptions>? configure = null, FakeTimeProvider? clock = null)
     {
-        folder ??= Path.Combine(Path.GetTempPath(), "dest-storage-tests", Guid.NewGuid().ToString("N"));
-        var options = new StorageOptions { ConnectionString = $"Data Source={Path.Combine(folder, "nested", "test.db")}" };
+        var folder = Path.Combine(Path.GetTempPath(), "dest-storage-tests", Guid.NewGuid().ToString("N"));
+        string? schema = null;
+        var options = new StorageOptions
+        {
+            Provider = provider.ToString(),
+            ConnectionString = provider == StoreProvider.Sqlite
+                ? $"Data Source={Path.Combine(folder, "nested", "test.db")}"
+                : PostgresTestDatabase.NewSchema(out schema),
+        };
         configure?.Invoke(options);
-        return new TestStore(folder, options, clock ?? new FakeTimeProvider(Start));
+        return new TestStore(provider, folder, schema, options, clock ?? new FakeTimeProvider(Start));
     }
 
-    /// <summary>A second store on the same file, as after a restart.</summary>
-    public TestStore Reopen() => new(Folder, Options, Clock);
+    /// <summary>A second store on the same file or schema, as after a restart (or as another replica).</summary>
+    public TestStore Reopen() => new(Provider, Folder, _schema, Options, Clock);
+
+    public Task EnsureMigratedAsync() =>
+        _sqlite?.EnsureMigratedAsync(CancellationToken.None) ?? _postgres!.EnsureMigratedAsync(CancellationToken.None);
+
+    /// <summary>One retention purge (D17) with these options.</summary>
+    public Task<int> PurgeAsync(RetentionOptions retention)
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(retention);
+        return _sqlite is not null
+            ? new SqliteRetention(_sqlite, options, Clock, NullLogger<SqliteRetention>.Instance).PurgeAsync(CancellationToken.None)
+            : new PostgresRetention(_postgres!, options, Clock, NullLogger<PostgresRetention>.Instance).PurgeAsync(CancellationToken.None);
+    }
+
+    async Task<DbConnection> OpenAsync() =>
+        _sqlite is not null ? await _sqlite.OpenAsync(CancellationToken.None) : await _postgres!.OpenAsync(CancellationToken.None);
 
     public async Task<List<T>> QueryAsync<T>(string sql, object? args = null)
     {
-        await using var conn = await Database.OpenAsync(CancellationToken.None);
+        await using var conn = await OpenAsync();
         return (await conn.QueryAsync<T>(sql, args)).ToList();
     }
 
     public async Task<T> ScalarAsync<T>(string sql, object? args = null)
     {
-        await using var conn = await Database.OpenAsync(CancellationToken.None);
+        await using var conn = await OpenAsync();
         return (await conn.ExecuteScalarAsync<T>(sql, args))!;
     }
 
     public async Task ExecuteAsync(string sql)
     {
-        await using var conn = await Database.OpenAsync(CancellationToken.None);
+        await using var conn = await OpenAsync();
         await conn.ExecuteAsync(sql);
     }
 
     public async Task<AcceptStatus> AcceptOneAsync(IncomingEvent e) => (await Store.AcceptAsync([e], CancellationToken.None)).Single();
 
-    /// <summary>Keep the file on dispose (to reopen it, as after a restart).</summary>
+    /// <summary>Keep the file or schema on dispose (to reopen it, as after a restart).</summary>
     public bool KeepFiles { get; set; }
 
     public async ValueTask DisposeAsync()
     {
-        await Store.DisposeAsync();
+        await ((IAsyncDisposable)Store).DisposeAsync();
+        if (_postgres is not null)
+        {
+            if (!KeepFiles)
+            {
+                await using var conn = await _postgres.OpenAsync(CancellationToken.None);
+                await conn.ExecuteAsync($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE");
+            }
+            await _postgres.DisposeAsync();
+            return;
+        }
         SqliteConnection.ClearAllPools();
         if (KeepFiles) return;
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }

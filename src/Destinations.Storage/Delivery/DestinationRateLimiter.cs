@@ -8,7 +8,8 @@ namespace Destinations.Storage.Delivery;
 /// D25 on SQLite (one process): a token bucket per destination instance, in memory. The dispatcher asks it before sending
 /// and skips or postpones a throttled instance's rows instead of sleeping, so one instance's limit never holds a worker that
 /// could serve another; waiting is not an attempt (D14). A 429 lowers the instance's rate for a while (adaptive).
-/// PostgreSQL (several replicas) keeps the bucket in a row updated in the claim transaction instead.
+/// PostgreSQL (several replicas, <see cref="ISharedRateLimits"/>) keeps the bucket in a row updated in the claim transaction
+/// instead: then this class only supplies the limits (<see cref="SharedLimits"/>) and forwards 429s to the shared row.
 /// </summary>
 public sealed class DestinationRateLimiter
 {
@@ -31,13 +32,24 @@ public sealed class DestinationRateLimiter
     readonly DestinationRegistry _registry;
     readonly TimeProvider _time;
     readonly ConcurrentDictionary<string, Bucket?> _buckets = new(StringComparer.Ordinal);
+    readonly ISharedRateLimits? _shared;
 
-    public DestinationRateLimiter(IOptions<DeliveryOptions> options, DestinationRegistry registry, TimeProvider time)
+    /// <param name="queue">When it shares its limits across replicas (PostgreSQL), the buckets live in the store.</param>
+    public DestinationRateLimiter(IOptions<DeliveryOptions> options, DestinationRegistry registry, TimeProvider time, IDeliveryQueue? queue = null)
     {
         _options = options.Value;
         _registry = registry;
         _time = time;
+        _shared = queue as ISharedRateLimits;
     }
+
+    /// <summary>For the claim of a shared store (D25 across replicas); null when the buckets are in memory.</summary>
+    public Func<string, SharedRateLimit?>? SharedLimits => _shared is null ? null : SharedLimitFor;
+
+    SharedRateLimit? SharedLimitFor(string destinationId) =>
+        LimitFor(destinationId) is { } l
+            ? new SharedRateLimit(l.Limit, l.Period, Math.Max(1, (_registry.Find(destinationId) as Core.Delivery.IBatchingDestination)?.MaxBatchSize ?? 1), _options.ThrottledRateFactor)
+            : null;
 
     /// <summary>The limit in force for an instance before any 429: its own, else its type's configured default, else the built-in one.</summary>
     public (int Limit, TimeSpan Period)? LimitFor(string destinationId)
@@ -50,7 +62,9 @@ public sealed class DestinationRateLimiter
     }
 
     /// <summary>Takes up to <paramref name="wanted"/> tokens; returns how many were granted (all of them when unlimited).</summary>
-    public int TryAcquire(string destinationId, int wanted) => BucketFor(destinationId)?.Take(wanted, _time.GetUtcNow(), _options) ?? wanted;
+    /// <remarks>With a shared store the claim already took the tokens.</remarks>
+    public int TryAcquire(string destinationId, int wanted) =>
+        _shared is not null ? wanted : BucketFor(destinationId)?.Take(wanted, _time.GetUtcNow(), _options) ?? wanted;
 
     /// <summary>When the next token will be there (now when unlimited).</summary>
     public DateTimeOffset NextTokenAt(string destinationId)
@@ -63,13 +77,22 @@ public sealed class DestinationRateLimiter
     public IReadOnlySet<string> Throttled()
     {
         var now = _time.GetUtcNow();
+        if (_shared is not null) return new HashSet<string>(); // the shared claim skips them itself
         return _buckets.Where(b => b.Value is { } bucket && bucket.NextTokenAt(now, _options) > now).Select(b => b.Key).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>D25 adaptive: the partner answered 429. The rate drops for <see cref="DeliveryOptions.ThrottledFor"/>, and
     /// nothing goes before its <c>Retry-After</c>.</summary>
-    public void OnThrottled(string destinationId, TimeSpan? retryAfter) =>
-        BucketFor(destinationId, createUnlimited: true)?.Throttle(_time.GetUtcNow(), retryAfter, _options);
+    public void OnThrottled(string destinationId, TimeSpan? retryAfter)
+    {
+        var now = _time.GetUtcNow();
+        BucketFor(destinationId, createUnlimited: true)?.Throttle(now, retryAfter, _options);
+        if (_shared is null) return;
+        // Best effort, off the delivery path: the 429'd row is already scheduled after Retry-After (D14), so a lost update
+        // only costs the other replicas one more 429.
+        _ = _shared.ThrottleAsync(destinationId, now + _options.ThrottledFor, retryAfter is { } ra ? now + ra : null, CancellationToken.None)
+            .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
 
     /// <summary>The rate in force now, in calls per second (null when unlimited), for stats and tests.</summary>
     public double? CurrentRate(string destinationId) => BucketFor(destinationId)?.Rate(_time.GetUtcNow(), _options);

@@ -51,6 +51,7 @@ public sealed class Dispatcher(
                 {
                     Skip = limiter?.Throttled() ?? new HashSet<string>(),
                     Ordered = _ordered,
+                    RateLimits = limiter?.SharedLimits, // D25 across replicas (PostgreSQL): tokens taken in the claim
                 };
                 batch = await queue.ClaimAsync(request, ct).ConfigureAwait(false);
             }

@@ -29,6 +29,8 @@ static class SqliteStats
             WHERE destination_id = @Destination AND last_error IS NOT NULL ORDER BY updated_at DESC, id DESC LIMIT @Recent
             """, args, cancellationToken: ct)).ConfigureAwait(false))
             .Select(e => new RecentError(e.Id, SqliteDatabase.FromUnixMs(e.At), (int?)e.Status, e.ErrorClass, e.Error)).ToList();
+        var oldestDue = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE destination_id = @Destination AND status = 'pending'", args, cancellationToken: ct)).ConfigureAwait(false);
         var state = await SqliteInstanceStates.ReadAsync(conn, null, destinationId, ct).ConfigureAwait(false);
 
         long Count(string status, bool? attempted = null) =>
@@ -37,6 +39,7 @@ static class SqliteStats
             Count("invalid"), Count("dead"), filtered, duplicates)
         {
             State = state,
+            OldestDueAt = oldestDue is { } due ? SqliteDatabase.FromUnixMs(due) : null,
             Held = state.IsHeld ? Count("pending") : 0,
             LastErrors = errors,
         };

@@ -1,0 +1,51 @@
+using Npgsql;
+
+namespace Destinations.Storage.Postgres;
+
+/// <summary>
+/// The pooled PostgreSQL data source, migrated once before first use (a failed migration is tried again by the next caller).
+/// The connection string may hold a password: it is never logged; <see cref="Describe"/> gives host, port, database and schema.
+/// </summary>
+public sealed class PostgresDatabase : IAsyncDisposable
+{
+    readonly SemaphoreSlim _migrateGate = new(1, 1);
+    readonly NpgsqlDataSource _dataSource;
+    readonly string? _schema;
+    volatile bool _migrated;
+
+    public PostgresDatabase(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        _schema = builder.SearchPath?.Split(',')[0].Trim() is { Length: > 0 } s ? s : null;
+        Describe = $"{builder.Host}:{builder.Port}/{builder.Database}" + (_schema is null ? "" : $" (schema {_schema})");
+        _dataSource = NpgsqlDataSource.Create(builder);
+    }
+
+    /// <summary>Where the store is, without credentials (for logs).</summary>
+    public string Describe { get; }
+
+    public async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    {
+        await EnsureMigratedAsync(ct).ConfigureAwait(false);
+        return await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task EnsureMigratedAsync(CancellationToken ct)
+    {
+        if (_migrated) return;
+        await _migrateGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_migrated) return;
+            await using var conn = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await PostgresMigrations.ApplyAsync(conn, _schema, ct).ConfigureAwait(false);
+            _migrated = true;
+        }
+        finally
+        {
+            _migrateGate.Release();
+        }
+    }
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+}

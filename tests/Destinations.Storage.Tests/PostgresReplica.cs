@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Destinations.Core.Delivery;
+using Destinations.Core.Segment;
+using Destinations.Storage.Delivery;
+using Destinations.Storage.Postgres;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Destinations.Storage.Tests;
+
+/// <summary>
+/// One service instance on a shared PostgreSQL schema, as a replica runs it: its own connection pool, event store, queue,
+/// processor and <see cref="Dispatcher"/> (its own lease owner), on the real clock.
+/// </summary>
+public sealed class PostgresReplica : IAsyncDisposable
+{
+    public PostgresReplica(string connectionString, IDestination partner, Action<DeliveryOptions>? configure = null)
+    {
+        configure?.Invoke(Options);
+        var options = Microsoft.Extensions.Options.Options.Create(Options);
+        Database = new PostgresDatabase(connectionString);
+        Store = new PostgresEventStore(Database, Microsoft.Extensions.Options.Options.Create(new StorageOptions()), TimeProvider.System,
+            Signal, NullLogger<PostgresEventStore>.Instance);
+        Queue = new PostgresDeliveryQueue(Database, TimeProvider.System, Signal);
+        var registry = new DestinationRegistry([], [(partner, (IReadOnlyList<string>?)null)], []);
+        var processor = new DeliveryProcessor(Queue, registry, options, RetryJitter.Shared, TimeProvider.System, NullLogger<DeliveryProcessor>.Instance);
+        Dispatcher = new Dispatcher(Queue, processor, Signal, options, TimeProvider.System, NullLogger<Dispatcher>.Instance);
+    }
+
+    public DeliveryOptions Options { get; } = new();
+    public DispatchSignal Signal { get; } = new();
+    public PostgresDatabase Database { get; }
+    public PostgresEventStore Store { get; }
+    public PostgresDeliveryQueue Queue { get; }
+    public Dispatcher Dispatcher { get; }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Dispatcher.StopAsync(CancellationToken.None);
+        Dispatcher.Dispose();
+        await Store.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}
+
+/// <summary>A fake partner that counts every call by message id (one delivery per event here), shared by the replicas.</summary>
+public sealed class CountingPartner(string id, ConcurrentDictionary<string, int> calls) : IDestination
+{
+    public string Id { get; } = id;
+    public string IntegrationName => "Fake";
+    public int Sent;
+
+    public SubscriptionMatch Subscribe(SegmentEvent e) => SubscriptionMatch.Of(e.Type);
+
+    public MappingResult Map(SegmentEvent e, string subscription) =>
+        MappingResult.Send(PartnerRequest.Post("event", "/v1/event/" + e.MessageId, new JsonObject { ["event"] = e.Event }));
+
+    public Task<AttemptResult> SendAsync(PartnerRequest request, CancellationToken ct)
+    {
+        calls.AddOrUpdate(request.Path, 1, (_, n) => n + 1);
+        Interlocked.Increment(ref Sent);
+        return Task.FromResult(new AttemptResult(AttemptOutcome.Succeeded, 200, null, null, null));
+    }
+
+    public Uri Describe(PartnerRequest request) => new("https://partner.example" + request.Path);
+}
