@@ -66,4 +66,39 @@ public class MetricsTests
         Assert.Equal(1, Prometheus.Sample(scrape, "destinations_delivery_attempt_duration_seconds_bucket", ("destination", "sm"), ("result", "Succeeded"), ("le", "0.05")));
         Assert.Equal(0, Prometheus.Sample(scrape, "destinations_delivery_attempt_duration_seconds_bucket", ("destination", "sm"), ("result", "Succeeded"), ("le", "0.025")));
     }
+
+    [Fact]
+    public async Task A_real_delivery_shows_in_the_per_destination_counters_and_the_lag_gauge()
+    {
+        using var app = new OperatorApp(new Dictionary<string, string?>
+        {
+            ["Metrics:QueueSampleInterval"] = "00:00:00.100",
+            ["Delivery:PollInterval"] = "00:00:00.100",
+        });
+        app.Partner.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(201).WithBody("{}"));
+        var client = app.CreateClient();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/identify")
+        {
+            Content = OperatorApp.JsonBody("""{"userId":"u1","messageId":"metrics-real-1","traits":{"plan":"pro"}}"""),
+        };
+        request.Headers.Authorization = IngressApp.Basic(IngressApp.WebWriteKey);
+        await client.SendAsync(request);
+
+        string scrape = "";
+        for (var i = 0; i < 100; i++)
+        {
+            scrape = await client.GetStringAsync("/metrics");
+            if (Prometheus.Sample(scrape, "destinations_deliveries_total", ("destination", "sm"), ("outcome", "delivered")) == 1) break;
+            await Task.Delay(100);
+        }
+        // Recorded by the dispatcher itself (no test double): one delivery, one attempt, nothing left due.
+        Assert.Equal(1, Prometheus.Sample(scrape, "destinations_deliveries_total", ("destination", "sm"), ("outcome", "delivered")));
+        Assert.Equal(1, Prometheus.Sample(scrape, "destinations_delivery_attempt_duration_seconds_count", ("destination", "sm"), ("result", "Succeeded")));
+        for (var i = 0; i < 50 && Prometheus.Sample(scrape, "destinations_queue_oldest_due_age_seconds", ("destination", "sm")) != 0; i++)
+        {
+            await Task.Delay(100);
+            scrape = await client.GetStringAsync("/metrics");
+        }
+        Assert.Equal(0, Prometheus.Sample(scrape, "destinations_queue_oldest_due_age_seconds", ("destination", "sm")));
+    }
 }

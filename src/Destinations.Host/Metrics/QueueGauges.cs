@@ -33,6 +33,19 @@ public sealed class QueueGauges : BackgroundService
         metrics.Meter.CreateObservableGauge("destinations.queue.dead", () => _latest.Select(kv =>
             new Measurement<long>(kv.Value.Dead, new KeyValuePair<string, object?>("destination", kv.Key))), "{delivery}",
             "Dead letters kept per destination instance");
+        metrics.Meter.CreateObservableGauge("destinations.queue.oldest_due_age", OldestDueAge, "s",
+            "Age of the oldest delivery that is due now per destination instance (0 when none is due): how far delivery lags");
+    }
+
+    /// <summary>Now minus the oldest pending delivery's due time; a due time in the future (a retry waiting) is not lag.</summary>
+    IEnumerable<Measurement<double>> OldestDueAge()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (id, stats) in _latest)
+        {
+            var age = stats.OldestDueAt is { } due && due < now ? (now - due).TotalSeconds : 0;
+            yield return new Measurement<double>(age, new KeyValuePair<string, object?>("destination", id));
+        }
     }
 
     IEnumerable<Measurement<long>> Depth() => _latest.SelectMany(kv => new[]
