@@ -32,8 +32,10 @@ public class DockerTests
         Assert.Equal(["CMD", "dotnet", "/app/Destinations.Host.dll", "--probe"], List(Map(service["healthcheck"])["test"]));
         Assert.Equal(["destinations-data:/app/data"], List(service["volumes"]));
         var env = Map(service["environment"]);
-        Assert.Equal("Sqlite", env["Storage__Provider"]);
-        Assert.Equal("Data Source=/app/data/destinations.db", env["Storage__ConnectionString"]);
+        Assert.Equal("Postgres", env["Storage__Provider"]);
+        Assert.Equal("Host=postgres;Port=5432;Database=destinations;Username=destinations;Password=${POSTGRES_PASSWORD:-change-me}",
+            env["Storage__ConnectionString"]);
+        Assert.Equal("service_healthy", Map(Map(service["depends_on"])["postgres"])["condition"]);
         Assert.Equal("${DESTINATIONS_WRITE_KEY:?set DESTINATIONS_WRITE_KEY}", env["Sources__0__WriteKey"]); // secrets only from the environment
 
         var postgres = Map(services["postgres"]);
@@ -70,7 +72,16 @@ public class DockerTests
             var env = Map(Map(Map(Compose()["services"])["destinations"])["environment"])
                 .ToDictionary(kv => (string)kv.Key, kv => Interpolate((string)kv.Value));
             env.Remove("ASPNETCORE_HTTP_PORTS");
-            env.Remove("Storage__ConnectionString");
+            // The compose file's PostgreSQL is the loopback one CI starts (its own schema); without one, the SQLite default.
+            if (Environment.GetEnvironmentVariable("DESTINATIONS_TEST_POSTGRES") is { Length: > 0 } postgres)
+                env["Storage__ConnectionString"] = $"{postgres};Search Path=publish_{Guid.NewGuid():N}";
+            else if (Environment.GetEnvironmentVariable("CI") == "true")
+                throw new InvalidOperationException("DESTINATIONS_TEST_POSTGRES is not set: .ci/run starts PostgreSQL (D24)");
+            else
+            {
+                env["Storage__Provider"] = "Sqlite";
+                env.Remove("Storage__ConnectionString");
+            }
             env["Destinations__0__Settings__BaseUrl"] = $"http://127.0.0.1:{HostProcess.FreeLoopbackPort()}";
             await using var host = await HostProcess.StartAsync(env, dll);
             Assert.Contains("\"@mt\":", host.Output); // Logging__Json=true: compact JSON lines
@@ -92,6 +103,7 @@ public class DockerTests
         "SALESMACHINE_API_TOKEN" => OperatorApp.ApiToken,
         "SALESMACHINE_API_SECRET" => OperatorApp.ApiSecret,
         "DESTINATIONS_ADMIN_KEY" => OperatorApp.AdminKey,
+        "POSTGRES_PASSWORD" => "change-me",
         var other => throw new InvalidOperationException($"compose.yaml uses ${{{other}}}: give it a test value"),
     });
 
