@@ -1,10 +1,12 @@
+using Destinations.Core.Delivery;
+
 namespace Destinations.Salesmachine;
 
 /// <summary>
 /// In-process resilience for every Salesmachine instance, bound from the configuration section <c>Salesmachine</c>
 /// (D13, D14). Configurable so tests and CI can compress the defaults.
 /// </summary>
-public sealed class SalesmachineClientOptions
+public sealed class SalesmachineClientOptions : IPartnerClientOptions
 {
     public const string SectionName = "Salesmachine";
 

@@ -1,10 +1,12 @@
+using Destinations.Core.Delivery;
+
 namespace Destinations.Selligent;
 
 /// <summary>
 /// Service-wide SMC options, section <c>Selligent</c>: the SSRF guard (partners/selligent.md "Settings", D19) and the
 /// in-process resilience (D13, D14), configurable so tests and CI can widen or compress them.
 /// </summary>
-public sealed class SelligentOptions
+public sealed class SelligentOptions : IPartnerClientOptions
 {
     public const string SectionName = "Selligent";
 

@@ -1,7 +1,9 @@
+using Destinations.Core.Delivery;
+
 namespace Destinations.UserMotion;
 
 /// <summary>In-process resilience for every UserMotion instance, bound from the section <c>UserMotion</c> (D13, D14).</summary>
-public sealed class UserMotionClientOptions
+public sealed class UserMotionClientOptions : IPartnerClientOptions
 {
     public const string SectionName = "UserMotion";
 
