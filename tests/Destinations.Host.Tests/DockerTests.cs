@@ -11,7 +11,7 @@ namespace Destinations.Host.Tests;
 /// </summary>
 public class DockerTests
 {
-    static string DockerFile(string name) => Path.Combine(HostProcess.RepositoryRoot(), "docker", name);
+    static string DockerFile(string name) => Path.Combine(ServiceProcess.RepositoryRoot(), "docker", name);
 
     static Dictionary<object, object> Compose() =>
         new DeserializerBuilder().Build().Deserialize<Dictionary<object, object>>(File.ReadAllText(DockerFile("compose.yaml")));
@@ -54,7 +54,7 @@ public class DockerTests
         Assert.Equal("USER $APP_UID", Assert.Single(lines, l => l.StartsWith("USER ", StringComparison.Ordinal)));
         Assert.EndsWith("CMD [\"dotnet\", \"/app/Destinations.Host.dll\", \"--probe\"]", Assert.Single(lines, l => l.StartsWith("HEALTHCHECK ", StringComparison.Ordinal)));
         Assert.Equal("ENTRYPOINT [\"dotnet\", \"/app/Destinations.Host.dll\"]", Assert.Single(lines, l => l.StartsWith("ENTRYPOINT ", StringComparison.Ordinal)));
-        Assert.Contains("**/bin", File.ReadAllLines(Path.Combine(HostProcess.RepositoryRoot(), ".dockerignore")));
+        Assert.Contains("**/bin", File.ReadAllLines(Path.Combine(ServiceProcess.RepositoryRoot(), ".dockerignore")));
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public class DockerTests
         var output = Directory.CreateTempSubdirectory("destinations-publish-").FullName;
         try
         {
-            var project = Path.Combine(HostProcess.RepositoryRoot(), "src", "Destinations.Host", "Destinations.Host.csproj");
+            var project = Path.Combine(ServiceProcess.RepositoryRoot(), "src", "Destinations.Host", "Destinations.Host.csproj");
             var (code, log) = await RunAsync("dotnet", ["publish", project, "-c", "Release", "-o", output, "--nologo", "-v", "q"], TimeSpan.FromMinutes(5));
             Assert.True(code == 0, log);
             var dll = Path.Combine(output, "Destinations.Host.dll");
@@ -82,11 +82,11 @@ public class DockerTests
                 env["Storage__Provider"] = "Sqlite";
                 env.Remove("Storage__ConnectionString");
             }
-            env["Destinations__0__Settings__BaseUrl"] = $"http://127.0.0.1:{HostProcess.FreeLoopbackPort()}";
-            await using var host = await HostProcess.StartAsync(env, dll);
+            env["Destinations__0__Settings__BaseUrl"] = $"http://127.0.0.1:{ServiceProcess.FreeLoopbackPort()}";
+            await using var host = await ServiceProcess.StartAsync(env, dll: dll);
             Assert.Contains("\"@mt\":", host.Output); // Logging__Json=true: compact JSON lines
 
-            var probe = await HostProcess.RunToExitAsync(["--probe", host.BaseAddress.ToString()], dll);
+            var probe = await ServiceProcess.RunToExitAsync(["--probe", host.BaseAddress.ToString()], dll);
             Assert.Equal((0, "probe: /health/ready answered 200"), probe);
         }
         finally

@@ -9,12 +9,12 @@ public class ProbeModeTests
     [Fact]
     public async Task Probe_exits_0_against_a_ready_service_and_1_when_nothing_answers()
     {
-        await using var host = await HostProcess.StartAsync(HostProcess.MinimalEnvironment());
-        var ok = await HostProcess.RunToExitAsync(["--probe", host.BaseAddress.ToString()]);
+        await using var host = await ServiceProcess.StartAsync(HostEnvironments.Minimal());
+        var ok = await ServiceProcess.RunToExitAsync(["--probe", host.BaseAddress.ToString()]);
         Assert.Equal((0, "probe: /health/ready answered 200"), ok);
 
-        var closed = $"http://127.0.0.1:{HostProcess.FreeLoopbackPort()}";
-        var down = await HostProcess.RunToExitAsync(["probe", closed]);
+        var closed = $"http://127.0.0.1:{ServiceProcess.FreeLoopbackPort()}";
+        var down = await ServiceProcess.RunToExitAsync(["probe", closed]);
         Assert.Equal(1, down.ExitCode);
         Assert.Equal($"probe: {closed}/health/ready unreachable (HttpRequestException)", down.Output);
     }

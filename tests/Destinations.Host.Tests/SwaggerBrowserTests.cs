@@ -19,7 +19,7 @@ public class SwaggerBrowserTests(ITestOutputHelper output)
         var ci = Environment.GetEnvironmentVariable("CI") == "true";
         Skip.If(!File.Exists(Chromium) && !ci, $"{Chromium} is missing (apt-get install -y chromium); required under CI=true (D24)");
 
-        await using var host = await HostProcess.StartAsync(HostProcess.MinimalEnvironment());
+        await using var host = await ServiceProcess.StartAsync(HostEnvironments.Minimal());
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new()
         {

@@ -27,6 +27,11 @@ static class TortureEnvironment
         ["Delivery__Lease"] = "00:00:10",
         ["Delivery__PollInterval"] = "00:00:00.200",
         ["Salesmachine__AttemptTimeout"] = "00:00:02",
+        // A held instance (breaker open on a fault storm, D12 pause) probes again within a second instead of 30 s, and the
+        // partner's own rate limit (900 / 300 s) would dominate a run of thousands of events: off here.
+        ["Delivery__ProbeBaseDelay"] = "00:00:00.200",
+        ["Delivery__ProbeMaxDelay"] = "00:00:01",
+        ["Delivery__RateLimits__salesmachine-torture__Limit"] = "0",
         // One log line per request would make the console the bottleneck of a torture run.
         ["Serilog__MinimumLevel__Default"] = "Warning",
     };
