@@ -26,6 +26,9 @@ public static class SelligentApi
 
     public static string FieldsPath(string organization, string list) => $"{ListPath(organization, list)}/fields";
 
+    /// <summary>The segments of a list, with their types (partners/selligent.md, API).</summary>
+    public static string SegmentsPath(string organization, string list) => $"{ListPath(organization, list)}/segments";
+
     public static string SegmentPath(string organization, string userList, string segment) =>
         $"{ListPath(organization, userList)}/segments/{Uri.EscapeDataString(segment)}";
 

@@ -93,6 +93,7 @@ public sealed class SelligentDestination(string id, SelligentSettings settings, 
                 ["SendGroupEvents"] = Settings.SendGroupEvents ? "true" : "false",
                 ["SendPageEvents"] = Settings.SendPageEvents ? "true" : "false",
                 ["SendScreenEvents"] = Settings.SendScreenEvents ? "true" : "false",
+                ["GroupSegments"] = string.Join(", ", Settings.GroupSegments.Select(g => $"{g.UserList}/{g.Segment}")),
             };
             foreach (var (key, name) in Settings.Columns.All) masked[$"Columns:{key}"] = name;
             return masked;

@@ -31,6 +31,12 @@ public sealed class SelligentSettings
     public bool SendScreenEvents { get; init; }
     public SelligentColumns Columns { get; init; } = new();
 
+    /// <summary>
+    /// Static segments the group calls target, as (userlist, segment) api names: the connection test confirms each exists
+    /// and is static — the set-up the seed asks customers to confirm with their Selligent CSM before enabling group calls.
+    /// </summary>
+    public IReadOnlyList<(string UserList, string Segment)> GroupSegments { get; init; } = [];
+
     /// <summary>Where this instance's event rows go (also the batch key, D19).</summary>
     public string EventsLoadPath => SelligentApi.LoadPath(Organization, EventsDataListApiName, Columns.MessageId);
 

@@ -11,7 +11,7 @@ public static class SelligentSettingsReader
     static readonly string[] Known =
     [
         "ApiKey", "ApiSecret", "SmcAdminUrl", "Organization", "AllowedEvents", "EventsDataListApiName",
-        "SendAliasEvents", "SendGroupEvents", "SendPageEvents", "SendScreenEvents", "Columns",
+        "SendAliasEvents", "SendGroupEvents", "SendPageEvents", "SendScreenEvents", "Columns", "GroupSegments",
     ];
 
     public sealed record Result(SelligentSettings? Settings, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings);
@@ -57,6 +57,7 @@ public static class SelligentSettingsReader
         }
 
         var columns = Columns(settings.GetSection("Columns"), $"{at}.Columns", errors, warnings);
+        var groupSegments = GroupSegments(settings.GetSection("GroupSegments"), $"{at}.GroupSegments", errors);
 
         foreach (var child in settings.GetChildren())
             if (!Known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
@@ -76,7 +77,21 @@ public static class SelligentSettingsReader
             SendPageEvents = flags["SendPageEvents"],
             SendScreenEvents = flags["SendScreenEvents"],
             Columns = columns,
+            GroupSegments = groupSegments,
         }, [], warnings);
+    }
+
+    /// <summary>A list of <c>USERLIST/SEGMENT</c> api names (<c>GroupSegments:0</c>, …), checked by the connection test.</summary>
+    static List<(string UserList, string Segment)> GroupSegments(IConfigurationSection section, string at, List<string> errors)
+    {
+        var list = new List<(string, string)>();
+        foreach (var child in section.GetChildren())
+        {
+            var parts = (child.Value ?? "").Split('/', StringSplitOptions.TrimEntries);
+            if (parts.Length == 2 && parts[0].Length > 0 && parts[1].Length > 0) list.Add((parts[0], parts[1]));
+            else errors.Add($"{at}[{child.Key}]: must be 'USERLIST_API_NAME/SEGMENT_API_NAME'");
+        }
+        return list;
     }
 
     /// <summary>A list (<c>AllowedEvents:0</c>, …). Absent or an empty string = empty (D19). Names are kept exactly (exact match).</summary>

@@ -42,6 +42,43 @@ public sealed class ConnectionAndSubscribeTests
     }
 
     [Fact]
+    public async Task Configured_group_segments_must_exist_in_their_userlist_and_be_static()
+    {
+        using var f = new PartnerFixture(groupSegments: ["USERS/SegmentToSMCStatic", "USERS/Dynamic", "USERS/Gone", "CUSTOMERS/VIP"]);
+        f.Answer(Request.Create().WithPath("/Portal/Api/status").UsingGet(), 200, "OK", TimeSpan.Zero);
+        f.Answer(Request.Create().WithPath(FieldsPath).UsingGet(), 200, AllColumns, TimeSpan.Zero);
+        f.Answer(Request.Create().WithPath("/Portal/Api/organizations/ACME/lists/USERS/segments").UsingGet(), 200,
+            """[{"api_name":"SegmentToSMCStatic","type":"STATIC"},{"api_name":"Dynamic","type":"DYNAMIC"}]""", TimeSpan.Zero);
+        f.Answer(Request.Create().WithPath("/Portal/Api/organizations/ACME/lists/CUSTOMERS/segments").UsingGet(), 200,
+            """{"segments":[{"name":"VIP","type":"static"}]}""", TimeSpan.Zero);
+
+        var check = await f.Destination.TestConnectionAsync(CancellationToken.None);
+        Assert.False(check.Ok);
+        Assert.Equal(
+        [
+            new ConnectionCheckStep("group segments of 'USERS' (GET /Portal/Api/organizations/ACME/lists/USERS/segments)", false, 200,
+                "segment 'Dynamic' is DYNAMIC, not static (only static segments can be loaded); no segment 'Gone'"),
+            new ConnectionCheckStep("group segments of 'CUSTOMERS' (GET /Portal/Api/organizations/ACME/lists/CUSTOMERS/segments)", true, 200, "ok"),
+        ], check.Steps.Skip(2));
+    }
+
+    [Fact]
+    public void Group_segments_must_name_a_userlist_and_a_segment()
+    {
+        using var host = new TestHost(new Dictionary<string, string?>
+        {
+            ["Destinations:0:Id"] = "smc-main",
+            ["Destinations:0:Type"] = "SelligentMarketingCloud",
+            ["Destinations:0:Settings:ApiKey"] = TestEvents.Key,
+            ["Destinations:0:Settings:ApiSecret"] = TestEvents.Secret,
+            ["Destinations:0:Settings:SmcAdminUrl"] = "https://acme.slgnt.us",
+            ["Destinations:0:Settings:Organization"] = "ACME",
+            ["Destinations:0:Settings:GroupSegments:0"] = "USERS",
+        });
+        Assert.Equal(["Destinations[0].Settings.GroupSegments[0]: must be 'USERLIST_API_NAME/SEGMENT_API_NAME'"], host.Create().Errors);
+    }
+
+    [Fact]
     public async Task A_failing_status_stops_the_test_with_the_reason()
     {
         using var f = new PartnerFixture();

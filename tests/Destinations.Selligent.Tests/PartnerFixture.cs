@@ -17,9 +17,10 @@ sealed class PartnerFixture : IDisposable
     public TestHost Host { get; }
     public SelligentDestination Destination { get; }
 
-    public PartnerFixture(string attemptTimeout = "00:00:05", Action<IServiceCollection>? extra = null, int maxRowsPerLoad = 1000)
+    public PartnerFixture(string attemptTimeout = "00:00:05", Action<IServiceCollection>? extra = null, int maxRowsPerLoad = 1000,
+        params string[] groupSegments)
     {
-        Host = new TestHost(new Dictionary<string, string?>
+        var config = new Dictionary<string, string?>
         {
             ["Selligent:AdminHostAllowList:0"] = "127.0.0.1",
             ["Selligent:AllowHttp"] = "true",
@@ -34,7 +35,9 @@ sealed class PartnerFixture : IDisposable
             ["Destinations:0:Settings:Organization"] = "ACME",
             ["Destinations:0:Settings:AllowedEvents:0"] = "Order Completed",
             ["Destinations:0:Settings:SendGroupEvents"] = "true",
-        }, extra);
+        };
+        for (var i = 0; i < groupSegments.Length; i++) config[$"Destinations:0:Settings:GroupSegments:{i}"] = groupSegments[i];
+        Host = new TestHost(config, extra);
         var built = Host.Create();
         Assert.Empty(built.Errors);
         Destination = (SelligentDestination)built.Destination!;

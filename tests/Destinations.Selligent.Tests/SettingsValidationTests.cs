@@ -121,7 +121,7 @@ public sealed class SettingsValidationTests
         Assert.Equal(
         [
             "Destinations[0].Settings.Columns.Nope: unknown column setting, ignored (known: MessageId, EventType, EventName, UserId, AnonymousId, PreviousId, GroupId, EventTimestamp, Properties, Context)",
-            "Destinations[0].Settings.ApiKy: unknown setting, ignored (known: ApiKey, ApiSecret, SmcAdminUrl, Organization, AllowedEvents, EventsDataListApiName, SendAliasEvents, SendGroupEvents, SendPageEvents, SendScreenEvents, Columns)",
+            "Destinations[0].Settings.ApiKy: unknown setting, ignored (known: ApiKey, ApiSecret, SmcAdminUrl, Organization, AllowedEvents, EventsDataListApiName, SendAliasEvents, SendGroupEvents, SendPageEvents, SendScreenEvents, Columns, GroupSegments)",
         ], result.Warnings);
     }
 
