@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using Xunit.Abstractions;
+
+namespace Destinations.EndToEnd.Tests;
+
+/// <summary>
+/// Issue 6, scale-out: two service processes on one PostgreSQL (Storage:Provider=Postgres) share one queue — events accepted by
+/// either are delivered once, by whichever replica claims them (FOR UPDATE SKIP LOCKED with leases).
+/// </summary>
+public sealed class PostgresScaleOutTests(ITestOutputHelper output)
+{
+    const int Events = 2_000;
+
+    [SkippableFact]
+    public async Task Two_replicas_on_one_PostgreSQL_deliver_every_event_exactly_once()
+    {
+        var postgres = Environment.GetEnvironmentVariable("DESTINATIONS_TEST_POSTGRES");
+        if (string.IsNullOrEmpty(postgres))
+        {
+            // D24: under CI the test must run for real.
+            Assert.NotEqual("true", Environment.GetEnvironmentVariable("CI"));
+            throw new SkipException("DESTINATIONS_TEST_POSTGRES is not set (.ci/run starts a loopback PostgreSQL and sets it)");
+        }
+
+        using var partner = WireMockServer.Start();
+        partner.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(201).WithBody("{}"));
+        var schema = $"scaleout_{Guid.NewGuid():N}";
+        Dictionary<string, string> Replica(string token)
+        {
+            var env = E2eEnvironment.SalesmachineService(E2eEnvironment.NewDataDirectory(), partner.Url!);
+            env["Storage__Provider"] = "Postgres";
+            env["Storage__ConnectionString"] = $"{postgres};Search Path={schema}";
+            // Each replica signs with its own token so the fake partner can tell who delivered what.
+            env["Destinations__0__Settings__ApiToken"] = token;
+            env["Delivery__RateLimits__salesmachine-e2e__Limit"] = "0";
+            env["Serilog__MinimumLevel__Default"] = "Warning";
+            return env;
+        }
+        await using var a = await ServiceProcess.StartAsync(Replica("replica-a-token"));
+        await using var b = await ServiceProcess.StartAsync(Replica("replica-b-token"));
+
+        var acked = new ConcurrentBag<string>();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes(E2eEnvironment.WriteKey + ":")));
+        var next = -1;
+        async Task Sender()
+        {
+            for (var i = Interlocked.Increment(ref next); i < Events; i = Interlocked.Increment(ref next))
+            {
+                // Nine in ten events are accepted by replica A, whose own workers are woken at each commit: B delivering
+                // more than the tenth it accepted proves the queue is shared (B finds A's rows by polling the database).
+                var target = i % 10 == 0 ? b : a;
+                var body = $$$"""{"userId":"scale-{{{i}}}","messageId":"scale-m-{{{i}}}","traits":{"n":{{{i}}}}}""";
+                using var response = await http.PostAsync(new Uri(target.BaseAddress, "/v1/identify"), new StringContent(body, Encoding.UTF8, "application/json"));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                acked.Add($"scale-{i}");
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(Sender)));
+
+        Dictionary<string, List<string>> Deliveries()
+        {
+            var byContact = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var entry in partner.LogEntries)
+            {
+                var token = Encoding.UTF8.GetString(Convert.FromBase64String(entry.RequestMessage.Headers!["Authorization"].Single()["Basic ".Length..])).Split(':')[0];
+                var json = JsonNode.Parse(entry.RequestMessage.Body ?? "null");
+                var items = json is JsonArray batch ? batch.Select(n => n!) : json is null ? [] : [json];
+                foreach (var item in items)
+                    if (item["contact_uid"]?.GetValue<string>() is { } uid)
+                        (byContact.TryGetValue(uid, out var who) ? who : byContact[uid] = []).Add(token);
+            }
+            return byContact;
+        }
+        var expected = acked.ToHashSet();
+        Assert.Equal(Events, expected.Count);
+        Assert.True(await E2eEnvironment.WaitUntilAsync(() => expected.IsSubsetOf(Deliveries().Keys), TimeSpan.FromSeconds(90)),
+            $"delivered {Deliveries().Count} of {Events}\n{a.Output}\n{b.Output}");
+        await Task.Delay(1000); // anything delivered twice would show by now
+
+        var deliveries = Deliveries();
+        var twice = deliveries.Where(kv => kv.Value.Count > 1).Select(kv => kv.Key).Take(5).ToList();
+        var byReplica = deliveries.Values.SelectMany(v => v).GroupBy(t => t).ToDictionary(g => g.Key, g => g.Count());
+        output.WriteLine($"accepted {Events}; delivered {deliveries.Count}; by replica: {string.Join(", ", byReplica.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        Assert.Empty(twice); // no lease expired in this run, so exactly once
+        Assert.True(byReplica.GetValueOrDefault("replica-b-token") > Events / 10,
+            $"replica B delivered only what it accepted: {byReplica.GetValueOrDefault("replica-b-token")}");
+    }
+}
