@@ -28,7 +28,8 @@ public sealed class StorageOptions
     /// <summary>Group commit: at most this many events share one transaction.</summary>
     public int GroupCommitMaxEvents { get; set; } = 256;
 
-    /// <summary>Group commit: how long the writer waits for more events before it commits what it has.</summary>
+    /// <summary>Group commit: the longest the writer may wait for more events before it commits what it has. SQLite never
+    /// waits (it commits what is queued; the next group forms during the fsync), so this is only an upper bound there.</summary>
     public TimeSpan GroupCommitMaxDelay { get; set; } = TimeSpan.FromMilliseconds(2);
 }
 

@@ -40,6 +40,8 @@ public static class Harness
                 ["Destinations__0__Settings__ApiToken"] = "bench-token",
                 ["Destinations__0__Settings__ApiSecret"] = "bench-secret",
                 ["Destinations__0__Settings__BaseUrl"] = partnerUrl,
+                // Salesmachine's built-in limit (900 calls / 300 s, D25) would cap the end-to-end run: off for the benchmark.
+                ["Delivery__RateLimits__salesmachine-bench__Limit"] = "0",
             };
             foreach (var (k, v) in extra) env[k] = v;
             foreach (var (k, v) in o.ServiceEnvironment) env[k] = v;

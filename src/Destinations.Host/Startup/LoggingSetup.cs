@@ -24,10 +24,17 @@ public static class LoggingSetup
             else log.WriteTo.Console(outputTemplate: PlainTemplate);
         });
 
-    /// <summary>One line per request: method, path, status, time. Headers (Authorization, X-Signature) are never logged.</summary>
+    /// <summary>One line per request: method, path, status, time. Headers (Authorization, X-Signature) are never logged.
+    /// Successful requests (2xx/3xx) at Debug — a console line per accepted event is a large share of the ingest CPU
+    /// (docs/benchmarks.md) — 4xx at Information, 5xx and exceptions at Error.</summary>
     public static WebApplication UseDestinationsRequestLogging(this WebApplication app)
     {
-        app.UseSerilogRequestLogging();
+        app.UseSerilogRequestLogging(o => o.GetLevel = RequestLevel);
         return app;
     }
+
+    static LogEventLevel RequestLevel(HttpContext http, double elapsedMs, Exception? ex) =>
+        ex is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+        : http.Response.StatusCode >= 400 ? LogEventLevel.Information
+        : LogEventLevel.Debug;
 }

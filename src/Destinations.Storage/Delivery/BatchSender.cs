@@ -18,21 +18,19 @@ public sealed class BatchSender(DeliveryProcessor processor, ILogger<BatchSender
         public PartnerRequest Next => Plan[Delivery.StepsDone];
     }
 
+    /// <summary>At most this many batch calls of one instance in flight at once (per claimed set).</summary>
+    const int ConcurrentChunks = 4;
+
     public async Task<List<DeliveryOutcome>> RunAsync(IBatchingDestination destination, IReadOnlyList<ClaimedDelivery> group, CancellationToken ct)
     {
+        // Mapped and planned concurrently: each plan is its own row update, and the store commits concurrent updates
+        // together (SQLite: one transaction for all that is queued), so the set costs one commit instead of one per row.
+        var prepared = await Task.WhenAll(group.Select(d => PrepareAsync(d, ct))).ConfigureAwait(false);
         var outcomes = new List<DeliveryOutcome>();
         var ready = new List<Item>();
-        foreach (var d in group)
+        foreach (var (item, outcome) in prepared)
         {
-            Item? item = null;
-            var outcome = await processor.GuardAsync(d, async () =>
-            {
-                var prepared = await processor.PrepareAsync(d, ct).ConfigureAwait(false);
-                if (prepared.Outcome is { } final) return final;
-                item = new Item(d, prepared.Plan!);
-                return DeliveryOutcome.Delivered; // placeholder: the item goes on below
-            }, ct).ConfigureAwait(false);
-            if (item is null) outcomes.Add(await processor.FinishAsync(d, outcome, ct).ConfigureAwait(false));
+            if (item is null) outcomes.Add(outcome);
             else ready.Add(item);
         }
 
@@ -43,11 +41,36 @@ public sealed class BatchSender(DeliveryProcessor processor, ILogger<BatchSender
             .SelectMany(g => g.Chunk(max))
             .ToList();
         alone.AddRange(chunks.Where(c => c.Length == 1).Select(c => c[0]));
-        foreach (var chunk in chunks.Where(c => c.Length > 1))
-            outcomes.AddRange(await SendChunkAsync(destination, chunk, ct).ConfigureAwait(false));
+        using var gate = new SemaphoreSlim(ConcurrentChunks);
+        var sent = await Task.WhenAll(chunks.Where(c => c.Length > 1).Select(async chunk =>
+        {
+            await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                return await SendChunkAsync(destination, chunk, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        })).ConfigureAwait(false);
+        foreach (var chunkOutcomes in sent) outcomes.AddRange(chunkOutcomes);
         foreach (var item in alone)
             outcomes.Add(await ContinueAsync(destination, item, item.Delivery.StepsDone, null, ct).ConfigureAwait(false));
         return outcomes;
+    }
+
+    async Task<(Item? Item, DeliveryOutcome Outcome)> PrepareAsync(ClaimedDelivery d, CancellationToken ct)
+    {
+        Item? item = null;
+        var outcome = await processor.GuardAsync(d, async () =>
+        {
+            var prepared = await processor.PrepareAsync(d, ct).ConfigureAwait(false);
+            if (prepared.Outcome is { } final) return final;
+            item = new Item(d, prepared.Plan!);
+            return DeliveryOutcome.Delivered; // placeholder: the item goes on below
+        }, ct).ConfigureAwait(false);
+        return item is null ? (null, await processor.FinishAsync(d, outcome, ct).ConfigureAwait(false)) : (item, outcome);
     }
 
     async Task<List<DeliveryOutcome>> SendChunkAsync(IBatchingDestination destination, Item[] chunk, CancellationToken ct)
@@ -71,16 +94,17 @@ public sealed class BatchSender(DeliveryProcessor processor, ILogger<BatchSender
             logger.LogError("Batch of {Count} for {Destination} failed unexpectedly: {Error}", chunk.Length, id, ex.GetType().Name);
             results = chunk.Select(_ => new AttemptResult(AttemptOutcome.Retry, null, null, null, $"unexpected error: {ex.GetType().Name}")).ToList();
         }
-        logger.LogInformation("Sent a batch of {Count} to {Destination}", chunk.Length, id);
+        logger.LogDebug("Sent a batch of {Count} to {Destination}", chunk.Length, id);
         var summary = results.FirstOrDefault(r => r.IsSuccess) ?? results[0];
         metrics?.AttemptDuration(id, summary.Outcome.ToString(), Stopwatch.GetElapsedTime(started));
         if (!ct.IsCancellationRequested)
             await processor.RecordHealthAsync(id, summary, chunk.Any(i => i.Delivery.IsProbe), ct).ConfigureAwait(false);
 
-        var outcomes = new List<DeliveryOutcome>();
+        // Each item's outcome concurrently, so the chunk's row updates share one commit.
+        var continued = new Task<DeliveryOutcome>[chunk.Length];
         for (var i = 0; i < chunk.Length; i++)
-            outcomes.Add(await ContinueAsync(destination, chunk[i], chunk[i].Delivery.StepsDone, results[i], ct).ConfigureAwait(false));
-        return outcomes;
+            continued[i] = ContinueAsync(destination, chunk[i], chunk[i].Delivery.StepsDone, results[i], ct);
+        return [.. await Task.WhenAll(continued).ConfigureAwait(false)];
     }
 
     /// <summary>Applies the batched step's result (when there is one), then sends the delivery's remaining steps alone.</summary>

@@ -8,7 +8,7 @@ namespace Destinations.Storage.Delivery;
 /// The background delivery loop (architecture.md, Flow step 4): <see cref="DeliveryOptions.Workers"/> workers each claim up
 /// to <see cref="DeliveryOptions.ClaimBatchSize"/> due deliveries under a lease (skipping throttled instances, D25; ordered
 /// ones per D16) and hand them to the <see cref="DeliveryRunner"/>. An idle worker sleeps until the store signals new
-/// deliveries or <see cref="DeliveryOptions.PollInterval"/> passes (for due retries and probes). Worker 0 also dead-letters
+/// deliveries (one worker per signal) or <see cref="DeliveryOptions.PollInterval"/> passes (for due retries and probes). Worker 0 also dead-letters
 /// deliveries held past PausedMaxAge (D12) every <see cref="DeliveryOptions.MaintenanceInterval"/>.
 /// </summary>
 public sealed class Dispatcher(
@@ -41,8 +41,6 @@ public sealed class Dispatcher(
     {
         while (!ct.IsCancellationRequested)
         {
-            // Taken before claiming, so a commit between the claim and the wait still wakes this worker.
-            var wake = signal.WaitTask;
             if (maintains) await MaintainAsync(ct).ConfigureAwait(false);
             IReadOnlyList<ClaimedDelivery> batch;
             try
@@ -71,7 +69,10 @@ public sealed class Dispatcher(
             else if (batch.Count > 0)
                 await _runner.RunAsync(batch, ct).ConfigureAwait(false);
 
-            if (batch.Count == 0) await IdleAsync(wake, ct).ConfigureAwait(false);
+            // A full claim means more may be due: wake one more worker (each commit wakes only one, DispatchSignal).
+            if (batch.Count >= _options.ClaimBatchSize) signal.Notify();
+            // A commit between the empty claim and the wait is kept by the signal as a pending wake-up: never missed.
+            if (batch.Count == 0) await IdleAsync(ct).ConfigureAwait(false);
         }
     }
 
@@ -91,11 +92,11 @@ public sealed class Dispatcher(
         }
     }
 
-    async Task IdleAsync(Task wake, CancellationToken ct)
+    async Task IdleAsync(CancellationToken ct)
     {
         using var stopDelay = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var poll = Task.Delay(_options.PollInterval, time, stopDelay.Token);
-        await Task.WhenAny(wake, poll).ConfigureAwait(false);
+        await Task.WhenAny(signal.WaitOneAsync(stopDelay.Token), poll).ConfigureAwait(false);
         await stopDelay.CancelAsync().ConfigureAwait(false);
     }
 

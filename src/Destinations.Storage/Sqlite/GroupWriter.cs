@@ -11,17 +11,19 @@ namespace Destinations.Storage.Sqlite;
 sealed class GroupWriter : IDisposable
 {
     readonly SqliteConnection _conn;
-    readonly SqliteCommand _dedupeFind, _dedupePut, _insertEvent, _insertDelivery, _countFilter, _countDuplicate;
+    readonly SqliteCommand _dedupeClaim, _insertEvent, _insertDelivery, _countFilter, _countDuplicate;
+    readonly SqliteCommand[] _all;
 
     GroupWriter(SqliteConnection conn)
     {
         _conn = conn;
-        _dedupeFind = Prepare("SELECT expires_at FROM dedupe WHERE source_id = $source AND message_id = $message",
-            ("$source", SqliteType.Text), ("$message", SqliteType.Text));
-        _dedupePut = Prepare("""
+        // D5 in one statement: a new id (or one whose record expired) is recorded and RETURNs a row; an id seen within the
+        // window returns nothing and keeps its record unchanged (a duplicate does not extend the window).
+        _dedupeClaim = Prepare("""
             INSERT INTO dedupe (source_id, message_id, expires_at) VALUES ($source, $message, $expires)
-            ON CONFLICT (source_id, message_id) DO UPDATE SET expires_at = excluded.expires_at
-            """, ("$source", SqliteType.Text), ("$message", SqliteType.Text), ("$expires", SqliteType.Integer));
+            ON CONFLICT (source_id, message_id) DO UPDATE SET expires_at = excluded.expires_at WHERE dedupe.expires_at <= $now
+            RETURNING 1
+            """, ("$source", SqliteType.Text), ("$message", SqliteType.Text), ("$expires", SqliteType.Integer), ("$now", SqliteType.Integer));
         _insertEvent = Prepare("""
             INSERT INTO events (source_id, message_id, type, user_key, received_at, body)
             VALUES ($source, $message, $type, $user_key, $received_at, $body) RETURNING seq
@@ -40,6 +42,7 @@ sealed class GroupWriter : IDisposable
             INSERT INTO duplicate_counts (destination_id, day, count) VALUES ($destination, $day, 1)
             ON CONFLICT (destination_id, day) DO UPDATE SET count = count + 1
             """, ("$destination", SqliteType.Text), ("$day", SqliteType.Text));
+        _all = [_dedupeClaim, _insertEvent, _insertDelivery, _countFilter, _countDuplicate];
     }
 
     public static async Task<GroupWriter> OpenAsync(SqliteDatabase db, CancellationToken ct) =>
@@ -55,8 +58,7 @@ sealed class GroupWriter : IDisposable
         var results = new AcceptStatus[requests.Count][];
 
         using var tx = _conn.BeginTransaction(deferred: false);
-        foreach (var cmd in new[] { _dedupeFind, _dedupePut, _insertEvent, _insertDelivery, _countFilter, _countDuplicate })
-            cmd.Transaction = tx;
+        foreach (var cmd in _all) cmd.Transaction = tx;
 
         for (var r = 0; r < requests.Count; r++)
         {
@@ -76,13 +78,11 @@ sealed class GroupWriter : IDisposable
         if (e.MessageId.Length > 0)
         {
             var key = (incoming.SourceId, e.MessageId);
-            if (!seenInGroup.Add(key) || SeenWithinWindow(incoming.SourceId, e.MessageId, nowMs))
+            if (!seenInGroup.Add(key) || !RecordNew(incoming.SourceId, e.MessageId, expiresMs, nowMs))
             {
-                foreach (var destination in incoming.Routing.Deliveries.Select(d => d.DestinationId).Distinct(StringComparer.Ordinal))
-                    Run(_countDuplicate, destination, day);
+                CountDuplicate(incoming.Routing.Deliveries, day);
                 return AcceptStatus.Duplicate;
             }
-            Run(_dedupePut, incoming.SourceId, e.MessageId, expiresMs);
         }
 
         foreach (var filter in incoming.Routing.Filtered)
@@ -98,10 +98,23 @@ sealed class GroupWriter : IDisposable
         return AcceptStatus.Stored;
     }
 
-    bool SeenWithinWindow(string sourceId, string messageId, long nowMs)
+    /// <summary>True when the id was not seen within the window (and is now recorded).</summary>
+    bool RecordNew(string sourceId, string messageId, long expiresMs, long nowMs)
     {
-        Bind(_dedupeFind, sourceId, messageId);
-        return _dedupeFind.ExecuteScalar() is long expiresAt && expiresAt > nowMs;
+        Bind(_dedupeClaim, sourceId, messageId, expiresMs, nowMs);
+        return _dedupeClaim.ExecuteScalar() is not null;
+    }
+
+    void CountDuplicate(IReadOnlyList<Core.Routing.RoutedDelivery> deliveries, string day)
+    {
+        // Once per destination instance (a destination may have several subscriptions); no LINQ on the per-event path.
+        for (var i = 0; i < deliveries.Count; i++)
+        {
+            var destination = deliveries[i].DestinationId;
+            var seen = false;
+            for (var j = 0; j < i && !seen; j++) seen = string.Equals(deliveries[j].DestinationId, destination, StringComparison.Ordinal);
+            if (!seen) Run(_countDuplicate, destination, day);
+        }
     }
 
     static long ReceivedAt(Core.Segment.SegmentEvent e, long fallbackMs) =>
@@ -131,8 +144,7 @@ sealed class GroupWriter : IDisposable
 
     public void Dispose()
     {
-        foreach (var cmd in new[] { _dedupeFind, _dedupePut, _insertEvent, _insertDelivery, _countFilter, _countDuplicate })
-            cmd.Dispose();
+        foreach (var cmd in _all) cmd.Dispose();
         _conn.Dispose();
     }
 }

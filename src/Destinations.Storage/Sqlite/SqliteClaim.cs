@@ -28,7 +28,9 @@ static class SqliteClaim
         var nowMs = SqliteDatabase.ToUnixMs(now);
         var untilMs = SqliteDatabase.ToUnixMs(now + request.Lease);
         var ordered = request.Ordered.ToArray();
-        await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
+        // The dispatcher's own write: behind the one write gate, synchronous=NORMAL (a lost lease only delays a row).
+        using var gate = await db.EnterWriteAsync(ct).ConfigureAwait(false);
+        await using var conn = await db.OpenAsync(ct, relaxedSync: true).ConfigureAwait(false);
         using var tx = conn.BeginTransaction(deferred: false);
 
         var held = await SqliteInstanceStates.ReadAllAsync(conn, tx, heldOnly: true, ct).ConfigureAwait(false);

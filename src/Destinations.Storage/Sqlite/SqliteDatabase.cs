@@ -12,6 +12,7 @@ public sealed class SqliteDatabase
     public const int BusyTimeoutMs = 5000;
 
     readonly SemaphoreSlim _migrateGate = new(1, 1);
+    readonly SemaphoreSlim _writeGate = new(1, 1);
     volatile bool _migrated;
 
     public SqliteDatabase(string connectionString)
@@ -27,10 +28,33 @@ public sealed class SqliteDatabase
     public string DataSource { get; }
 
     /// <summary>An open connection on a migrated database.</summary>
-    public async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    /// <param name="relaxedSync">Only for the dispatcher's own writes (claims, outcomes): <c>synchronous=NORMAL</c>. In WAL
+    /// mode a NORMAL commit is atomic and survives kill -9 (the WAL is in the OS cache); only a power loss can drop the last
+    /// NORMAL commits — and the next FULL commit (every ingest group) fsyncs the WAL with everything before it. A lost
+    /// outcome means the row is claimed again when its lease runs out: a re-delivery, at-least-once holds. Acknowledged
+    /// events are never written on such a connection.</param>
+    public async Task<SqliteConnection> OpenAsync(CancellationToken ct, bool relaxedSync = false)
     {
         await EnsureMigratedAsync(ct).ConfigureAwait(false);
-        return await OpenUnmigratedAsync(ct).ConfigureAwait(false);
+        return await OpenUnmigratedAsync(ct, relaxedSync).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The one write path of this process (SQLite is single-process by design, D25): every write transaction (group commit,
+    /// claims, outcomes, state, retention, admin) enters this async gate first, so writers queue here in order instead of
+    /// meeting SQLITE_BUSY, whose busy handler SLEEPS (1, 2, 5 … 100 ms) between retries. <c>busy_timeout</c> stays as the
+    /// fallback for another process (the CLI, a test) touching the same file.
+    /// </summary>
+    public async ValueTask<WriteLease> EnterWriteAsync(CancellationToken ct)
+    {
+        await _writeGate.WaitAsync(ct).ConfigureAwait(false);
+        return new WriteLease(_writeGate);
+    }
+
+    /// <summary>Held while writing; disposing lets the next writer in.</summary>
+    public readonly struct WriteLease(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate?.Release();
     }
 
     public async Task EnsureMigratedAsync(CancellationToken ct)
@@ -50,7 +74,7 @@ public sealed class SqliteDatabase
         }
     }
 
-    async Task<SqliteConnection> OpenUnmigratedAsync(CancellationToken ct)
+    async Task<SqliteConnection> OpenUnmigratedAsync(CancellationToken ct, bool relaxedSync = false)
     {
         EnsureFolder();
         var conn = new SqliteConnection(ConnectionString);
@@ -61,7 +85,9 @@ public sealed class SqliteDatabase
             // synchronous=FULL: with WAL, NORMAL could lose the last commits on power loss; an acknowledged event must
             // survive kill -9 *and* power loss, so every commit fsyncs the WAL. The price is one fsync per commit, which
             // group commit spreads over up to 256 events. Both settings are per connection, hence set on every open.
-            cmd.CommandText = $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMs};";
+            cmd.CommandText = relaxedSync
+                ? $"PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = {BusyTimeoutMs};"
+                : $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMs};";
             cmd.ExecuteNonQuery();
             return conn;
         }

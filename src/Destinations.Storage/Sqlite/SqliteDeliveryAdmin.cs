@@ -32,6 +32,7 @@ public sealed class SqliteDeliveryAdmin(SqliteDatabase db, SqliteDeliveryQueue q
         var (where, args) = Where(selection.DestinationId, selection.Since, selection.Until);
         if (selection.Ids is { } ids) { where.Append(" AND d.id IN @Ids"); args.Add("Ids", ids.ToArray()); }
         args.Add("Now", SqliteDatabase.ToUnixMs(time.GetUtcNow()));
+        using var gate = await db.EnterWriteAsync(ct).ConfigureAwait(false);
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
         // D11: a replay maps afresh with the current settings (plan NULL, no step done); D13: a new age clock and no attempts.
         var count = await conn.ExecuteAsync(new CommandDefinition($"""

@@ -13,6 +13,7 @@ public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, Di
 {
     const string ClearLease = "lease_owner = NULL, lease_until = NULL";
     const string WhereLeased = "WHERE id = @Id AND lease_owner = @Owner AND status = 'pending'";
+    readonly SqliteOutcomeWriter _outcomes = new(db);
 
     public Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(ClaimRequest request, CancellationToken ct) =>
         SqliteClaim.ClaimAsync(db, request, time.GetUtcNow(), ct);
@@ -73,6 +74,7 @@ public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, Di
 
     public async Task<InstanceState> UpdateInstanceAsync(string destinationId, Func<InstanceState, InstanceState> change, CancellationToken ct)
     {
+        using var gate = await db.EnterWriteAsync(ct).ConfigureAwait(false);
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
         using var tx = conn.BeginTransaction(deferred: false);
         var before = await SqliteInstanceStates.ReadAsync(conn, tx, destinationId, ct).ConfigureAwait(false);
@@ -86,6 +88,7 @@ public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, Di
     public async Task<int> ExpireHeldAsync(TimeSpan pausedMaxAge, CancellationToken ct)
     {
         var now = time.GetUtcNow();
+        using var gate = await db.EnterWriteAsync(ct).ConfigureAwait(false);
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
         // Only rows not leased: a canary in flight decides for itself. The held time counts from the later of the hold's
         // start and the row's creation (D12 "held longer than PausedMaxAge").
@@ -142,7 +145,7 @@ public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, Di
         parameters.Add("Id", d.Id);
         parameters.Add("Owner", d.LeaseOwner);
         parameters.Add("Now", SqliteDatabase.ToUnixMs(time.GetUtcNow()));
-        await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        return await conn.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false) == 1;
+        // Group commit with the other workers' outcomes: one transaction for all that is queued.
+        return await _outcomes.ExecuteAsync(sql, parameters, ct).ConfigureAwait(false) == 1;
     }
 }

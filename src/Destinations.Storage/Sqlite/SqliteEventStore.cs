@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,9 +6,10 @@ namespace Destinations.Storage.Sqlite;
 
 /// <summary>
 /// <see cref="IEventStore"/> on SQLite with group commit (architecture.md, Flow step 3): callers enqueue their events; one
-/// writer loop takes up to <see cref="StorageOptions.GroupCommitMaxEvents"/> events or waits at most
-/// <see cref="StorageOptions.GroupCommitMaxDelay"/> for more, writes them all in one transaction, commits (one fsync), then
-/// answers every caller. A failed commit fails every caller of that group; the writer keeps running.
+/// writer loop takes what is queued (up to <see cref="StorageOptions.GroupCommitMaxEvents"/> events, never waiting for more:
+/// <see cref="StorageOptions.GroupCommitMaxDelay"/> is only an upper bound, the wait is zero), writes them all in one
+/// transaction behind the database's write gate, commits (one fsync), then answers every caller; the next group forms
+/// during the fsync. A failed commit fails every caller of that group; the writer keeps running.
 /// </summary>
 public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposable
 {
@@ -67,59 +67,56 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     {
         var reader = _queue.Reader;
         var group = new List<PendingAccept>();
+        var events = 0;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             group.Clear();
-            await CollectGroupAsync(reader, group).ConfigureAwait(false);
-            if (group.Count > 0) await CommitAsync(group).ConfigureAwait(false);
+            events = Collect(reader, group, 0);
+            if (group.Count > 0) await CommitAsync(group, events).ConfigureAwait(false);
         }
         _writer?.Dispose();
     }
 
-    /// <summary>Takes what is queued, then waits up to the batching window for more, up to the event limit.</summary>
-    async Task CollectGroupAsync(ChannelReader<PendingAccept> reader, List<PendingAccept> group)
+    /// <summary>
+    /// Takes what is queued, up to the event limit, WITHOUT waiting for more: callers that arrive while a group is being
+    /// written and fsynced form the next group, so the group size follows the load and an idle service answers at once.
+    /// </summary>
+    int Collect(ChannelReader<PendingAccept> reader, List<PendingAccept> group, int events)
     {
         var max = _options.GroupCommitMaxEvents;
-        var events = 0;
-        // The batching window is wall-clock time on purpose (not TimeProvider): it is about fsync cost, not a schedule.
-        var window = Stopwatch.StartNew();
-        while (true)
+        // A request is never split; one larger than the limit makes a group of its own.
+        while (reader.TryPeek(out var next) && (events == 0 || events + next.Events.Count <= max) && reader.TryRead(out next))
         {
-            // A request is never split; one larger than the limit makes a group of its own.
-            while (reader.TryPeek(out var next) && (events == 0 || events + next.Events.Count <= max) && reader.TryRead(out next))
-            {
-                group.Add(next);
-                events += next.Events.Count;
-            }
-            var remaining = _options.GroupCommitMaxDelay - window.Elapsed;
-            if (events >= max || remaining <= TimeSpan.Zero || (reader.TryPeek(out var waiting) && events + waiting.Events.Count > max))
-                return;
-            using var cts = new CancellationTokenSource(remaining);
-            try
-            {
-                if (!await reader.WaitToReadAsync(cts.Token).ConfigureAwait(false)) return;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            group.Add(next);
+            events += next.Events.Count;
         }
+        return events;
     }
 
-    async Task CommitAsync(List<PendingAccept> group)
+    async Task CommitAsync(List<PendingAccept> group, int events)
     {
         try
         {
             _writer ??= await GroupWriter.OpenAsync(_db, CancellationToken.None).ConfigureAwait(false);
-            var results = _writer.Write(group.Select(p => p.Events).ToList(), _time.GetUtcNow(), _options.DedupeWindow);
+            AcceptStatus[][] results;
+            using (await _db.EnterWriteAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                // Whoever held the write gate (the dispatcher) gave more callers time to queue: take them along.
+                Collect(_queue.Reader, group, events);
+                var requests = new IReadOnlyList<IncomingEvent>[group.Count];
+                for (var i = 0; i < group.Count; i++) requests[i] = group[i].Events;
+                results = _writer.Write(requests, _time.GetUtcNow(), _options.DedupeWindow);
+            }
             Interlocked.Increment(ref _commits);
             for (var i = 0; i < group.Count; i++) group[i].Completion.TrySetResult(results[i]);
             _signal.Notify();
         }
         catch (Exception ex)
         {
+            var count = 0;
+            foreach (var p in group) count += p.Events.Count;
             // Never the events themselves in the log: only what failed.
-            _logger.LogError("Event store commit failed for {Events} events: {Error}", group.Sum(p => p.Events.Count), ex.GetType().Name + ": " + ex.Message);
+            _logger.LogError("Event store commit failed for {Events} events: {Error}", count, ex.GetType().Name + ": " + ex.Message);
             // The connection may be unusable (file replaced, I/O error): start afresh with the next group.
             _writer?.Dispose();
             _writer = null;

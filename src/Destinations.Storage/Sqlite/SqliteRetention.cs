@@ -31,6 +31,7 @@ public sealed class SqliteRetention(SqliteDatabase db, IOptions<RetentionOptions
         do
         {
             // A batch of finished deliveries, then those of their events no other delivery still needs, in one transaction.
+            using var gate = await db.EnterWriteAsync(ct).ConfigureAwait(false);
             await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
             using var tx = conn.BeginTransaction(deferred: false);
             var seqs = (await conn.QueryAsync<long>(new CommandDefinition("""
@@ -53,6 +54,7 @@ public sealed class SqliteRetention(SqliteDatabase db, IOptions<RetentionOptions
         {
             do
             {
+                using var gate = await db.EnterWriteAsync(ct).ConfigureAwait(false);
                 await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
                 deleted = await conn.ExecuteAsync(new CommandDefinition(sql, args, cancellationToken: ct)).ConfigureAwait(false);
                 total += deleted;
