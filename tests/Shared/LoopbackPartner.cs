@@ -4,10 +4,10 @@ using WireMock.Logging;
 using WireMock.Server;
 using WireMock.Settings;
 
-namespace Destinations.Salesmachine.Tests;
+namespace Destinations.Testing;
 
-/// <summary>A WireMock server bound to 127.0.0.1 only (no other interface, no internet).</summary>
-static class LoopbackPartner
+/// <summary>A WireMock server bound to 127.0.0.1 only (no other interface, no internet); shared by the partner test projects.</summary>
+public static class LoopbackPartner
 {
     public static WireMockServer Start() =>
         WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{FreePort()}"] });
