@@ -39,8 +39,10 @@ var app = builder.Build();
 
 app.BuildDestinationRegistryNow();
 app.UseIngressRequestMetrics();
-app.UseExceptionHandler();
+// Outside the exception handler, so each request is logged with the status the client really got (a client-caused exception
+// is answered 4xx by the handler; inside it, request logging would report such a request as a 500 error).
 app.UseDestinationsRequestLogging();
+app.UseExceptionHandler();
 app.UseDestinationsSwagger();
 
 app.MapHealth();

@@ -63,3 +63,44 @@ public class ExceptionHandlerTests(DefaultIngressApp app) : IClassFixture<Defaul
     public async Task A_bug_is_not_handled_here() =>
         Assert.False((await Handle(new NullReferenceException())).Handled);
 }
+
+/// <summary>A client that gives up mid-request (wrk at the end of a run, a Segment timeout) is not logged as a server error.</summary>
+public sealed class AbortedRequestTests
+{
+    sealed class LevelSink : Serilog.Core.ILogEventSink
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(Serilog.Events.LogEventLevel Level, string Text)> Events { get; } = new();
+        // "l" renders string values without quotes: HTTP POST /v1/track responded 400 …
+        public void Emit(Serilog.Events.LogEvent e)
+        {
+            var text = new StringWriter();
+            new Serilog.Formatting.Display.MessageTemplateTextFormatter("{Message:l}").Format(e, text);
+            Events.Enqueue((e.Level, text.ToString()));
+        }
+    }
+
+    [Fact]
+    public async Task An_aborted_request_is_logged_with_its_4xx_not_as_a_500_error()
+    {
+        var sink = new LevelSink();
+        using var app = new Support.IngressApp();
+        app.Store.AcceptDelay = TimeSpan.FromSeconds(10);
+        using var withSink = app.WithWebHostBuilder(b => Microsoft.AspNetCore.TestHost.WebHostBuilderExtensions.ConfigureTestServices(b,
+            s => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Serilog.Core.ILogEventSink>(s, sink)));
+        var client = withSink.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/track")
+        {
+            Content = new StringContent("""{"userId":"u1","event":"E","messageId":"abort-1"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = Support.IngressApp.Basic(Support.IngressApp.WebWriteKey);
+        using var gaveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SendAsync(request, gaveUp.Token));
+
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!sink.Events.Any(e => e.Text.Contains("/v1/track", StringComparison.Ordinal)) && DateTime.UtcNow < deadline) await Task.Delay(50);
+        var line = Assert.Single(sink.Events, e => e.Text.StartsWith("HTTP POST /v1/track", StringComparison.Ordinal));
+        Assert.Equal(Serilog.Events.LogEventLevel.Information, line.Level);
+        Assert.Contains("responded 499", line.Text); // ASP.NET Core's "client closed request"
+        Assert.DoesNotContain(sink.Events, e => e.Level >= Serilog.Events.LogEventLevel.Error);
+    }
+}

@@ -10,13 +10,17 @@ public sealed class RecordingEventStore : IEventStore
     readonly ConcurrentQueue<IncomingEvent> _stored = new();
 
     public bool Unavailable { get; set; }
+
+    /// <summary>Makes AcceptAsync wait this long (honouring the request's cancellation), to let a client give up mid-request.</summary>
+    public TimeSpan AcceptDelay { get; set; }
     public bool Ready { get; set; } = true;
     public IReadOnlyList<IncomingEvent> Stored => _stored.ToList();
 
     public IncomingEvent Find(string messageId) => Assert.Single(Stored, e => e.Event.MessageId == messageId);
 
-    public Task<IReadOnlyList<AcceptStatus>> AcceptAsync(IReadOnlyList<IncomingEvent> events, CancellationToken ct)
+    public async Task<IReadOnlyList<AcceptStatus>> AcceptAsync(IReadOnlyList<IncomingEvent> events, CancellationToken ct)
     {
+        if (AcceptDelay > TimeSpan.Zero) await Task.Delay(AcceptDelay, ct);
         if (Unavailable) throw new StoreUnavailableException("test: store down");
         var statuses = new List<AcceptStatus>();
         foreach (var e in events)
@@ -24,7 +28,7 @@ public sealed class RecordingEventStore : IEventStore
             if (_byKey.TryAdd((e.SourceId, e.Event.MessageId), e)) { _stored.Enqueue(e); statuses.Add(AcceptStatus.Stored); }
             else statuses.Add(AcceptStatus.Duplicate);
         }
-        return Task.FromResult<IReadOnlyList<AcceptStatus>>(statuses);
+        return statuses;
     }
 
     public Task<bool> IsReadyAsync(CancellationToken ct) => Task.FromResult(Ready);
