@@ -30,6 +30,7 @@ public sealed class DispatchHarness : IAsyncDisposable
         {
             Skip = Limiter.Throttled(),
             Ordered = Options.OrderedDestinations.ToHashSet(),
+            Destinations = Registry.Destinations.Select(d => d.Id).ToArray(), // as the Dispatcher passes them (per-instance claim)
         }, CancellationToken.None);
         return await Runner.RunAsync(claimed, CancellationToken.None);
     }

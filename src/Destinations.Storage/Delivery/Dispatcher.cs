@@ -19,8 +19,10 @@ public sealed class Dispatcher(
     TimeProvider time,
     ILogger<Dispatcher> logger,
     DeliveryRunner? runner = null,
-    DestinationRateLimiter? limiter = null) : BackgroundService
+    DestinationRateLimiter? limiter = null,
+    Destinations.Core.Routing.DestinationRegistry? registry = null) : BackgroundService
 {
+    readonly string[]? _destinations = registry?.Destinations.Select(d => d.Id).ToArray();
     readonly DeliveryOptions _options = options.Value;
     readonly string _instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     readonly DeliveryRunner _runner = runner ?? new DeliveryRunner(processor,
@@ -49,6 +51,7 @@ public sealed class Dispatcher(
                 {
                     Skip = limiter?.Throttled() ?? new HashSet<string>(),
                     Ordered = _ordered,
+                    Destinations = _destinations,
                     RateLimits = limiter?.SharedLimits, // D25 across replicas (PostgreSQL): tokens taken in the claim
                 };
                 batch = await queue.ClaimAsync(request, ct).ConfigureAwait(false);

@@ -14,7 +14,7 @@ static class SqliteClaim
         SELECT d.id AS Id, d.event_seq AS EventSeq, d.destination_id AS DestinationId, d.subscription AS Subscription,
                e.message_id AS MessageId, e.body AS EventBody, d.plan AS Plan, d.steps_done AS StepsDone,
                d.attempts AS Attempts, d.created_at AS CreatedAt, d.first_attempt_at AS FirstAttemptAt,
-               d.held_ms AS HeldMs, e.user_key AS UserKey
+               d.held_ms AS HeldMs, e.user_key AS UserKey, d.next_attempt_at AS NextAttemptAt
         FROM deliveries d JOIN events e ON e.seq = d.event_seq
         WHERE d.status = 'pending' AND d.next_attempt_at <= @Now AND (d.lease_until IS NULL OR d.lease_until < @Now)
           AND (d.destination_id NOT IN @Ordered OR e.user_key IS NULL OR NOT EXISTS (
@@ -59,9 +59,23 @@ static class SqliteClaim
         var excluded = request.Skip.Concat(held.Select(s => s.DestinationId)).Distinct(StringComparer.Ordinal).ToArray();
         if (claimed.Count < request.Max)
         {
-            var rows = await conn.QueryAsync<ClaimRow>(new CommandDefinition(
-                Select + " AND d.destination_id NOT IN @Excluded ORDER BY d.next_attempt_at, d.id LIMIT @Max",
-                new { Now = nowMs, Ordered = ordered, Excluded = excluded, Max = request.Max - claimed.Count }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            var max = request.Max - claimed.Count;
+            IEnumerable<ClaimRow> rows;
+            if (request.Destinations is { } destinations)
+            {
+                // Instance by instance through ix_deliveries_claim: a held instance's backlog is never scanned. The earliest
+                // due rows across instances win, as in the single query below.
+                var perInstance = new List<ClaimRow>();
+                foreach (var destination in destinations.Except(excluded, StringComparer.Ordinal))
+                    perInstance.AddRange(await conn.QueryAsync<ClaimRow>(new CommandDefinition(
+                        Select + " AND d.destination_id = @Destination ORDER BY d.next_attempt_at, d.id LIMIT @Max",
+                        new { Now = nowMs, Ordered = ordered, Destination = destination, Max = max }, tx, cancellationToken: ct)).ConfigureAwait(false));
+                rows = perInstance.OrderBy(r => r.NextAttemptAt).ThenBy(r => r.Id).Take(max);
+            }
+            else
+                rows = await conn.QueryAsync<ClaimRow>(new CommandDefinition(
+                    Select + " AND d.destination_id NOT IN @Excluded ORDER BY d.next_attempt_at, d.id LIMIT @Max",
+                    new { Now = nowMs, Ordered = ordered, Excluded = excluded, Max = max }, tx, cancellationToken: ct)).ConfigureAwait(false);
             claimed.AddRange(rows.Select(r => r.ToClaimed(request.Owner, untilMs)));
         }
 
@@ -88,6 +102,7 @@ static class SqliteClaim
         public long? FirstAttemptAt { get; set; }
         public long HeldMs { get; set; }
         public string? UserKey { get; set; }
+        public long NextAttemptAt { get; set; }
 
         public ClaimedDelivery ToClaimed(string owner, long untilMs) =>
             new(Id, EventSeq, DestinationId, Subscription, MessageId, EventBody, Plan, (int)StepsDone, (int)Attempts,

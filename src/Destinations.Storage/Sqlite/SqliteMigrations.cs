@@ -98,6 +98,11 @@ public static class SqliteMigrations
                 updated_at            INTEGER NOT NULL
             ) WITHOUT ROWID;
             """),
+        (3, "claim index per instance", """
+            -- Claims go instance by instance in due order (SqliteClaim): without this, every claim while one instance is held
+            -- walked that instance's whole pending backlog in ix_deliveries_due, under the write gate, and ingest waited on it.
+            CREATE INDEX ix_deliveries_claim ON deliveries (status, destination_id, next_attempt_at, id);
+            """),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent. Returns how many were applied.</summary>
