@@ -121,6 +121,25 @@ public sealed class SalesmachineDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_429_waits_for_its_Retry_After_before_the_next_attempt()
+    {
+        _partner.Reset();
+        _partner.Given(Request.Create().UsingPost()).InScenario("limited").WillSetStateTo("open")
+            .RespondWith(Response.Create().WithStatusCode(429).WithHeader("Retry-After", "1").WithBody("slow down"));
+        _partner.Given(Request.Create().UsingPost()).InScenario("limited").WhenStateIs("open")
+            .RespondWith(Response.Create().WithStatusCode(201).WithBody("{}"));
+        await using var app = new ServiceApp(_partner.Url!);
+        await app.SendAsync("/v1/identify", """{"userId":"user_8412","messageId":"it-429-1","traits":{}}""");
+
+        Assert.True(await ServiceApp.EventuallyAsync(async () => (await app.StatsAsync()).Delivered == 1));
+        var calls = _partner.LogEntries.OrderBy(e => e.RequestMessage.DateTime).ToList();
+        Assert.Equal(new int?[] { 429, 201 }, calls.Select(e => (int?)e.ResponseMessage.StatusCode).ToArray());
+        // D12: Retry-After is honoured (BaseDelay here is 50 ms, so only the header explains the wait).
+        Assert.True(calls[1].RequestMessage.DateTime - calls[0].RequestMessage.DateTime >= TimeSpan.FromMilliseconds(950),
+            $"second attempt after {(calls[1].RequestMessage.DateTime - calls[0].RequestMessage.DateTime).TotalMilliseconds} ms");
+    }
+
+    [Fact]
     public async Task A_400_is_dead_lettered_after_one_attempt()
     {
         _partner.Reset();
