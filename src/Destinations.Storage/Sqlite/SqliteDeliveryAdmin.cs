@@ -1,7 +1,3 @@
-using System.Text;
-using System.Text.Json;
-using Dapper;
-
 namespace Destinations.Storage.Sqlite;
 
 /// <summary><see cref="IDeliveryAdmin"/> on SQLite: dead letters, replay (D11), operator resume (D12), stats.</summary>
@@ -9,52 +5,23 @@ public sealed class SqliteDeliveryAdmin(SqliteDatabase db, SqliteDeliveryQueue q
 {
     public async Task<DeadLetterPage> ListDeadLettersAsync(DeadLetterFilter filter, CancellationToken ct)
     {
-        var limit = Math.Clamp(filter.Limit, 1, DeadLetterFilter.MaxLimit);
-        var (where, args) = Where(filter.DestinationId, filter.Since, filter.Until);
-        if (filter.Status is { } status) { where.Append(" AND d.last_status = @Status"); args.Add("Status", status); }
-        if (filter.Cursor is { } cursor) { where.Append(" AND d.id > @Cursor"); args.Add("Cursor", cursor); }
-        args.Add("Take", limit + 1);
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        var rows = (await conn.QueryAsync<DeadRow>(new CommandDefinition($"""
-            SELECT d.id AS Id, d.destination_id AS DestinationId, d.subscription AS Subscription, e.message_id AS MessageId,
-                   d.event_seq AS EventSeq, d.reason AS Reason, d.attempts AS Attempts, d.created_at AS CreatedAt,
-                   d.updated_at AS DeadAt, d.last_status AS LastStatus, d.last_error AS LastError, d.error_class AS ErrorClass,
-                   d.last_response AS ResponseExcerpt, d.last_request AS LastRequest, d.replays AS Replays, e.body AS EventBody
-            FROM deliveries d JOIN events e ON e.seq = d.event_seq
-            WHERE {where} ORDER BY d.id LIMIT @Take
-            """, args, cancellationToken: ct)).ConfigureAwait(false)).ToList();
-        var items = rows.Take(limit).Select(r => r.ToDeadLetter()).ToList();
-        return new DeadLetterPage(items, rows.Count > limit ? items[^1].Id : null);
+        return await DeadLetterQueries.ListAsync(conn, filter, ct).ConfigureAwait(false);
     }
 
     public async Task<int> ReplayAsync(ReplaySelection selection, CancellationToken ct)
     {
-        var (where, args) = Where(selection.DestinationId, selection.Since, selection.Until);
-        if (selection.Ids is { } ids) { where.Append(" AND d.id IN @Ids"); args.Add("Ids", ids.ToArray()); }
-        args.Add("Now", SqliteDatabase.ToUnixMs(time.GetUtcNow()));
-        using var gate = await db.EnterWriteAsync(ct).ConfigureAwait(false);
-        await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        // D11: a replay maps afresh with the current settings (plan NULL, no step done); D13: a new age clock and no attempts.
-        var count = await conn.ExecuteAsync(new CommandDefinition($"""
-            UPDATE deliveries AS d SET status = 'pending', plan = NULL, steps_done = 0, attempts = 0, created_at = @Now,
-                first_attempt_at = NULL, held_ms = 0, next_attempt_at = @Now, reason = NULL, replays = replays + 1,
-                lease_owner = NULL, lease_until = NULL, updated_at = @Now
-            WHERE {where}
-            """, args, cancellationToken: ct)).ConfigureAwait(false);
+        int count;
+        using (await db.EnterWriteAsync(ct).ConfigureAwait(false))
+        {
+            await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
+            count = await DeadLetterQueries.ReplayAsync(conn, selection, time.GetUtcNow(), "d.id IN @Ids", ct).ConfigureAwait(false);
+        }
         if (count > 0) signal?.Notify();
         return count;
     }
 
-    public async Task<bool> ResumeAsync(string destinationId, CancellationToken ct)
-    {
-        var wasHeld = false;
-        await queue.UpdateInstanceAsync(destinationId, s =>
-        {
-            wasHeld = s.IsHeld;
-            return s.IsHeld ? Delivery.InstanceHealth.Resumed(s) : s;
-        }, ct).ConfigureAwait(false);
-        return wasHeld;
-    }
+    public Task<bool> ResumeAsync(string destinationId, CancellationToken ct) => DeadLetterQueries.ResumeAsync(queue, destinationId, ct);
 
     public Task<DestinationStats> GetStatsAsync(string destinationId, CancellationToken ct) => SqliteStats.ReadAsync(db, destinationId, ct);
 
@@ -62,39 +29,5 @@ public sealed class SqliteDeliveryAdmin(SqliteDatabase db, SqliteDeliveryQueue q
     {
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
         return await SqliteInstanceStates.ReadAllAsync(conn, null, heldOnly: false, ct).ConfigureAwait(false);
-    }
-
-    static (StringBuilder Where, DynamicParameters Args) Where(string? destinationId, DateTimeOffset? since, DateTimeOffset? until)
-    {
-        var where = new StringBuilder("d.status = 'dead'");
-        var args = new DynamicParameters();
-        if (destinationId is not null) { where.Append(" AND d.destination_id = @Destination"); args.Add("Destination", destinationId); }
-        if (since is { } s) { where.Append(" AND d.updated_at >= @Since"); args.Add("Since", SqliteDatabase.ToUnixMs(s)); }
-        if (until is { } u) { where.Append(" AND d.updated_at < @Until"); args.Add("Until", SqliteDatabase.ToUnixMs(u)); }
-        return (where, args);
-    }
-
-    sealed class DeadRow
-    {
-        public long Id { get; set; }
-        public string DestinationId { get; set; } = "";
-        public string Subscription { get; set; } = "";
-        public string MessageId { get; set; } = "";
-        public long EventSeq { get; set; }
-        public string? Reason { get; set; }
-        public long Attempts { get; set; }
-        public long CreatedAt { get; set; }
-        public long DeadAt { get; set; }
-        public long? LastStatus { get; set; }
-        public string? LastError { get; set; }
-        public string? ErrorClass { get; set; }
-        public string? ResponseExcerpt { get; set; }
-        public string? LastRequest { get; set; }
-        public long Replays { get; set; }
-        public string EventBody { get; set; } = "";
-
-        public DeadLetter ToDeadLetter() => new(Id, DestinationId, Subscription, MessageId, EventSeq, Reason, (int)Attempts,
-            SqliteDatabase.FromUnixMs(CreatedAt), SqliteDatabase.FromUnixMs(DeadAt), (int?)LastStatus, LastError, ErrorClass,
-            ResponseExcerpt, LastRequest is null ? null : JsonSerializer.Deserialize<RequestDescription>(LastRequest), (int)Replays, EventBody);
     }
 }
