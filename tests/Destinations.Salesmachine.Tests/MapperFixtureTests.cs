@@ -12,44 +12,30 @@ namespace Destinations.Salesmachine.Tests;
 /// </summary>
 public sealed class MapperFixtureTests
 {
-    static readonly string FixtureDir = Path.Combine(AppContext.BaseDirectory, "Fixtures");
-    static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
-
-    public static TheoryData<string> Fixtures()
-    {
-        var data = new TheoryData<string>();
-        foreach (var file in Directory.GetFiles(FixtureDir, "*.json").Order(StringComparer.Ordinal))
-            data.Add(Path.GetFileName(file));
-        return data;
-    }
+    public static TheoryData<string> Fixtures() => MappingFixtures.Names();
 
     [Fact]
     public void There_are_fixtures_for_every_accepted_call_type()
     {
-        var types = Directory.GetFiles(FixtureDir, "*.json")
-            .Select(f => JsonNode.Parse(File.ReadAllText(f))!["event"]!["type"]!.GetValue<string>())
-            .ToHashSet();
+        var docs = MappingFixtures.LoadAll();
+        var types = docs.Select(d => d["event"]!["type"]!.GetValue<string>()).ToHashSet();
         Assert.Superset(new HashSet<string> { "identify", "track", "page", "group", "alias" }, types);
-        Assert.True(Directory.GetFiles(FixtureDir, "*.json").Length >= 25);
+        Assert.True(docs.Count >= 25);
     }
 
     [Theory]
     [MemberData(nameof(Fixtures))]
     public void Maps_as_the_fixture_expects(string fixture)
     {
-        var doc = JsonNode.Parse(File.ReadAllText(Path.Combine(FixtureDir, fixture)))!.AsObject();
+        var doc = MappingFixtures.Load(fixture);
         var settings = Settings(doc["settings"] as JsonObject);
         var e = new SegmentEvent(doc["event"]!.AsObject());
         var snapshot = e.Json.DeepClone();
 
         var result = SalesmachineMapper.Map(e, settings);
 
-        var actual = ToJson(result);
-        var expected = doc["expected"]!;
-        Assert.True(JsonNode.DeepEquals(expected, actual),
-            $"{fixture}: {doc["description"]}\n--- expected\n{expected.ToJsonString(Pretty)}\n--- actual\n{actual.ToJsonString(Pretty)}");
-        // Pure: the stored event is not touched (SegmentEvent: "treat Json as read-only").
-        Assert.True(JsonNode.DeepEquals(snapshot, e.Json), $"{fixture}: the mapper modified the event");
+        MappingFixtures.AssertExpected(fixture, doc, MappingFixtures.ToJson(result));
+        MappingFixtures.AssertUntouched(fixture, snapshot, e);
     }
 
     static SalesmachineSettings Settings(JsonObject? overrides) => new()
@@ -58,17 +44,4 @@ public sealed class MapperFixtureTests
         ApiSecret = "fixture-secret",
         AliasPath = overrides?["AliasPath"]?.GetValue<string>(),
     };
-
-    static JsonNode ToJson(MappingResult result)
-    {
-        if (result.Outcome != MappingOutcome.Send)
-            return new JsonObject { ["outcome"] = result.Outcome.ToString(), ["reason"] = result.Reason };
-        var requests = new JsonArray();
-        foreach (var r in result.Requests)
-            requests.Add(new JsonObject
-            {
-                ["step"] = r.Step, ["method"] = r.Method, ["path"] = r.Path, ["body"] = r.Body?.DeepClone(),
-            });
-        return new JsonObject { ["outcome"] = "Send", ["requests"] = requests };
-    }
 }

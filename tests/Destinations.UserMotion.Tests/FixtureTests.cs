@@ -12,20 +12,12 @@ namespace Destinations.UserMotion.Tests;
 /// </summary>
 public sealed class FixtureTests
 {
-    static readonly string FixtureDir = Path.Combine(AppContext.BaseDirectory, "Fixtures");
-    static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
-
-    public static TheoryData<string> Fixtures()
-    {
-        var data = new TheoryData<string>();
-        foreach (var file in Directory.GetFiles(FixtureDir, "*.json").Order(StringComparer.Ordinal)) data.Add(Path.GetFileName(file));
-        return data;
-    }
+    public static TheoryData<string> Fixtures() => MappingFixtures.Names();
 
     [Fact]
     public void There_are_fixtures_for_every_preset_and_for_custom_mappings()
     {
-        var files = Directory.GetFiles(FixtureDir, "*.json").Select(f => JsonNode.Parse(File.ReadAllText(f))!).ToList();
+        var files = MappingFixtures.LoadAll();
         var subscriptions = files.SelectMany(f => f["expected"]!["deliveries"]?.AsArray() ?? [])
             .Select(d => (string)d!["subscription"]!).ToHashSet();
         Assert.Superset(new HashSet<string> { "Identify User", "Identify Group", "Track Analytics Event" }, subscriptions);
@@ -37,7 +29,7 @@ public sealed class FixtureTests
     [MemberData(nameof(Fixtures))]
     public void Routes_and_maps_as_the_fixture_expects(string fixture)
     {
-        var doc = JsonNode.Parse(File.ReadAllText(Path.Combine(FixtureDir, fixture)))!.AsObject();
+        var doc = MappingFixtures.Load(fixture);
         var destination = TestDestinations.Build(doc["mappings"]);
         var e = new SegmentEvent(doc["event"]!.AsObject());
         var snapshot = e.Json.DeepClone();
@@ -48,26 +40,14 @@ public sealed class FixtureTests
         else
         {
             var deliveries = new JsonArray();
-            foreach (var subscription in match.Subscriptions) deliveries.Add(ToJson(subscription, destination.Map(e, subscription)));
+            foreach (var subscription in match.Subscriptions) deliveries.Add(MappingFixtures.ToJson(destination.Map(e, subscription), subscription));
             actual = new JsonObject { ["deliveries"] = deliveries };
         }
 
-        var expected = doc["expected"]!;
-        Assert.True(JsonNode.DeepEquals(expected, actual),
-            $"{fixture}: {doc["description"]}\n--- expected\n{expected.ToJsonString(Pretty)}\n--- actual\n{actual.ToJsonString(Pretty)}");
+        MappingFixtures.AssertExpected(fixture, doc, actual);
         // Key order is part of "equal to what Segment sends" (JavaScript object spread keeps it).
-        Assert.Equal(expected.ToJsonString(), actual.ToJsonString());
-        Assert.True(JsonNode.DeepEquals(snapshot, e.Json), $"{fixture}: mapping modified the event");
-    }
-
-    static JsonObject ToJson(string subscription, MappingResult result)
-    {
-        if (result.Outcome != MappingOutcome.Send)
-            return new JsonObject { ["subscription"] = subscription, ["outcome"] = result.Outcome.ToString(), ["reason"] = result.Reason };
-        var requests = new JsonArray();
-        foreach (var r in result.Requests)
-            requests.Add(new JsonObject { ["step"] = r.Step, ["method"] = r.Method, ["path"] = r.Path, ["body"] = r.Body?.DeepClone() });
-        return new JsonObject { ["subscription"] = subscription, ["outcome"] = "Send", ["requests"] = requests };
+        Assert.Equal(doc["expected"]!.ToJsonString(), actual.ToJsonString());
+        MappingFixtures.AssertUntouched(fixture, snapshot, e);
     }
 }
 
