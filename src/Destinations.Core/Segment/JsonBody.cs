@@ -12,6 +12,7 @@ namespace Destinations.Core.Segment;
 public static class JsonBody
 {
     static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = IngressLimits.MaxJsonDepth };
+    static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = IngressLimits.MaxJsonDepth };
 
     public static bool TryParse(ReadOnlyMemory<byte> body, out JsonNode? root, out FieldError? error)
     {
@@ -21,8 +22,12 @@ public static class JsonBody
         if (!Utf8.IsValid(json)) { error = new(FieldError.Body, "the body is not valid UTF-8"); return false; }
         try
         {
-            root = JsonNode.Parse(json, nodeOptions: null, documentOptions: DocumentOptions);
-            Materialise(root); // JsonNode parses lazily: surface duplicate keys here, not later in a handler
+            // One validating pass over the whole body (syntax, depth, trailing bytes): errors carry its line and byte.
+            var reader = new Utf8JsonReader(json, ReaderOptions);
+            reader.Read();
+            reader.Skip();
+            reader.Read(); // anything but whitespace after the value throws here
+            root = Build(json);
             error = null;
             return true;
         }
@@ -82,6 +87,57 @@ public static class JsonBody
     }
 
     static ReadOnlySpan<byte> WithoutBom(ReadOnlySpan<byte> json) => json.StartsWith("\uFEFF"u8) ? json[3..] : json;
+
+    /// <summary>
+    /// Builds the DOM of a body already validated: a top-level object's properties and the elements of a top-level array (or
+    /// of an array property, such as <c>batch</c>) are parsed one by one. A whole 500 KB batch parsed at once would copy the
+    /// body and its token table into fresh arrays on the large-object heap (JsonNode keeps its document alive, so it cannot
+    /// use pooled ones), and those drive gen-2 collections under load; per-event pieces stay small.
+    /// </summary>
+    static JsonNode? Build(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, ReaderOptions);
+        reader.Read();
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                var o = new JsonObject();
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var name = reader.GetString()!;
+                    reader.Read();
+                    // Add, not the indexer: a key given twice is an ArgumentException, as JsonNode.Parse reports it.
+                    o.Add(name, reader.TokenType == JsonTokenType.StartArray ? BuildArray(ref reader, json) : ParseValue(ref reader, json));
+                }
+                return o;
+            case JsonTokenType.StartArray:
+                return BuildArray(ref reader, json);
+            default:
+                return ParseSlice(json);
+        }
+    }
+
+    static JsonArray BuildArray(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
+    {
+        var array = new JsonArray();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) array.Add(ParseValue(ref reader, json));
+        return array;
+    }
+
+    /// <summary>The value the reader is on, parsed on its own; the reader ends on its last token.</summary>
+    static JsonNode? ParseValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
+    {
+        var start = (int)reader.TokenStartIndex;
+        reader.Skip();
+        return ParseSlice(json[start..(int)reader.BytesConsumed]);
+    }
+
+    static JsonNode? ParseSlice(ReadOnlySpan<byte> json)
+    {
+        var node = JsonNode.Parse(json, nodeOptions: null, documentOptions: DocumentOptions);
+        Materialise(node); // JsonNode parses lazily: surface duplicate keys here, not later in a handler
+        return node;
+    }
 
     static void Materialise(JsonNode? node)
     {

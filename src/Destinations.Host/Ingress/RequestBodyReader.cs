@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
@@ -28,8 +29,11 @@ public static class RequestBodyReader
         try
         {
             await using var source = gzip ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : null;
-            var body = await ReadBoundedAsync(source ?? request.Body, maxBytes, ct);
-            return body is null ? new(default, IngressProblems.TooLarge(maxBytes)) : new(body.Value, null);
+            var buffer = new PooledBody();
+            request.HttpContext.Response.RegisterForDispose(buffer);
+            var initial = !gzip && request.ContentLength is long length && length > 0 && length <= maxBytes ? (int)length : ChunkBytes;
+            var complete = await buffer.ReadBoundedAsync(source ?? request.Body, initial, maxBytes, ct);
+            return complete ? new(buffer.Memory, null) : new(default, IngressProblems.TooLarge(maxBytes));
         }
         catch (InvalidDataException)
         {
@@ -41,18 +45,43 @@ public static class RequestBodyReader
         }
     }
 
-    /// <summary>Reads at most <paramref name="maxBytes"/>; null when the stream holds more (without reading the rest).</summary>
-    static async Task<ReadOnlyMemory<byte>?> ReadBoundedAsync(Stream stream, long maxBytes, CancellationToken ct)
+    /// <summary>A request body in a pooled array; disposed (array returned) when the response is done.</summary>
+    sealed class PooledBody : IDisposable
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[ChunkBytes];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, ct)) > 0)
+        byte[] _array = [];
+        int _length;
+
+        public ReadOnlyMemory<byte> Memory => new(_array, 0, _length);
+
+        /// <summary>Reads at most <paramref name="maxBytes"/>; false when the stream holds more (without reading the rest).</summary>
+        public async Task<bool> ReadBoundedAsync(Stream stream, int initialBytes, long maxBytes, CancellationToken ct)
         {
-            if (buffer.Length + read > maxBytes) return null;
-            buffer.Write(chunk, 0, read);
+            _array = ArrayPool<byte>.Shared.Rent(Math.Max(initialBytes + 1, 256)); // +1: the end of the stream is seen without growing
+            while (true)
+            {
+                if (_length == _array.Length) Grow();
+                var read = await stream.ReadAsync(_array.AsMemory(_length), ct);
+                if (read == 0) return true;
+                _length += read;
+                if (_length > maxBytes) return false;
+            }
         }
-        return new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+
+        void Grow()
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(_array.Length * 2);
+            _array.AsSpan(0, _length).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_array);
+            _array = bigger;
+        }
+
+        public void Dispose()
+        {
+            var array = _array;
+            _array = [];
+            _length = 0;
+            if (array.Length > 0) ArrayPool<byte>.Shared.Return(array);
+        }
     }
 
     /// <summary>D1: application/json, text/plain or absent are read as JSON (UTF-8); anything else → 415.</summary>
