@@ -14,7 +14,10 @@ using Destinations.UserMotion;
 // Probe mode (Docker HEALTHCHECK, D23): check a running instance and exit, without building a host.
 if (ProbeMode.IsRequested(args)) return await ProbeMode.RunAsync(args);
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings are read once: they are validated at start and the destination registry is built once, so nothing would pick up
+// an edited appsettings file anyway. Watching it is not free: the watcher covers the whole content root, and with the SQLite
+// file under it (data/ by default) every commit woke it — ~3-4% of the CPU under load (docs/benchmarks.md).
+var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
 
 builder.Services.AddDestinationsLogging();
 builder.Services.AddProblemDetails();

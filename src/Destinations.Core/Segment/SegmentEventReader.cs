@@ -7,67 +7,81 @@ using FluentValidation;
 namespace Destinations.Core.Segment;
 
 /// <summary>
-/// Turns one parsed JSON value into a normalised <see cref="SegmentEvent"/> or the field errors that reject it
-/// (segment-ingress.md §1, D3). Pure apart from the clock and the messageIds it generates; the JSON object is normalised in
-/// place (it becomes the stored event).
+/// Turns one JSON value of a request into a normalised <see cref="SegmentEvent"/> or the field errors that reject it
+/// (segment-ingress.md §1, D3). Pure apart from the clock and the messageIds it generates. One pass over the event's
+/// properties finds the fields the rules need; a second writes the normalised event (write key dropped, type lower-cased or
+/// implied by the path, numeric ids as strings, the batch envelope merged, messageId and receivedAt filled) straight to
+/// UTF-8 with a reused writer: no DOM is built on the ingest path.
 /// </summary>
 public sealed partial class SegmentEventReader(IValidator<SegmentEvent> validator, TimeProvider clock)
 {
-    /// <summary>Segment accepts numbers here and so do we (D3); objects and arrays are a 400.</summary>
-    static readonly string[] IdFields = ["userId", "anonymousId", "groupId", "previousId"];
-    static readonly string[] ObjectFields = ["traits", "properties", "context", "integrations"];
-    static readonly string[] StringFields = ["event", "name", "category", "messageId", "channel"];
-    static readonly string[] TimestampFields = ["timestamp", "originalTimestamp", "sentAt", "receivedAt"];
-
     public SegmentEventReader() : this(new SegmentEventValidator(), TimeProvider.System) { }
 
+    /// <summary>Reads a DOM (tests, tools): the same rules as a request body.</summary>
     /// <param name="node">The event as parsed.</param>
     /// <param name="index">Its position in a batch or array (0 for a single event).</param>
     /// <param name="impliedType">On <c>/v1/&lt;type&gt;</c> the path decides the type; a contradicting body type is overwritten (D3).</param>
     /// <param name="fieldPrefix">Prefixed to field names in errors, e.g. <c>batch[3].</c>.</param>
     public EventReadResult Read(JsonNode? node, int index = 0, string? impliedType = null, string fieldPrefix = "")
     {
-        if (node is not JsonObject json)
+        using var document = JsonDocument.Parse(node is null ? "null"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(node));
+        return Read(document.RootElement, index, impliedType, fieldPrefix, null);
+    }
+
+    /// <summary>Reads one event of a request; <paramref name="envelope"/> is the batch it came in (merged per D3), if any.</summary>
+    public EventReadResult Read(JsonElement json, int index, string? impliedType, string fieldPrefix, BatchEnvelope? envelope)
+    {
+        if (json.ValueKind != JsonValueKind.Object)
         {
             var field = fieldPrefix.Length > 0 ? fieldPrefix.TrimEnd('.') : FieldError.Body;
-            return EventReadResult.Invalid(index, null, [new FieldError(field, $"an event must be a JSON object, not {Kind(node)}")]);
+            return EventReadResult.Invalid(index, null, [new FieldError(field, $"an event must be a JSON object, not {Kind(json)}")]);
         }
 
-        var errors = new List<FieldError>();
-        void Error(string field, string message) => errors.Add(new FieldError(fieldPrefix + field, message));
+        var f = Fields.Find(json);
+        List<FieldError>? errors = null;
+        void Error(string field, string message) => (errors ??= []).Add(new FieldError(fieldPrefix + field, message));
 
-        // A write key is a credential: it authenticates the request and is never stored with the event.
-        json.Remove("writeKey");
-
-        if (impliedType is not null) json["type"] = impliedType;
-        else if (json["type"] is { } type)
+        string? type = impliedType;
+        if (type is null && f[Fields.Type].ValueKind is var typeKind and not JsonValueKind.Undefined)
         {
-            if (type.GetValueKind() == JsonValueKind.String) json["type"] = type.GetValue<string>().ToLowerInvariant();
-            else Error("type", $"type must be a string, not {Kind(type)}");
+            if (typeKind == JsonValueKind.String) type = f[Fields.Type].GetString()!.ToLowerInvariant();
+            else Error("type", $"type must be a string, not {Kind(f[Fields.Type])}");
         }
+        var userId = Id(f, Fields.UserId, "userId", Error);
+        var anonymousId = Id(f, Fields.AnonymousId, "anonymousId", Error);
+        var groupId = Id(f, Fields.GroupId, "groupId", Error);
+        var previousId = Id(f, Fields.PreviousId, "previousId", Error);
+        for (var i = Fields.Traits; i <= Fields.Integrations; i++)
+            if (f[i].ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Object))
+                Error(Fields.Names[i], $"{Fields.Names[i]} must be an object, not {Kind(f[i])}");
+        for (var i = Fields.Event; i <= Fields.Channel; i++)
+            if (f[i].ValueKind is not (JsonValueKind.Undefined or JsonValueKind.String))
+                Error(Fields.Names[i], $"{Fields.Names[i]} must be a string, not {Kind(f[i])}");
+        for (var i = Fields.Timestamp; i <= Fields.ReceivedAt; i++) RequireTimestamp(f[i], Fields.Names[i], Error);
+        if (f[Fields.Version].ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Number or JsonValueKind.String))
+            Error("version", $"version must be a number or a string, not {Kind(f[Fields.Version])}");
 
-        foreach (var f in IdFields) CoerceId(json, f, Error);
-        foreach (var f in ObjectFields) RequireKind(json, f, JsonValueKind.Object, "an object", Error);
-        foreach (var f in StringFields) RequireKind(json, f, JsonValueKind.String, "a string", Error);
-        foreach (var f in TimestampFields) RequireTimestamp(json, f, Error);
-        if (json["version"] is { } version && version.GetValueKind() is not (JsonValueKind.Number or JsonValueKind.String or JsonValueKind.Null))
-            Error("version", $"version must be a number or a string, not {Kind(version)}");
-
-        var messageId = json["messageId"] is JsonValue m && m.GetValueKind() == JsonValueKind.String ? m.GetValue<string>() : null;
+        var messageId = f[Fields.MessageId].ValueKind == JsonValueKind.String ? f[Fields.MessageId].GetString() : null;
         if (messageId is { Length: > IngressLimits.MessageIdMaxLength })
             Error("messageId", $"messageId is {messageId.Length} characters; the limit is {IngressLimits.MessageIdMaxLength}");
-        if (errors.Count > 0) return EventReadResult.Invalid(index, Truncate(messageId), errors);
+        if (errors is not null) return EventReadResult.Invalid(index, Truncate(messageId), errors);
 
         // The HTTP Tracking API allows a missing messageId: generate one and report it (D2).
         var generated = string.IsNullOrEmpty(messageId);
-        if (generated) json["messageId"] = messageId = NewMessageId();
-        if (json["receivedAt"] is null) json["receivedAt"] = Iso(clock.GetUtcNow());
+        if (generated) messageId = NewMessageId();
+        var receivedAt = f[Fields.ReceivedAt].ValueKind == JsonValueKind.String ? f[Fields.ReceivedAt].GetString() : Iso(clock.GetUtcNow());
 
-        var e = new SegmentEvent(json);
+        var (utf8, integrations) = NormalisedWriter.Write(json, f, envelope, type, impliedType is not null, generated ? messageId! : null,
+            f[Fields.ReceivedAt].ValueKind == JsonValueKind.String ? null : receivedAt);
+        var e = new SegmentEvent(utf8, integrations, new SegmentEvent.EventFields(type ?? "", messageId!, userId, anonymousId, groupId,
+            previousId, Str(f, Fields.Event), Str(f, Fields.Name), Str(f, Fields.Category), receivedAt));
         var validation = validator.Validate(e);
         if (!validation.IsValid)
-            return EventReadResult.Invalid(index, generated ? null : messageId,
-                validation.Errors.Select(v => new FieldError(fieldPrefix + v.PropertyName, v.ErrorMessage)).ToList());
+        {
+            var invalid = new List<FieldError>(validation.Errors.Count);
+            foreach (var v in validation.Errors) invalid.Add(new FieldError(fieldPrefix + v.PropertyName, v.ErrorMessage));
+            return EventReadResult.Invalid(index, generated ? null : messageId, invalid);
+        }
         return EventReadResult.Valid(index, e, generated);
     }
 
@@ -75,28 +89,26 @@ public sealed partial class SegmentEventReader(IValidator<SegmentEvent> validato
 
     public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    static void CoerceId(JsonObject json, string field, Action<string, string> error)
+    /// <summary>D3: a string id as is, a number as the text it was written with (8412 → "8412"); objects and arrays are a 400.</summary>
+    static string? Id(Fields f, int i, string field, Action<string, string> error)
     {
-        if (json[field] is not { } node) return;
-        switch (node.GetValueKind())
+        var value = f[i];
+        switch (value.ValueKind)
         {
-            case JsonValueKind.String or JsonValueKind.Null: return;
-            case JsonValueKind.Number: json[field] = node.ToJsonString(); return; // D3: 8412 → "8412", as written
-            default: error(field, $"{field} must be a string or a number, not {Kind(node)}"); return;
+            case JsonValueKind.String: return value.GetString();
+            case JsonValueKind.Number: return value.GetRawText();
+            case JsonValueKind.Undefined: return null;
+            default: error(field, $"{field} must be a string or a number, not {Kind(value)}"); return null;
         }
     }
 
-    static void RequireKind(JsonObject json, string field, JsonValueKind kind, string expected, Action<string, string> error)
-    {
-        if (json[field] is { } node && node.GetValueKind() != kind)
-            error(field, $"{field} must be {expected}, not {Kind(node)}");
-    }
+    static string? Str(Fields f, int i) => f[i].ValueKind == JsonValueKind.String ? f[i].GetString() : null;
 
-    static void RequireTimestamp(JsonObject json, string field, Action<string, string> error)
+    static void RequireTimestamp(JsonElement value, string field, Action<string, string> error)
     {
-        if (json[field] is not { } node) return;
-        if (node.GetValueKind() != JsonValueKind.String) { error(field, $"{field} must be an ISO-8601 string, not {Kind(node)}"); return; }
-        var s = node.GetValue<string>();
+        if (value.ValueKind == JsonValueKind.Undefined) return;
+        if (value.ValueKind != JsonValueKind.String) { error(field, $"{field} must be an ISO-8601 string, not {Kind(value)}"); return; }
+        var s = value.GetString()!;
         if (!IsoTimestamp().IsMatch(s) || !DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
             error(field, $"{field} must be an ISO-8601 timestamp such as 2026-11-20T10:15:30.622Z");
     }
@@ -104,7 +116,7 @@ public sealed partial class SegmentEventReader(IValidator<SegmentEvent> validato
     static string? Truncate(string? messageId) =>
         messageId is { Length: > IngressLimits.MessageIdMaxLength } ? messageId[..IngressLimits.MessageIdMaxLength] : messageId;
 
-    static string Kind(JsonNode? node) => node is null ? "null" : node.GetValueKind() switch
+    internal static string Kind(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",

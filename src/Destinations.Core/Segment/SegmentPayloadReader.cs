@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace Destinations.Core.Segment;
 
@@ -16,9 +15,14 @@ public sealed class SegmentPayloadReader(SegmentEventReader events)
     {
         if (body.Length > IngressLimits.TrackingApiEventBytes)
             return TooBig(PayloadShape.Single, body.Length, IngressLimits.TrackingApiEventBytes, "a Tracking-API event");
-        if (!JsonBody.TryParse(body, out var root, out var error)) return PayloadReadResult.Rejected(PayloadShape.Single, false, null, error!);
-        var writeKey = root is JsonObject o && o["writeKey"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
-        return new(PayloadShape.Single, true, writeKey, [], [events.Read(root, 0, pathType)]);
+        if (!JsonBody.TryParse(body, out var document, out var error)) return PayloadReadResult.Rejected(PayloadShape.Single, false, null, error!);
+        using (document)
+        {
+            var root = document!.RootElement;
+            var key = BatchEnvelope.Property(root, "writeKey");
+            var writeKey = key.ValueKind == JsonValueKind.String ? key.GetString() : null;
+            return new(PayloadShape.Single, true, writeKey, [], [events.Read(root, 0, pathType, "", null)]);
+        }
     }
 
     /// <summary><c>POST /v1/batch</c> and <c>/v1/import</c>: the envelope, then each event on its own (D2, D3).</summary>
@@ -26,27 +30,30 @@ public sealed class SegmentPayloadReader(SegmentEventReader events)
     {
         if (body.Length > IngressLimits.BatchBytes)
             return TooBig(PayloadShape.Batch, body.Length, IngressLimits.BatchBytes, "a batch");
-        if (!JsonBody.TryParse(body, out var root, out var error)) return PayloadReadResult.Rejected(PayloadShape.Batch, false, null, error!);
+        if (!JsonBody.TryParse(body, out var document, out var error)) return PayloadReadResult.Rejected(PayloadShape.Batch, false, null, error!);
+        using var _ = document;
+        var root = document!.RootElement;
 
         var envelopeErrors = new List<FieldError>();
         var envelope = BatchEnvelope.Read(root, envelopeErrors);
-        var writeKey = (root as JsonObject)?["writeKey"] is JsonValue wk && wk.GetValueKind() == JsonValueKind.String ? wk.GetValue<string>() : null;
+        var key = BatchEnvelope.Property(root, "writeKey");
+        var writeKey = key.ValueKind == JsonValueKind.String ? key.GetString() : null;
         if (envelope is null) return new(PayloadShape.Batch, true, writeKey, envelopeErrors, []);
-        if (envelope.Batch.Count > IngressLimits.BatchEvents)
+        var count = envelope.Batch.GetArrayLength();
+        if (count > IngressLimits.BatchEvents)
             return PayloadReadResult.Rejected(PayloadShape.Batch, true, writeKey,
-                new FieldError("batch", $"batch has {envelope.Batch.Count} events; the limit is {IngressLimits.BatchEvents:N0} events per batch"));
-        if (envelope.Batch.Count == 0)
+                new FieldError("batch", $"batch has {count} events; the limit is {IngressLimits.BatchEvents:N0} events per batch"));
+        if (count == 0)
             return PayloadReadResult.Rejected(PayloadShape.Batch, true, writeKey, new FieldError("batch", "batch has no events"));
 
         var ranges = JsonBody.ElementRanges(body.Span, "batch");
-        var results = new List<EventReadResult>(envelope.Batch.Count);
-        for (var i = 0; i < envelope.Batch.Count; i++)
+        var results = new List<EventReadResult>(count);
+        var i = 0;
+        foreach (var e in envelope.Batch.EnumerateArray())
         {
-            var prefix = $"batch[{i}].";
-            var node = envelope.Batch[i];
-            if (Oversize(i, ranges, IngressLimits.TrackingApiEventBytes, prefix, node) is { } tooBig) { results.Add(tooBig); continue; }
-            if (node is JsonObject e) envelope.MergeInto(e);
-            results.Add(events.Read(node, i, null, prefix));
+            var prefix = BatchPrefix(i);
+            results.Add(Oversize(i, ranges, IngressLimits.TrackingApiEventBytes, prefix, e) ?? events.Read(e, i, null, prefix, envelope));
+            i++;
         }
         return new(PayloadShape.Batch, true, writeKey, [], results);
     }
@@ -54,39 +61,49 @@ public sealed class SegmentPayloadReader(SegmentEventReader events)
     /// <summary><c>POST /v1/webhook</c>: one event object (classic Webhooks) or an array (Webhooks (Actions) batching).</summary>
     public PayloadReadResult ReadWebhook(ReadOnlyMemory<byte> body)
     {
-        if (!JsonBody.TryParse(body, out var root, out var error)) return PayloadReadResult.Rejected(PayloadShape.Single, false, null, error!);
-        if (root is not JsonArray array)
+        if (!JsonBody.TryParse(body, out var document, out var error)) return PayloadReadResult.Rejected(PayloadShape.Single, false, null, error!);
+        using var _ = document;
+        var root = document!.RootElement;
+        if (root.ValueKind != JsonValueKind.Array)
         {
             if (body.Length > IngressLimits.WebhookEventBytes)
                 return TooBig(PayloadShape.Single, body.Length, IngressLimits.WebhookEventBytes, "a webhook event");
-            return new(PayloadShape.Single, true, null, [], [events.Read(root)]);
+            return new(PayloadShape.Single, true, null, [], [events.Read(root, 0, null, "", null)]);
         }
-        if (array.Count > IngressLimits.WebhookArrayEvents)
+        var count = root.GetArrayLength();
+        if (count > IngressLimits.WebhookArrayEvents)
             return PayloadReadResult.Rejected(PayloadShape.Batch, true, null,
-                new FieldError(FieldError.Body, $"the array has {array.Count} events; the limit is {IngressLimits.WebhookArrayEvents:N0} events per webhook request"));
-        if (array.Count == 0)
+                new FieldError(FieldError.Body, $"the array has {count} events; the limit is {IngressLimits.WebhookArrayEvents:N0} events per webhook request"));
+        if (count == 0)
             return PayloadReadResult.Rejected(PayloadShape.Batch, true, null, new FieldError(FieldError.Body, "the array has no events"));
 
         var ranges = JsonBody.ElementRanges(body.Span);
-        var results = new List<EventReadResult>(array.Count);
-        for (var i = 0; i < array.Count; i++)
+        var results = new List<EventReadResult>(count);
+        var i = 0;
+        foreach (var e in root.EnumerateArray())
         {
             var prefix = $"[{i}].";
-            results.Add(Oversize(i, ranges, IngressLimits.WebhookEventBytes, prefix, array[i]) ?? events.Read(array[i], i, null, prefix));
+            results.Add(Oversize(i, ranges, IngressLimits.WebhookEventBytes, prefix, e) ?? events.Read(e, i, null, prefix, null));
+            i++;
         }
         return new(PayloadShape.Batch, true, null, [], results);
     }
 
     /// <summary>Per-element size in a batch or array: a too-big element is rejected on its own (D1, D2).</summary>
-    static EventReadResult? Oversize(int i, IReadOnlyList<Range> ranges, int limit, string prefix, JsonNode? node)
+    static EventReadResult? Oversize(int i, IReadOnlyList<Range> ranges, int limit, string prefix, JsonElement e)
     {
         if (i >= ranges.Count) return null;
         var size = ranges[i].GetOffsetAndLength(int.MaxValue).Length;
         if (size <= limit) return null;
-        var messageId = (node as JsonObject)?["messageId"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        var id = BatchEnvelope.Property(e, "messageId");
+        var messageId = id.ValueKind == JsonValueKind.String ? id.GetString() : null;
         return EventReadResult.Invalid(i, messageId,
             [new FieldError(prefix.TrimEnd('.'), $"the event is {size:N0} bytes; the limit is {IngressLimits.Kb(limit)} per event")]);
     }
+
+    static readonly string[] BatchPrefixes = Enumerable.Range(0, 100).Select(i => $"batch[{i}].").ToArray();
+
+    static string BatchPrefix(int i) => i < BatchPrefixes.Length ? BatchPrefixes[i] : $"batch[{i}].";
 
     static PayloadReadResult TooBig(PayloadShape shape, int size, int limit, string what) =>
         PayloadReadResult.Rejected(shape, false, null,

@@ -106,7 +106,7 @@ static class PostgresGroupWriter
     }
 
     static long ReceivedAt(Core.Segment.SegmentEvent e, long fallbackMs) =>
-        e.StringAt("receivedAt") is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
+        e.ReceivedAt is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
             ? t.ToUnixTimeMilliseconds()
             : fallbackMs;
 

@@ -17,16 +17,15 @@ sealed class GroupWriter : IDisposable
     GroupWriter(SqliteConnection conn)
     {
         _conn = conn;
-        // D5 in one statement: a new id (or one whose record expired) is recorded and RETURNs a row; an id seen within the
-        // window returns nothing and keeps its record unchanged (a duplicate does not extend the window).
+        // D5 in one statement: a new id (or one whose record expired) is recorded (one row changed); an id seen within the
+        // window changes nothing and keeps its record unchanged (a duplicate does not extend the window).
         _dedupeClaim = Prepare("""
             INSERT INTO dedupe (source_id, message_id, expires_at) VALUES ($source, $message, $expires)
             ON CONFLICT (source_id, message_id) DO UPDATE SET expires_at = excluded.expires_at WHERE dedupe.expires_at <= $now
-            RETURNING 1
             """, ("$source", SqliteType.Text), ("$message", SqliteType.Text), ("$expires", SqliteType.Integer), ("$now", SqliteType.Integer));
         _insertEvent = Prepare("""
             INSERT INTO events (source_id, message_id, type, user_key, received_at, body)
-            VALUES ($source, $message, $type, $user_key, $received_at, $body) RETURNING seq
+            VALUES ($source, $message, $type, $user_key, $received_at, $body)
             """, ("$source", SqliteType.Text), ("$message", SqliteType.Text), ("$type", SqliteType.Text),
             ("$user_key", SqliteType.Text), ("$received_at", SqliteType.Integer), ("$body", SqliteType.Text));
         _insertDelivery = Prepare("""
@@ -92,7 +91,10 @@ sealed class GroupWriter : IDisposable
         if (incoming.Routing.Deliveries.Count == 0) return AcceptStatus.Stored;
 
         Bind(_insertEvent, incoming.SourceId, e.MessageId, e.Type, (object?)e.UserKey, ReceivedAt(e, nowMs), e.ToJsonString());
-        var seq = (long)_insertEvent.ExecuteScalar()!;
+        _insertEvent.ExecuteNonQuery();
+        // The row's seq without a RETURNING result set (a data reader per event): this connection's last insert, inside
+        // this transaction, on the one writer.
+        var seq = SQLitePCL.raw.sqlite3_last_insert_rowid(_conn.Handle);
         foreach (var delivery in incoming.Routing.Deliveries)
             Run(_insertDelivery, seq, delivery.DestinationId, delivery.Subscription, nowMs);
         return AcceptStatus.Stored;
@@ -102,7 +104,7 @@ sealed class GroupWriter : IDisposable
     bool RecordNew(string sourceId, string messageId, long expiresMs, long nowMs)
     {
         Bind(_dedupeClaim, sourceId, messageId, expiresMs, nowMs);
-        return _dedupeClaim.ExecuteScalar() is not null;
+        return _dedupeClaim.ExecuteNonQuery() == 1;
     }
 
     void CountDuplicate(IReadOnlyList<Core.Routing.RoutedDelivery> deliveries, string day)
@@ -118,7 +120,7 @@ sealed class GroupWriter : IDisposable
     }
 
     static long ReceivedAt(Core.Segment.SegmentEvent e, long fallbackMs) =>
-        e.StringAt("receivedAt") is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
+        e.ReceivedAt is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
             ? SqliteDatabase.ToUnixMs(t)
             : fallbackMs;
 
