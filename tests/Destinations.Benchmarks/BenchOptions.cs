@@ -2,15 +2,40 @@ using System.Globalization;
 
 namespace Destinations.Benchmarks;
 
+/// <summary>Which store the service under test runs on.</summary>
+public enum StoreKind { Sqlite, Postgres }
+
 /// <summary>Command-line options of <c>all</c>.</summary>
 public sealed record BenchOptions
 {
+    /// <summary>The variable the PostgreSQL tests read; the benchmark uses it when <c>--postgres</c> is not given.</summary>
+    public const string PostgresVariable = "DESTINATIONS_TEST_POSTGRES";
+
+    public const string Help =
+        "usage: Destinations.Benchmarks all [options]\n" +
+        "  --duration S        seconds per measured wrk run and of the fixed-rate run (10)\n" +
+        "  --warmup S          unmeasured warm-up before each measured run, same process and script (5; 0 = none)\n" +
+        "  --connections N     wrk connections for single-event ingest (64)\n" +
+        "  --threads N         wrk threads (2)\n" +
+        "  --rate N            fixed offered rate, single events/s (1000)\n" +
+        "  --e2e-events N      events posted in the end-to-end run (50000)\n" +
+        "  --backlog N         events queued in the backlog-RSS run (1000000)\n" +
+        "  --store S           sqlite | postgres | both (both): which stores the service runs on\n" +
+        "  --postgres CONN     Npgsql connection string of a PostgreSQL server (default: $" + PostgresVariable + ");\n" +
+        "                      every scenario gets a fresh database bench_<pid>_<n>, dropped after it\n" +
+        "  --skip a,b          skip scenarios: single,batch,rate,e2e,backlog\n" +
+        "  --service-env K=V   any service setting as an environment variable (repeatable)\n" +
+        "       Destinations.Benchmarks baseline|fake-partner --urls http://127.0.0.1:PORT";
+
     public int DurationSeconds { get; init; } = 10;
+    public int WarmupSeconds { get; init; } = 5;
     public int Connections { get; init; } = 64;
     public int WrkThreads { get; init; } = 2;
     public int Backlog { get; init; } = 1_000_000;
     public int EndToEndEvents { get; init; } = 50_000;
     public int Rate { get; init; } = 1_000;
+    public IReadOnlyList<StoreKind> Stores { get; init; } = [StoreKind.Sqlite, StoreKind.Postgres];
+    public string? Postgres { get; init; } = NullIfBlank(Environment.GetEnvironmentVariable(PostgresVariable));
     public HashSet<string> Skip { get; init; } = [];
     public Dictionary<string, string> ServiceEnvironment { get; init; } = [];
 
@@ -24,18 +49,31 @@ public sealed record BenchOptions
             o = args[i] switch
             {
                 "--duration" => o with { DurationSeconds = Number() },
+                "--warmup" => o with { WarmupSeconds = Math.Max(0, Number()) },
                 "--connections" => o with { Connections = Number() },
                 "--threads" => o with { WrkThreads = Number() },
                 "--backlog" => o with { Backlog = Number() },
                 "--e2e-events" => o with { EndToEndEvents = Number() },
                 "--rate" => o with { Rate = Number() },
+                "--store" => o with { Stores = ParseStores(Value()) },
+                "--postgres" => o with { Postgres = NullIfBlank(Value()) },
                 "--skip" => o with { Skip = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries)] },
                 "--service-env" => WithEnv(o, Value()),
-                var unknown => throw new ArgumentException($"unknown option {unknown}"),
+                var unknown => throw new ArgumentException($"unknown option {unknown}\n{Help}"),
             };
         }
         return o;
     }
+
+    static IReadOnlyList<StoreKind> ParseStores(string value) => value.ToLowerInvariant() switch
+    {
+        "sqlite" => [StoreKind.Sqlite],
+        "postgres" or "postgresql" => [StoreKind.Postgres],
+        "both" => [StoreKind.Sqlite, StoreKind.Postgres],
+        _ => throw new ArgumentException($"--store expects sqlite, postgres or both, got {value}"),
+    };
+
+    static string? NullIfBlank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 
     static BenchOptions WithEnv(BenchOptions o, string pair)
     {
@@ -50,4 +88,6 @@ public sealed record BenchOptions
         var at = Array.IndexOf(args, "--urls");
         return at >= 0 && at + 1 < args.Length ? args[at + 1] : throw new ArgumentException("--urls is required");
     }
+
+    public static string Name(StoreKind store) => store == StoreKind.Postgres ? "PostgreSQL" : "SQLite";
 }

@@ -4,7 +4,10 @@ using System.Text;
 
 namespace Destinations.Benchmarks;
 
-/// <summary>The whole benchmark run: each scenario against a fresh service (fresh SQLite file), the table at the end.</summary>
+/// <summary>
+/// The whole benchmark run: each scenario against a fresh service per store (a fresh SQLite file, or a fresh PostgreSQL
+/// database), each measured run after an unmeasured warm-up of the same process (tiered JIT), the table at the end.
+/// </summary>
 public static class Harness
 {
     const string WriteKey = "bench-write-key";
@@ -20,19 +23,45 @@ public static class Harness
         var self = typeof(Harness).Assembly.Location;
         var work = Directory.CreateTempSubdirectory("destinations-bench-").FullName;
         var wrkEnv = new Dictionary<string, string> { ["BENCH_AUTH"] = Auth, ["BENCH_LUA_DIR"] = Path.Combine(root, "bench") };
-        var table = new Table();
-        Console.WriteLine($"work dir {work}; {Environment.ProcessorCount} cores; wrk -t{o.WrkThreads} -c{o.Connections} -d{o.DurationSeconds}s; configuration {configuration}");
+
+        var stores = o.Stores.Distinct().ToList();
+        PostgresServer? pg = null;
+        if (stores.Contains(StoreKind.Postgres))
+        {
+            if (o.Postgres is null)
+            {
+                Console.WriteLine($"PostgreSQL: NOT RUN — no server given (--postgres CONN or ${BenchOptions.PostgresVariable}; bench/run.sh " +
+                    "starts a throw-away one when the PostgreSQL binaries are installed): SQLite only");
+                stores.Remove(StoreKind.Postgres);
+                if (stores.Count == 0) stores.Add(StoreKind.Sqlite);
+            }
+            else
+            {
+                pg = new PostgresServer(o.Postgres);
+                Console.WriteLine($"PostgreSQL {await pg.VersionAsync()} at {pg.Where}: a fresh database per scenario, dropped after it");
+            }
+        }
+        var dbPrefix = $"bench_{Environment.ProcessId}";
+        var table = new Table(stores);
+        Console.WriteLine($"work dir {work}; {Environment.ProcessorCount} cores; wrk -t{o.WrkThreads} -c{o.Connections} -d{o.DurationSeconds}s; " +
+            $"warm-up {(o.WarmupSeconds > 0 ? $"{o.WarmupSeconds} s before each measured run (not measured, printed as \"warm-up\")" : "off")}; " +
+            $"stores {string.Join(", ", stores.Select(BenchOptions.Name))}; configuration {configuration}");
 
         using var partner = await Child.StartAsync("partner", self, "fake-partner --urls {url}", new Dictionary<string, string>(), work, "/stats");
         var scenario = 0;
-        Dictionary<string, string> ServiceEnv(string partnerUrl, params (string, string)[] extra)
+
+        async Task<Service> StartService(string name, StoreKind store, string partnerUrl, params (string, string)[] extra)
         {
-            var dir = Path.Combine(work, $"service-{++scenario}");
+            var n = ++scenario;
+            var dir = Path.Combine(work, $"service-{n}");
             Directory.CreateDirectory(dir);
+            var database = store == StoreKind.Postgres ? $"{dbPrefix}_{n}" : null;
+            var connection = database is null ? $"Data Source={Path.Combine(dir, "destinations.db")}" : await pg!.CreateAsync(database);
             var env = new Dictionary<string, string>
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
-                ["Storage__ConnectionString"] = $"Data Source={Path.Combine(dir, "destinations.db")}",
+                ["Storage__Provider"] = store == StoreKind.Postgres ? "Postgres" : "Sqlite",
+                ["Storage__ConnectionString"] = connection,
                 ["Sources__0__Id"] = "web",
                 ["Sources__0__WriteKey"] = WriteKey,
                 ["Destinations__0__Id"] = "salesmachine-bench",
@@ -45,25 +74,55 @@ public static class Harness
             };
             foreach (var (k, v) in extra) env[k] = v;
             foreach (var (k, v) in o.ServiceEnvironment) env[k] = v;
-            return env;
+            try
+            {
+                var child = await Child.StartAsync($"{name}-{store.ToString().ToLowerInvariant()}", hostDll, "", env, work, "/health/ready");
+                return new Service(child, store, dir, database, pg);
+            }
+            catch
+            {
+                if (database is not null) await pg!.DropAsync(database);
+                throw;
+            }
         }
-        Task<Child> StartService(string name, Dictionary<string, string> env) => Child.StartAsync(name, hostDll, "", env, work, "/health/ready");
+
+        // The unmeasured pass before a measured wrk run: same process, same script, same connections.
+        async Task WarmUpAsync(string label, string script, string url, BenchOptions wo, int eventsPerRequest = 1)
+        {
+            if (o.WarmupSeconds <= 0) return;
+            var w = await WrkResult.RunAsync(script, url, wo with { DurationSeconds = o.WarmupSeconds }, wrkEnv);
+            Console.WriteLine($"  warm-up {label} ({o.WarmupSeconds} s, not measured): {w.PerSecond:F0} req/s" +
+                (eventsPerRequest > 1 ? $" = {w.PerSecond * eventsPerRequest:F0} events/s" : "") + $", p50 / p99 {w.P50Ms:F2} / {w.P99Ms:F2} ms{w.Errors}");
+        }
 
         if (!o.Skip.Contains("single"))
         {
             var track = Path.Combine(root, "bench", "track.lua");
             using (var baseline = await Child.StartAsync("baseline", self, "baseline --urls {url}", new Dictionary<string, string>(), work, "/"))
-                table.Baseline = await WrkResult.RunAsync(track, baseline.Url + "/v1/track", o, wrkEnv);
-            Console.WriteLine($"baseline single: {table.Baseline.PerSecond:F0} req/s{table.Baseline.Errors}");
-            using (var service = await StartService("service-single", ServiceEnv(partner.Url)))
             {
-                table.Single = await WrkResult.RunAsync(track, service.Url + "/v1/track", o, wrkEnv);
-                table.SingleCpu = service.CpuSeconds();
+                await WarmUpAsync("baseline single", track, baseline.Url + "/v1/track", o);
+                table.Baseline = await WrkResult.RunAsync(track, baseline.Url + "/v1/track", o, wrkEnv);
             }
-            Console.WriteLine($"service single: {table.Single.PerSecond:F0} req/s{table.Single.Errors}; service CPU {table.SingleCpu:F1} s in this process");
-            using (var service = await StartService("service-single-quiet", ServiceEnv(partner.Url, ("Serilog__MinimumLevel__Default", "Warning"))))
-                table.SingleQuiet = await WrkResult.RunAsync(track, service.Url + "/v1/track", o, wrkEnv);
-            Console.WriteLine($"service single, logs at Warning: {table.SingleQuiet.PerSecond:F0} req/s{table.SingleQuiet.Errors}");
+            Console.WriteLine($"baseline single: {table.Baseline.PerSecond:F0} req/s{table.Baseline.Errors}");
+            foreach (var store in stores)
+            {
+                var r = table[store];
+                var name = BenchOptions.Name(store);
+                await using (var service = await StartService("service-single", store, partner.Url))
+                {
+                    await WarmUpAsync($"{name} single", track, service.Url + "/v1/track", o);
+                    var cpu = service.Child.CpuSeconds();
+                    r.Single = await WrkResult.RunAsync(track, service.Url + "/v1/track", o, wrkEnv);
+                    r.SingleCpu = service.Child.CpuSeconds() - cpu;
+                }
+                Console.WriteLine($"{name} single: {r.Single.PerSecond:F0} req/s{r.Single.Errors}; service CPU {r.SingleCpu:F1} s during the measured run");
+                await using (var service = await StartService("service-single-quiet", store, partner.Url, ("Serilog__MinimumLevel__Default", "Warning")))
+                {
+                    await WarmUpAsync($"{name} single, logs at Warning", track, service.Url + "/v1/track", o);
+                    r.SingleQuiet = await WrkResult.RunAsync(track, service.Url + "/v1/track", o, wrkEnv);
+                }
+                Console.WriteLine($"{name} single, logs at Warning: {r.SingleQuiet.PerSecond:F0} req/s{r.SingleQuiet.Errors}");
+            }
         }
 
         if (!o.Skip.Contains("batch"))
@@ -71,55 +130,109 @@ public static class Harness
             var batch = Path.Combine(root, "bench", "batch.lua");
             var bo = o with { Connections = BatchConnections };
             using (var baseline = await Child.StartAsync("baseline-batch", self, "baseline --urls {url}", new Dictionary<string, string>(), work, "/"))
+            {
+                await WarmUpAsync("baseline batch", batch, baseline.Url + "/v1/batch", bo, 100);
                 table.BaselineBatch = await WrkResult.RunAsync(batch, baseline.Url + "/v1/batch", bo, wrkEnv);
-            using (var service = await StartService("service-batch", ServiceEnv(partner.Url)))
-                table.Batch = await WrkResult.RunAsync(batch, service.Url + "/v1/batch", bo, wrkEnv);
-            Console.WriteLine($"batch: baseline {table.BaselineBatch.PerSecond * 100:F0} events/s, service {table.Batch.PerSecond * 100:F0} events/s{table.Batch.Errors}");
+            }
+            Console.WriteLine($"baseline batch: {table.BaselineBatch.PerSecond * 100:F0} events/s{table.BaselineBatch.Errors}");
+            foreach (var store in stores)
+            {
+                var r = table[store];
+                var name = BenchOptions.Name(store);
+                await using (var service = await StartService("service-batch", store, partner.Url))
+                {
+                    await WarmUpAsync($"{name} batch", batch, service.Url + "/v1/batch", bo, 100);
+                    r.Batch = await WrkResult.RunAsync(batch, service.Url + "/v1/batch", bo, wrkEnv);
+                }
+                Console.WriteLine($"{name} batch: {r.Batch.PerSecond * 100:F0} events/s{r.Batch.Errors}");
+            }
         }
 
         if (!o.Skip.Contains("rate"))
         {
-            using var service = await StartService("service-rate", ServiceEnv(partner.Url));
-            table.Rate = await Loader.FixedRateAsync(service.Url + "/v1/track", Auth, o.Rate, o.DurationSeconds, "rate");
-            Console.WriteLine($"fixed rate {o.Rate}/s: p50 {Loader.Percentile(table.Rate.Value.LatenciesMs, 50):F2} ms, p99 {Loader.Percentile(table.Rate.Value.LatenciesMs, 99):F2} ms, {table.Rate.Value.Failures} failures");
+            foreach (var store in stores)
+            {
+                var name = BenchOptions.Name(store);
+                await using var service = await StartService("service-rate", store, partner.Url);
+                if (o.WarmupSeconds > 0)
+                {
+                    var (warm, warmFailures) = await Loader.FixedRateAsync(service.Url + "/v1/track", Auth, o.Rate, o.WarmupSeconds, "rate-warmup");
+                    Console.WriteLine($"  warm-up {name} fixed rate {o.Rate}/s ({o.WarmupSeconds} s, not measured): p50 {Loader.Percentile(warm, 50):F2} ms, " +
+                        $"p99 {Loader.Percentile(warm, 99):F2} ms, {warmFailures} failures");
+                }
+                var rate = await Loader.FixedRateAsync(service.Url + "/v1/track", Auth, o.Rate, o.DurationSeconds, "rate");
+                table[store].Rate = rate;
+                Console.WriteLine($"{name} fixed rate {o.Rate}/s: p50 {Loader.Percentile(rate.LatenciesMs, 50):F2} ms, p99 {Loader.Percentile(rate.LatenciesMs, 99):F2} ms, {rate.Failures} failures");
+            }
         }
 
         if (!o.Skip.Contains("e2e"))
         {
             using var http = new HttpClient();
-            var before = await PartnerItemsAsync(http, partner.Url);
-            using var service = await StartService("service-e2e", ServiceEnv(partner.Url));
-            var clock = Stopwatch.StartNew();
-            var post = Loader.PostEventsAsync(service.Url + "/v1/batch", Auth, o.EndToEndEvents, 4, "e2e", TimeSpan.FromSeconds(120));
-            long delivered = 0;
-            while (clock.Elapsed < TimeSpan.FromSeconds(180))
+            foreach (var store in stores)
             {
-                delivered = await PartnerItemsAsync(http, partner.Url) - before;
-                if (delivered >= o.EndToEndEvents) break;
-                await Task.Delay(100);
+                var name = BenchOptions.Name(store);
+                await using var service = await StartService("service-e2e", store, partner.Url);
+                var before = await PartnerItemsAsync(http, partner.Url);
+                if (o.WarmupSeconds > 0)
+                {
+                    // Warm ingest and delivery with separate events (at most half the measured count, for at most the warm-up
+                    // seconds), wait until the partner has counted them all, and only then take the baseline count and start the clock.
+                    var warm = await Loader.PostEventsAsync(service.Url + "/v1/batch", Auth, Math.Max(100, o.EndToEndEvents / 2), 4, "e2e-warmup",
+                        TimeSpan.FromSeconds(o.WarmupSeconds));
+                    var wait = Stopwatch.StartNew();
+                    long warmDelivered = 0;
+                    while (wait.Elapsed < TimeSpan.FromSeconds(120))
+                    {
+                        warmDelivered = await PartnerItemsAsync(http, partner.Url) - before;
+                        if (warmDelivered >= warm.Posted) break;
+                        await Task.Delay(100);
+                    }
+                    Console.WriteLine($"  warm-up {name} end-to-end (not measured): {warm.Posted} events posted in {warm.Seconds:F1} s, " +
+                        $"{warmDelivered} delivered {wait.Elapsed.TotalSeconds:F1} s later; excluded from the count below" +
+                        (warmDelivered < warm.Posted ? " — NOT ALL DELIVERED within 120 s: late warm-up deliveries may inflate it" : ""));
+                    before = await PartnerItemsAsync(http, partner.Url);
+                }
+                else Console.WriteLine($"  {name} end-to-end: not warmed (--warmup 0)");
+                var clock = Stopwatch.StartNew();
+                var post = Loader.PostEventsAsync(service.Url + "/v1/batch", Auth, o.EndToEndEvents, 4, "e2e", TimeSpan.FromSeconds(120));
+                long delivered = 0;
+                while (clock.Elapsed < TimeSpan.FromSeconds(180))
+                {
+                    delivered = await PartnerItemsAsync(http, partner.Url) - before;
+                    if (delivered >= o.EndToEndEvents) break;
+                    await Task.Delay(100);
+                }
+                var posted = await post;
+                table[store].EndToEnd = (o.EndToEndEvents, posted.Posted, posted.Seconds, delivered, clock.Elapsed.TotalSeconds);
+                Console.WriteLine($"{name} end-to-end: {posted.Posted} posted in {posted.Seconds:F1} s, {delivered} delivered after {clock.Elapsed.TotalSeconds:F1} s");
             }
-            var posted = await post;
-            table.EndToEnd = (o.EndToEndEvents, posted.Posted, posted.Seconds, delivered, clock.Elapsed.TotalSeconds);
-            Console.WriteLine($"end-to-end: {posted.Posted} posted in {posted.Seconds:F1} s, {delivered} delivered after {clock.Elapsed.TotalSeconds:F1} s");
         }
 
         if (!o.Skip.Contains("backlog"))
         {
-            // The partner is down (a closed port): every delivery stays pending and backs off, so the whole backlog sits in the queue.
-            using var service = await StartService("service-backlog", ServiceEnv("http://127.0.0.1:9"));
-            var idle = service.Memory().Rss;
-            var posted = await Loader.PostEventsAsync(service.Url + "/v1/batch", Auth, o.Backlog, 4, "backlog", TimeSpan.FromSeconds(400));
-            await Task.Delay(5_000); // let the dispatcher claim, fail and back off over the backlog
-            var (rss, peak) = service.Memory();
-            var dbBytes = Directory.GetFiles(Path.GetDirectoryName(service.LogFile)!, "destinations.db*", SearchOption.AllDirectories)
-                .Where(f => f.Contains($"service-{scenario}", StringComparison.Ordinal)).Sum(f => new FileInfo(f).Length);
-            table.Backlog = (o.Backlog, posted.Posted, posted.Seconds, idle, rss, peak, dbBytes / 1048576.0);
-            Console.WriteLine($"backlog: {posted.Posted} events in {posted.Seconds:F1} s; RSS {rss:F0} MiB (peak {peak:F0}, idle {idle:F0})");
+            foreach (var store in stores)
+            {
+                var name = BenchOptions.Name(store);
+                // The partner is down (a closed port): every delivery stays pending and backs off, so the whole backlog sits in the
+                // queue. Not warmed: the figure is the memory of a fresh process holding exactly this backlog.
+                await using var service = await StartService("service-backlog", store, "http://127.0.0.1:9");
+                var idle = service.Child.Memory().Rss;
+                var posted = await Loader.PostEventsAsync(service.Url + "/v1/batch", Auth, o.Backlog, 4, "backlog", TimeSpan.FromSeconds(400));
+                await Task.Delay(5_000); // let the dispatcher claim, fail and back off over the backlog
+                var (rss, peak) = service.Child.Memory();
+                service.Stop(); // then the store's size (the service may hold all of PostgreSQL's connections)
+                var db = await service.DatabaseMiBAsync();
+                table[store].Backlog = (o.Backlog, posted.Posted, posted.Seconds, idle, rss, peak, db);
+                Console.WriteLine($"{name} backlog (not warmed): {posted.Posted} events in {posted.Seconds:F1} s; RSS {rss:F0} MiB (peak {peak:F0}, idle {idle:F0}); DB {db:F0} MiB");
+            }
         }
 
         Console.WriteLine();
         Console.WriteLine(table.Render(o));
-        Directory.Delete(work, recursive: true); // the backlog database alone is ~750 MB
+        Console.WriteLine($"warm-up: {(o.WarmupSeconds > 0 ? $"{o.WarmupSeconds} s unmeasured before every wrk and fixed-rate run; end-to-end warmed with separate events; backlog not warmed" : "none")}. " +
+            "\"met\" is judged on SQLite (the targets are on SQLite).");
+        Directory.Delete(work, recursive: true);
         return 0;
     }
 
