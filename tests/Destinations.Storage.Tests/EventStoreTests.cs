@@ -67,6 +67,44 @@ public abstract class EventStoreTests(StoreProvider provider)
     }
 
     [SkippableFact]
+    public async Task A_large_group_keeps_every_status_sequence_delivery_and_counter_right()
+    {
+        // 300 events: more than one multi-row statement per table (SQLite writes 64 rows per statement), with duplicates
+        // inside the group, duplicates of an earlier group, events routed nowhere and events with two deliveries.
+        await using var store = TestStore.Create(provider);
+        Assert.Equal([AcceptStatus.Stored, AcceptStatus.Stored], await store.Store.AcceptAsync([TestEvents.To("old-1", "sm"), TestEvents.To("old-2", "sm")], CancellationToken.None));
+        var batch = new List<IncomingEvent>();
+        var expected = new List<AcceptStatus>();
+        for (var i = 0; i < 300; i++)
+        {
+            (IncomingEvent e, AcceptStatus s) = (i % 50) switch
+            {
+                7 => (TestEvents.To("old-1", "sm"), AcceptStatus.Duplicate),
+                8 => (TestEvents.To($"m-{i - 2}", "sm"), AcceptStatus.Duplicate), // the same id as an event just before
+                9 => (TestEvents.Incoming($"m-{i}", [], [new RouterFilter("um", "source not linked")]), AcceptStatus.Stored),
+                10 => (TestEvents.To($"m-{i}", "sm", "um"), AcceptStatus.Stored),
+                _ => (TestEvents.To($"m-{i}", "sm"), AcceptStatus.Stored),
+            };
+            batch.Add(e);
+            expected.Add(s);
+        }
+
+        Assert.Equal(expected, await store.Store.AcceptAsync(batch, CancellationToken.None));
+
+        var stored = batch.Where((e, i) => expected[i] == AcceptStatus.Stored && e.Routing.Deliveries.Count > 0).Select(e => e.Event.MessageId).ToList();
+        Assert.Equal(["old-1", "old-2", .. stored], await store.QueryAsync<string>("SELECT message_id FROM events ORDER BY seq"));
+        // Every delivery row points at its own event.
+        var rows = await store.QueryAsync<(string Message, string Destination)>(
+            "SELECT e.message_id, d.destination_id FROM deliveries d JOIN events e ON e.seq = d.event_seq ORDER BY d.id");
+        var expectedRows = batch.Where((e, i) => expected[i] == AcceptStatus.Stored)
+            .SelectMany(e => e.Routing.Deliveries.Select(d => (e.Event.MessageId, d.DestinationId))).ToList();
+        Assert.Equal([("old-1", "sm"), ("old-2", "sm"), .. expectedRows], rows);
+        Assert.Equal(12L, await store.ScalarAsync<long>("SELECT SUM(count) FROM duplicate_counts WHERE destination_id = 'sm'"));
+        Assert.Equal(6L, await store.ScalarAsync<long>("SELECT SUM(count) FROM filter_counts WHERE destination_id = 'um'"));
+        Assert.Equal(2L + 300 - 12, await store.ScalarAsync<long>("SELECT COUNT(*) FROM dedupe"));
+    }
+
+    [SkippableFact]
     public async Task A_duplicate_inside_one_group_is_detected()
     {
         await using var store = TestStore.Create(provider);
