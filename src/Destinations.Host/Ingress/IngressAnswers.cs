@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Destinations.Host.Ingress;
@@ -13,3 +14,12 @@ public sealed record BatchAccepted(bool Success, int Accepted, IReadOnlyList<Rej
 public sealed record RejectedEvent(int Index, string? MessageId, string Message);
 
 public sealed record GeneratedMessageId(int Index, string MessageId);
+
+/// <summary>
+/// Source-generated serialisation of the ingress answers (issue #8: no per-request reflection): first in the HTTP JSON
+/// options' resolver chain, so minimal APIs write these types with generated code; other types fall through to the default.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(SingleAccepted))]
+[JsonSerializable(typeof(BatchAccepted))]
+internal sealed partial class IngressJsonContext : JsonSerializerContext;

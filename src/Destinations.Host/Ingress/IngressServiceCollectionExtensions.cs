@@ -17,6 +17,7 @@ public static class IngressServiceCollectionExtensions
         services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
             .Configure<IOptions<IngressOptions>>((kestrel, ingress) => kestrel.Limits.MaxRequestBodySize = ingress.Value.MaxBodyBytes);
 
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngressJsonContext.Default));
         services.TryAddSingleton(TimeProvider.System);
         services.AddValidatorsFromAssemblyContaining<SegmentEventValidator>(ServiceLifetime.Singleton);
         services.AddSingleton<SegmentEventReader>();
