@@ -61,6 +61,47 @@ public class SegmentPayloadReaderTests
     }
 
     [Fact]
+    public void Null_context_integrations_and_sentAt_take_the_envelope_values_in_place_D3()
+    {
+        var r = _reader.ReadBatch(Utf8("""
+            {"context":{"ip":"1.2.3.4"},"integrations":{"All":false},"sentAt":"2026-11-20T10:00:00.000Z",
+             "batch":[{"type":"track","context":null,"event":"E","integrations":null,"userId":"u","sentAt":null,"messageId":"m"}]}
+            """));
+        var e = Assert.Single(r.Events).Event!;
+        Assert.Equal(
+            """{"type":"track","context":{"ip":"1.2.3.4"},"event":"E","integrations":{"All":false},"userId":"u","sentAt":"2026-11-20T10:00:00.000Z","messageId":"m","receivedAt":"2026-11-22T09:30:00.123Z"}""",
+            e.ToJsonString());
+        Assert.False(e.Integrations!["All"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void Escaped_property_names_are_the_fields_they_spell()
+    {
+        var r = _reader.ReadTrackingApiEvent(Utf8("""{"ty\u0070e":"TRACK","ev\u0065nt":"E","user\u0049d":8412,"write\u004Bey":"secret"}"""), CallTypes.Track);
+        var e = Assert.Single(r.Events);
+        Assert.True(e.IsValid, string.Join("; ", e.Errors));
+        Assert.Equal("8412", e.Event!.UserId);
+        Assert.Equal("E", e.Event.Event);
+        Assert.DoesNotContain("secret", e.Event.ToJsonString());
+        Assert.Equal("\"8412\"", e.Event.Json["userId"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void The_stored_json_keeps_every_field_and_matches_the_typed_view()
+    {
+        var r = _reader.ReadBatch(Fixtures.Bytes("tracking-api-batch.json"));
+        foreach (var read in r.Events)
+        {
+            var e = read.Event!;
+            var stored = SegmentEvent.FromStored(e.ToJsonString());
+            Assert.Equal(e.ToJsonString(), stored.Json.ToJsonString());
+            Assert.Equal((e.Type, e.MessageId, e.UserId, e.AnonymousId, e.Event, e.ReceivedAt),
+                (stored.Type, stored.MessageId, stored.UserId, stored.AnonymousId, stored.Event, stored.ReceivedAt));
+            Assert.Equal(e.Json.ToJsonString(), stored.Json.ToJsonString());
+        }
+    }
+
+    [Fact]
     public void Merge_is_one_level_deep_only()
     {
         var r = _reader.ReadBatch(Utf8("""{"context":{"library":{"name":"http","version":"1"}},"batch":[{"type":"track","event":"E","userId":"u","context":{"library":{"name":"mine"}}}]}"""));
