@@ -51,6 +51,13 @@ public sealed class SqliteDatabase
         return new WriteLease(_writeGate);
     }
 
+    /// <summary>The same gate entered synchronously, for a dedicated writer thread (the group commit).</summary>
+    public WriteLease EnterWrite()
+    {
+        _writeGate.Wait();
+        return new WriteLease(_writeGate);
+    }
+
     /// <summary>Held while writing; disposing lets the next writer in.</summary>
     public readonly struct WriteLease(SemaphoreSlim gate) : IDisposable
     {

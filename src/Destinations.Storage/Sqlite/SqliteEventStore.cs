@@ -10,6 +10,8 @@ namespace Destinations.Storage.Sqlite;
 /// <see cref="StorageOptions.GroupCommitMaxDelay"/> is only an upper bound, the wait is zero), writes them all in one
 /// transaction behind the database's write gate, commits (one fsync), then answers every caller; the next group forms
 /// during the fsync. A failed commit fails every caller of that group; the writer keeps running.
+/// The writer is a thread of its own, not a thread-pool task: SQLite's calls block (the fsync most of all, ~1 ms here), and
+/// a pool thread blocked in them most of the time under load would make the pool inject threads and switch among them.
 /// </summary>
 public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposable
 {
@@ -19,7 +21,8 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     readonly DispatchSignal _signal;
     readonly ILogger<SqliteEventStore> _logger;
     readonly Channel<PendingAccept> _queue = Channel.CreateUnbounded<PendingAccept>(new UnboundedChannelOptions { SingleReader = true });
-    readonly Task _writerLoop;
+    readonly Thread _writerThread;
+    readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     GroupWriter? _writer;
     long _commits;
 
@@ -30,7 +33,8 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         _time = time;
         _signal = signal;
         _logger = logger;
-        _writerLoop = Task.Run(WriteLoopAsync);
+        _writerThread = new Thread(WriteLoop) { IsBackground = true, Name = "SQLite group commit" };
+        _writerThread.Start();
     }
 
     /// <summary>Transactions committed so far (shows that concurrent callers share commits).</summary>
@@ -54,7 +58,7 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
             await using var cmd = conn.CreateCommand();
             cmd.CommandText = "SELECT COUNT(*) FROM schema_version";
             await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
-            return !_writerLoop.IsCompleted;
+            return !_writerDone.Task.IsCompleted;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -63,18 +67,31 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         }
     }
 
-    async Task WriteLoopAsync()
+    void WriteLoop()
     {
-        var reader = _queue.Reader;
-        var group = new List<PendingAccept>();
-        var events = 0;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            group.Clear();
-            events = Collect(reader, group, 0);
-            if (group.Count > 0) await CommitAsync(group, events).ConfigureAwait(false);
+            var reader = _queue.Reader;
+            var group = new List<PendingAccept>();
+            while (WaitToRead(reader))
+            {
+                group.Clear();
+                var events = Collect(reader, group, 0);
+                if (group.Count > 0) Commit(group, events);
+            }
+            _writer?.Dispose();
         }
-        _writer?.Dispose();
+        finally
+        {
+            _writerDone.TrySetResult();
+        }
+    }
+
+    /// <summary>Blocks this (dedicated) thread until something is queued; false once the queue is completed and empty.</summary>
+    static bool WaitToRead(ChannelReader<PendingAccept> reader)
+    {
+        var wait = reader.WaitToReadAsync();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>
@@ -93,13 +110,13 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         return events;
     }
 
-    async Task CommitAsync(List<PendingAccept> group, int events)
+    void Commit(List<PendingAccept> group, int events)
     {
         try
         {
-            _writer ??= await GroupWriter.OpenAsync(_db, CancellationToken.None).ConfigureAwait(false);
+            _writer ??= GroupWriter.OpenAsync(_db, CancellationToken.None).GetAwaiter().GetResult();
             AcceptStatus[][] results;
-            using (await _db.EnterWriteAsync(CancellationToken.None).ConfigureAwait(false))
+            using (_db.EnterWrite())
             {
                 // Whoever held the write gate (the dispatcher) gave more callers time to queue: take them along.
                 Collect(_queue.Reader, group, events);
@@ -129,7 +146,7 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _writerLoop.ConfigureAwait(false);
+        await _writerDone.Task.ConfigureAwait(false);
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
