@@ -10,6 +10,9 @@ namespace Destinations.Storage.Postgres;
 /// writer loop takes up to <see cref="StorageOptions.GroupCommitMaxEvents"/> events or waits at most
 /// <see cref="StorageOptions.GroupCommitMaxDelay"/> for more, writes them all in one transaction, commits (one fsync), then
 /// answers every caller. A failed commit fails every caller of that group; the writer keeps running.
+/// <see cref="ConcurrentCommits"/> such loops share the queue, so a group forms while others are on their round trips and
+/// commit (one loop alone waited for each commit before collecting the next group). Concurrent groups are safe for the same
+/// reason replicas are: the dedupe upsert serialises on the key, and keys and counters are locked in sorted order.
 /// </summary>
 public sealed class PostgresEventStore : IEventStore, IAsyncDisposable, IDisposable
 {
@@ -18,8 +21,11 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable, IDisposa
     readonly TimeProvider _time;
     readonly DispatchSignal _signal;
     readonly ILogger<PostgresEventStore> _logger;
-    readonly Channel<PendingAccept> _queue = Channel.CreateUnbounded<PendingAccept>(new UnboundedChannelOptions { SingleReader = true });
-    readonly Task _writerLoop;
+    /// <summary>Group commits in flight at once (each on its own pooled connection).</summary>
+    public const int ConcurrentCommits = 4;
+
+    readonly Channel<PendingAccept> _queue = Channel.CreateUnbounded<PendingAccept>();
+    readonly Task _writerLoops;
     long _commits;
 
     public PostgresEventStore(PostgresDatabase db, IOptions<StorageOptions> options, TimeProvider time, DispatchSignal signal, ILogger<PostgresEventStore> logger)
@@ -29,7 +35,7 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable, IDisposa
         _time = time;
         _signal = signal;
         _logger = logger;
-        _writerLoop = Task.Run(WriteLoopAsync);
+        _writerLoops = Task.WhenAll(Enumerable.Range(0, ConcurrentCommits).Select(_ => Task.Run(WriteLoopAsync)));
     }
 
     /// <summary>Transactions committed so far (shows that concurrent callers share commits).</summary>
@@ -52,7 +58,7 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable, IDisposa
             await using var conn = await _db.OpenAsync(ct).ConfigureAwait(false);
             await using var cmd = new Npgsql.NpgsqlCommand("SELECT 1", conn);
             await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
-            return !_writerLoop.IsCompleted;
+            return !_writerLoops.IsCompleted;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -128,7 +134,7 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable, IDisposa
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _writerLoop.ConfigureAwait(false);
+        await _writerLoops.ConfigureAwait(false);
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
