@@ -144,7 +144,7 @@ public sealed class DeliveryProcessor(
         }
         if (step + 1 == plan.Count)
         {
-            logger.LogInformation("Delivery {DeliveryId} delivered ({Steps} steps, attempt {Attempt})", d.Id, plan.Count, d.Attempts + 1);
+            logger.LogDebug("Delivery {DeliveryId} delivered ({Steps} steps, attempt {Attempt})", d.Id, plan.Count, d.Attempts + 1);
             return Settled(await queue.MarkDeliveredAsync(d, plan.Count, ct).ConfigureAwait(false), DeliveryOutcome.Delivered);
         }
         // D11: progress is stored per step, so a retry resends only the steps that have not succeeded.
