@@ -12,6 +12,8 @@ sealed class SettlementStatement(string sql, SettlementParameter[] parameters)
 {
     public string Sql { get; } = sql;
     public SettlementParameter[] Parameters { get; } = parameters;
+    /// <summary>The <c>@name</c> of each parameter, in order (SQLite).</summary>
+    public string[] Names { get; } = Array.ConvertAll(parameters, p => "@" + p);
 
     /// <summary>True for <see cref="SettlementParameter"/>s holding a number (bigint), false for text.</summary>
     public static bool IsNumber(SettlementParameter p) =>

@@ -12,16 +12,17 @@ namespace Destinations.Storage.Sqlite;
 public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, DispatchSignal? signal = null) : IDeliveryQueue
 {
     const string ClearLease = "lease_owner = NULL, lease_until = NULL";
-    readonly SqliteOutcomeWriter _outcomes = new(db);
+    readonly SqliteDispatchWriter _writer = new(db);
 
+    /// <summary>On the dispatch writer (<see cref="SqliteDispatchWriter"/>), in one transaction with the outcomes queued with it.</summary>
     public Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(ClaimRequest request, CancellationToken ct) =>
-        SqliteClaim.ClaimAsync(db, request, time.GetUtcNow(), ct);
+        _writer.ClaimAsync(request, time.GetUtcNow(), ct);
 
-    /// <summary>Group-committed with the other workers' outcomes (<see cref="SqliteOutcomeWriter"/>): one transaction for all
-    /// that is queued.</summary>
+    /// <summary>Group-committed with the other workers' outcomes and claims (<see cref="SqliteDispatchWriter"/>): one
+    /// transaction for all that is queued.</summary>
     public Task<bool[]> SettleAsync(IReadOnlyList<Settlement> settlements, CancellationToken ct) =>
         settlements.Count == 0 ? Task.FromResult(Array.Empty<bool>())
-            : _outcomes.WriteAsync(settlements, SqliteDatabase.ToUnixMs(time.GetUtcNow()), ct);
+            : _writer.SettleAsync(settlements, SqliteDatabase.ToUnixMs(time.GetUtcNow()), ct);
 
     public async Task<InstanceState> GetInstanceAsync(string destinationId, CancellationToken ct)
     {
