@@ -16,36 +16,10 @@ public interface IDeliveryQueue
     /// PostgreSQL: the same selection with <c>FOR UPDATE SKIP LOCKED</c>, probe and token-bucket rows updated in the same transaction.</remarks>
     Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(ClaimRequest request, CancellationToken ct);
 
-    /// <summary>Stores the plan computed at the first attempt (D8, D11) and stamps the first attempt time.</summary>
-    Task<bool> SavePlanAsync(ClaimedDelivery d, string planJson, CancellationToken ct);
-
-    /// <summary>Records that the first <paramref name="stepsDone"/> steps of the plan succeeded (D11).</summary>
-    Task<bool> RecordStepsDoneAsync(ClaimedDelivery d, int stepsDone, CancellationToken ct);
-
-    Task<bool> MarkDeliveredAsync(ClaimedDelivery d, int stepsDone, CancellationToken ct);
-
-    /// <summary>Mapper-time filter (D8): final, counted with its reason.</summary>
-    Task<bool> MarkFilteredAsync(ClaimedDelivery d, string reason, CancellationToken ct);
-
-    /// <summary>The event cannot be sent as it is: final, nothing sent.</summary>
-    Task<bool> MarkInvalidAsync(ClaimedDelivery d, string reason, CancellationToken ct);
-
-    /// <summary>A failed attempt to try again at <paramref name="nextAttemptAt"/>; counts the attempt.</summary>
-    /// <param name="request">The request that failed (kept for a later dead letter); null when unknown.</param>
-    Task<bool> ScheduleRetryAsync(ClaimedDelivery d, DateTimeOffset nextAttemptAt, AttemptResult failure, RequestDescription? request, CancellationToken ct);
-
-    /// <summary>Dead letter. <paramref name="failure"/> is the attempt that decided it (counted), or null when nothing was sent.</summary>
-    Task<bool> MarkDeadAsync(ClaimedDelivery d, string reason, AttemptResult? failure, RequestDescription? request, CancellationToken ct);
-
-    /// <summary>Gives the row back without counting an attempt (shutdown).</summary>
-    Task<bool> ReleaseAsync(ClaimedDelivery d, CancellationToken ct);
-
-    /// <summary>D12: the instance is held (paused or breaker open): gives the row back without counting the attempt, keeping
-    /// what the partner answered. It waits, still due, for the instance to resume.</summary>
-    Task<bool> HoldAsync(ClaimedDelivery d, AttemptResult failure, RequestDescription? request, CancellationToken ct);
-
-    /// <summary>D14/D25: a rate-limiter wait is not an attempt: the row goes back, due at <paramref name="until"/>.</summary>
-    Task<bool> PostponeAsync(ClaimedDelivery d, DateTimeOffset until, CancellationToken ct);
+    /// <summary>Writes what this pass made of claimed rows, each under its lease (a row whose lease another worker took over
+    /// is not written: false at its index). Several rows (the items of one batch call, D15) go in one transaction — one
+    /// round trip, one commit — where the store can.</summary>
+    Task<bool[]> SettleAsync(IReadOnlyList<Settlement> settlements, CancellationToken ct);
 
     /// <summary>Reads the instance's state (the initial state when it has none).</summary>
     Task<InstanceState> GetInstanceAsync(string destinationId, CancellationToken ct);
@@ -125,8 +99,99 @@ public interface ISharedRateLimits
     Task ThrottleAsync(string destinationId, DateTimeOffset throttledUntil, DateTimeOffset? blockedUntil, CancellationToken ct);
 }
 
+/// <summary>What one pass made of a claimed row (D11–D14, D25); see <see cref="Settlement"/>.</summary>
+public enum SettlementKind
+{
+    /// <summary>The first <see cref="Settlement.StepsDone"/> steps of the plan succeeded and the next ones follow now (D11:
+    /// progress stored per step). The row stays leased.</summary>
+    Progress,
+    Delivered,
+    /// <summary>Mapper-time filter (D8): final, counted with its <see cref="Settlement.Reason"/>.</summary>
+    Filtered,
+    /// <summary>The event cannot be sent as it is: final, nothing sent (<see cref="Settlement.Reason"/>).</summary>
+    Invalid,
+    /// <summary>A failed attempt, counted, to try again at <see cref="Settlement.At"/>.</summary>
+    RetryScheduled,
+    /// <summary>D12: the instance is held (paused or breaker open): the row goes back without counting the attempt, keeping
+    /// what the partner answered. It waits, still due, for the instance to resume.</summary>
+    Held,
+    /// <summary>Dead letter (<see cref="Settlement.Reason"/>). <see cref="Settlement.Failure"/> is the attempt that decided it
+    /// (counted), or null when nothing was sent.</summary>
+    Dead,
+    /// <summary>Gives the row back without counting an attempt (shutdown).</summary>
+    Released,
+    /// <summary>D14/D25: a rate-limiter wait is not an attempt: the row goes back, due at <see cref="Settlement.At"/> at the earliest.</summary>
+    Postponed,
+}
+
+/// <summary>One claimed row's outcome for <see cref="IDeliveryQueue.SettleAsync"/>.</summary>
+/// <remarks>D11: the plan is mapped at the first attempt and stored with the row. It is not written on its own before the
+/// first send: <see cref="Plan"/> carries it with the first write after that send (progress, delivered, retry, hold, dead),
+/// which saves a statement per delivery. A crash between the send and that write leaves the row as it was claimed (no plan,
+/// no attempt counted); its lease runs out and it is claimed, mapped and sent again: a re-delivery, as a lost outcome
+/// always was (at-least-once). Once written, the plan is what every later attempt sends, and progress is still stored per
+/// step before the next step goes, so a retry resends only the steps that have not succeeded.</remarks>
+/// <param name="Kind">What happened.</param>
+public sealed record Settlement(ClaimedDelivery Delivery, SettlementKind Kind)
+{
+    /// <summary>The plan (PlanSerializer JSON) mapped at this, the first, attempt, to store with the outcome (D11); null when
+    /// the row's plan is stored already (or nothing was mapped).</summary>
+    public string? Plan { get; init; }
+
+    /// <summary>Progress and Delivered: steps of the plan that have succeeded (D11).</summary>
+    public int StepsDone { get; init; }
+
+    /// <summary>RetryScheduled: the next attempt; Postponed: not before this.</summary>
+    public DateTimeOffset At { get; init; }
+
+    /// <summary>Filtered, Invalid, Dead: why.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>RetryScheduled, Held, Dead: the failed attempt (kept with the row for stats and a later dead letter).</summary>
+    public AttemptResult? Failure { get; init; }
+
+    /// <summary>The request that failed (kept for a later dead letter); null when unknown.</summary>
+    public RequestDescription? Request { get; init; }
+}
+
 public static class DeliveryQueueExtensions
 {
+    /// <summary>Writes one row's outcome (see <see cref="IDeliveryQueue.SettleAsync"/>); false when the lease was lost.</summary>
+    public static async Task<bool> SettleAsync(this IDeliveryQueue queue, Settlement settlement, CancellationToken ct) =>
+        (await queue.SettleAsync([settlement], ct).ConfigureAwait(false))[0];
+
+    public static Task<bool> MarkDeliveredAsync(this IDeliveryQueue queue, ClaimedDelivery d, int stepsDone, CancellationToken ct) =>
+        queue.SettleAsync(new Settlement(d, SettlementKind.Delivered) { StepsDone = stepsDone }, ct);
+
+    /// <summary>Mapper-time filter (D8): final, counted with its reason.</summary>
+    public static Task<bool> MarkFilteredAsync(this IDeliveryQueue queue, ClaimedDelivery d, string reason, CancellationToken ct) =>
+        queue.SettleAsync(new Settlement(d, SettlementKind.Filtered) { Reason = reason }, ct);
+
+    /// <summary>The event cannot be sent as it is: final, nothing sent.</summary>
+    public static Task<bool> MarkInvalidAsync(this IDeliveryQueue queue, ClaimedDelivery d, string reason, CancellationToken ct) =>
+        queue.SettleAsync(new Settlement(d, SettlementKind.Invalid) { Reason = reason }, ct);
+
+    /// <summary>A failed attempt to try again at <paramref name="nextAttemptAt"/>; counts the attempt.</summary>
+    /// <param name="request">The request that failed (kept for a later dead letter); null when unknown.</param>
+    public static Task<bool> ScheduleRetryAsync(this IDeliveryQueue queue, ClaimedDelivery d, DateTimeOffset nextAttemptAt, AttemptResult failure, RequestDescription? request, CancellationToken ct) =>
+        queue.SettleAsync(new Settlement(d, SettlementKind.RetryScheduled) { At = nextAttemptAt, Failure = failure, Request = request }, ct);
+
+    /// <summary>Dead letter. <paramref name="failure"/> is the attempt that decided it (counted), or null when nothing was sent.</summary>
+    public static Task<bool> MarkDeadAsync(this IDeliveryQueue queue, ClaimedDelivery d, string reason, AttemptResult? failure, RequestDescription? request, CancellationToken ct) =>
+        queue.SettleAsync(new Settlement(d, SettlementKind.Dead) { Reason = reason, Failure = failure, Request = request }, ct);
+
+    /// <summary>Gives the row back without counting an attempt (shutdown).</summary>
+    public static Task<bool> ReleaseAsync(this IDeliveryQueue queue, ClaimedDelivery d, CancellationToken ct) =>
+        queue.SettleAsync(new Settlement(d, SettlementKind.Released), ct);
+
+    /// <summary>D12: the instance is held: gives the row back without counting the attempt, keeping what the partner answered.</summary>
+    public static Task<bool> HoldAsync(this IDeliveryQueue queue, ClaimedDelivery d, AttemptResult failure, RequestDescription? request, CancellationToken ct) =>
+        queue.SettleAsync(new Settlement(d, SettlementKind.Held) { Failure = failure, Request = request }, ct);
+
+    /// <summary>D14/D25: a rate-limiter wait is not an attempt: the row goes back, due at <paramref name="until"/>.</summary>
+    public static Task<bool> PostponeAsync(this IDeliveryQueue queue, ClaimedDelivery d, DateTimeOffset until, CancellationToken ct) =>
+        queue.SettleAsync(new Settlement(d, SettlementKind.Postponed) { At = until }, ct);
+
     /// <summary>Claims without skipping or ordering any instance.</summary>
     public static Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(this IDeliveryQueue queue, string owner, int max, TimeSpan lease, CancellationToken ct) =>
         queue.ClaimAsync(new ClaimRequest(owner, max, lease), ct);

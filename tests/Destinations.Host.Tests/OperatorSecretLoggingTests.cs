@@ -45,7 +45,8 @@ public class OperatorSecretLoggingTests
     public async Task No_configured_secret_appears_in_logs_or_answers_D22()
     {
         var sink = new JsonSink();
-        using var app = new OperatorApp();
+        // Debug: a successful delivery is logged at Debug (failures at Warning), and its line is checked too.
+        using var app = new OperatorApp(new Dictionary<string, string?> { ["Serilog:MinimumLevel:Default"] = "Debug" });
         using var withSink = app.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<ILogEventSink>(sink)));
         app.Partner.Given(Request.Create().WithPath("/v1/track/event")).RespondWith(Response.Create().WithStatusCode(200).WithBody("{}"));
         app.Partner.Given(Request.Create().WithPath("/v1/contact")).RespondWith(Response.Create().WithStatusCode(500).WithBody("down"));

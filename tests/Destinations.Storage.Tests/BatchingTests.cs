@@ -43,6 +43,32 @@ public abstract class BatchingTests(StoreProvider provider)
     }
 
     [SkippableFact]
+    public async Task A_batched_first_step_is_recorded_so_a_retry_resends_only_the_rest_with_the_stored_plan_D11()
+    {
+        var partner = new FakeBatchingDestination("sm");
+        partner.Single.Mapping = (e, _) => e.MessageId == "m-1"
+            ? MappingResult.Send(PartnerRequest.Post("account", "/v1/account", new JsonObject()), PartnerRequest.Post("contact-link", "/v1/contact", new JsonObject()))
+            : MappingResult.Send(PartnerRequest.Post("account", "/v1/account", new JsonObject()));
+        partner.Single.Answer(FakeDestination.Status(503, "busy"));
+        await using var h = new DispatchHarness(provider, jitter: 0, destinations: partner);
+        for (var i = 1; i <= 2; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
+
+        Assert.Equal([DeliveryOutcome.RetryScheduled, DeliveryOutcome.Delivered], await h.RunPassAsync());
+        var retrying = await h.RowAsync(1);
+        Assert.Equal(("pending", 1L, 1L), (retrying.status, retrying.steps_done, retrying.attempts));
+        Assert.NotNull(retrying.plan); // stored with the first outcome (progress), not before the send
+
+        // D8: the settings changed after the first attempt; the stored plan's remaining step is what is sent.
+        partner.Single.Mapping = (_, _) => MappingResult.Filtered("settings changed");
+        Assert.Equal([DeliveryOutcome.Delivered], await h.RunPassAsync());
+        Assert.Equal([2], partner.BatchSizes);
+        Assert.Equal(["contact-link", "contact-link"], partner.Single.SentSteps);
+        Assert.Equal(2, partner.Single.MapCalls);
+        var done = await h.RowAsync(1);
+        Assert.Equal(("delivered", 2L, 2L), (done.status, done.steps_done, done.attempts));
+    }
+
+    [SkippableFact]
     public async Task A_401_batch_pauses_the_instance_and_holds_every_item_D12()
     {
         var partner = new FakeBatchingDestination("sm").AnswerBatch(r => r.Select(_ => FakeDestination.Status(401)).ToList());

@@ -55,6 +55,34 @@ public abstract class OrderingAndRecoveryTests(StoreProvider provider)
         Assert.False(await h.Store.Queue.MarkDeadAsync(crashed, "late", null, null, CancellationToken.None));
         Assert.Equal(("delivered", 1L), ((await h.RowAsync()).status, (await h.RowAsync()).attempts));
     }
+
+    [SkippableFact]
+    public async Task A_crash_between_send_and_outcome_leaves_the_row_as_claimed_and_it_is_mapped_and_delivered_again_D11()
+    {
+        var answered = new TaskCompletionSource();
+        var sends = 0;
+        var partner = new FakeDestination("sm") { BeforeAnswer = _ => Interlocked.Increment(ref sends) == 1 ? answered.Task : Task.CompletedTask };
+        await using var h = new DispatchHarness(provider, destinations: partner);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+
+        // The first worker sends, and "crashes" before its outcome is written: the plan goes with that outcome, so the row
+        // is still exactly as claimed (no plan, no attempt).
+        var first = Assert.Single(await h.Store.Queue.ClaimAsync("crashed-worker", 10, h.Options.Lease, CancellationToken.None));
+        var stuck = h.Processor.ProcessAsync(first, CancellationToken.None);
+        Assert.Equal(1, Volatile.Read(ref sends));
+        var claimed = await h.RowAsync();
+        Assert.Equal(((string?)null, 0L, 0L, (long?)null), (claimed.plan, claimed.attempts, claimed.steps_done, claimed.first_attempt_at));
+
+        // Its lease runs out: the row is claimed, mapped and sent again (at-least-once), and its plan stored with the outcome.
+        h.Store.Clock.Advance(h.Options.Lease + TimeSpan.FromMilliseconds(1));
+        Assert.Equal([DeliveryOutcome.Delivered], await h.RunPassAsync());
+        Assert.Equal((2, 2), (partner.MapCalls, partner.SentSteps.Count));
+        answered.SetResult();
+        Assert.Equal(DeliveryOutcome.LeaseLost, await stuck); // the late outcome cannot overwrite the new owner's
+        var row = await h.RowAsync();
+        Assert.Equal(("delivered", 1L, 1L), (row.status, row.attempts, row.steps_done));
+        Assert.NotNull(row.plan);
+    }
 }
 
 public sealed class SqliteOrderingAndRecoveryTests() : OrderingAndRecoveryTests(StoreProvider.Sqlite);

@@ -50,12 +50,12 @@ public sealed class PostgresScaleOutTests
         {
             await survivor.Store.AcceptAsync(Enumerable.Range(0, 20).Select(i => TestEvents.To($"m-{i}", "sm")).ToList(), CancellationToken.None);
             // The dying replica claims everything under a short lease, then never writes an outcome (killed).
+            var started = DateTime.UtcNow; // before the claim: its lease runs from there
             List<ClaimedDelivery> leased;
             await using (var dying = new PostgresReplica(connectionString, new CountingPartner("sm", calls)))
                 leased = (await dying.Queue.ClaimAsync("dying-replica/0", 100, TimeSpan.FromSeconds(2), CancellationToken.None)).ToList();
             Assert.Equal(20, leased.Count);
 
-            var started = DateTime.UtcNow;
             await survivor.Dispatcher.StartAsync(CancellationToken.None);
             await Task.Delay(1000);
             Assert.Empty(calls); // still leased: the survivor leaves them alone

@@ -10,84 +10,98 @@ namespace Destinations.Storage.Delivery;
 /// (architecture.md Flow step 4; Salesmachine <c>/v1/batch</c>, D15): steps with the same <c>BatchKey</c> go together in chunks
 /// of <c>MaxBatchSize</c>, and each item's result is applied to its own delivery (D11), which then continues alone with any
 /// later steps. Ordering (D16) needs nothing here: the claim yields at most one delivery per user key.
+/// A chunk's outcomes are written in one call to the queue (one transaction, one round trip), so a delivery costs one row
+/// update, and its plan, mapped at this first attempt, goes with that update (see <see cref="Settlement"/>).
 /// </summary>
 public sealed class BatchSender(DeliveryProcessor processor, ILogger<BatchSender> logger, DestinationsMetrics? metrics = null)
 {
-    sealed record Item(ClaimedDelivery Delivery, IReadOnlyList<PartnerRequest> Plan)
-    {
-        public PartnerRequest Next => Plan[Delivery.StepsDone];
-    }
-
     /// <summary>At most this many batch calls of one instance in flight at once (per claimed set).</summary>
     const int ConcurrentChunks = 4;
 
     public async Task<List<DeliveryOutcome>> RunAsync(IBatchingDestination destination, IReadOnlyList<ClaimedDelivery> group, CancellationToken ct)
     {
-        // Mapped and planned concurrently: each plan is its own row update, and the store commits concurrent updates
-        // together (SQLite: one transaction for all that is queued), so the set costs one commit instead of one per row.
-        var prepared = await Task.WhenAll(group.Select(d => PrepareAsync(d, ct))).ConfigureAwait(false);
-        var outcomes = new List<DeliveryOutcome>();
-        var ready = new List<Item>();
-        foreach (var (item, outcome) in prepared)
+        var outcomes = new List<DeliveryOutcome>(group.Count);
+        var ready = new List<DeliveryAttempt>(group.Count);
+        List<Settlement>? unsent = null;
+        foreach (var d in group)
         {
-            if (item is null) outcomes.Add(outcome);
-            else ready.Add(item);
-        }
-
-        var max = Math.Max(1, destination.MaxBatchSize);
-        var alone = ready.Where(i => destination.BatchKey(i.Next) is null).ToList();
-        var chunks = ready.Except(alone)
-            .GroupBy(i => destination.BatchKey(i.Next)!, StringComparer.Ordinal)
-            .SelectMany(g => g.Chunk(max))
-            .ToList();
-        alone.AddRange(chunks.Where(c => c.Length == 1).Select(c => c[0]));
-        using var gate = new SemaphoreSlim(ConcurrentChunks);
-        var sent = await Task.WhenAll(chunks.Where(c => c.Length > 1).Select(async chunk =>
-        {
-            await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            if (ct.IsCancellationRequested)
+            {
+                (unsent ??= []).Add(new Settlement(d, SettlementKind.Released));
+                continue;
+            }
+            if (processor.LeaseRanOut(d))
+            {
+                outcomes.Add(await processor.FinishAsync(d, DeliveryOutcome.LeaseLost, ct).ConfigureAwait(false));
+                continue;
+            }
             try
             {
-                return await SendChunkAsync(destination, chunk, ct).ConfigureAwait(false);
+                if (processor.Prepare(d, out var settlement) is { } attempt) ready.Add(attempt);
+                else (unsent ??= []).Add(settlement!);
             }
-            finally
+            catch (Exception ex)
             {
-                gate.Release();
+                (unsent ??= []).Add(processor.Unexpected(d, ex));
             }
-        })).ConfigureAwait(false);
-        foreach (var chunkOutcomes in sent) outcomes.AddRange(chunkOutcomes);
-        foreach (var item in alone)
-            outcomes.Add(await ContinueAsync(destination, item, item.Delivery.StepsDone, null, ct).ConfigureAwait(false));
+        }
+        // Filtered, invalid (and released at shutdown) rows: one write for all.
+        if (unsent is not null)
+            foreach (var outcome in await SettleAsync(unsent, null).ConfigureAwait(false)) outcomes.Add(outcome!.Value);
+
+        var max = Math.Max(1, destination.MaxBatchSize);
+        var alone = new List<DeliveryAttempt>();
+        var chunks = new List<DeliveryAttempt[]>();
+        foreach (var batch in ready.Where(a => destination.BatchKey(a.Next) is not null)
+                     .GroupBy(a => destination.BatchKey(a.Next)!, StringComparer.Ordinal))
+            foreach (var chunk in batch.Chunk(max))
+            {
+                if (chunk.Length > 1) chunks.Add(chunk);
+                else alone.Add(chunk[0]);
+            }
+        alone.InsertRange(0, ready.Where(a => destination.BatchKey(a.Next) is null));
+
+        if (chunks.Count == 1) outcomes.AddRange(await SendChunkAsync(destination, chunks[0], ct).ConfigureAwait(false));
+        else if (chunks.Count > 1)
+        {
+            using var gate = new SemaphoreSlim(ConcurrentChunks);
+            var sent = await Task.WhenAll(chunks.Select(async chunk =>
+            {
+                await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    return await SendChunkAsync(destination, chunk, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            })).ConfigureAwait(false);
+            foreach (var chunkOutcomes in sent) outcomes.AddRange(chunkOutcomes);
+        }
+        foreach (var attempt in alone)
+            outcomes.Add(await processor.ContinueAsync(attempt, ct).ConfigureAwait(false));
         return outcomes;
     }
 
-    async Task<(Item? Item, DeliveryOutcome Outcome)> PrepareAsync(ClaimedDelivery d, CancellationToken ct)
-    {
-        Item? item = null;
-        var outcome = await processor.GuardAsync(d, async () =>
-        {
-            var prepared = await processor.PrepareAsync(d, ct).ConfigureAwait(false);
-            if (prepared.Outcome is { } final) return final;
-            item = new Item(d, prepared.Plan!);
-            return DeliveryOutcome.Delivered; // placeholder: the item goes on below
-        }, ct).ConfigureAwait(false);
-        return item is null ? (null, await processor.FinishAsync(d, outcome, ct).ConfigureAwait(false)) : (item, outcome);
-    }
-
-    async Task<List<DeliveryOutcome>> SendChunkAsync(IBatchingDestination destination, Item[] chunk, CancellationToken ct)
+    async Task<DeliveryOutcome[]> SendChunkAsync(IBatchingDestination destination, DeliveryAttempt[] chunk, CancellationToken ct)
     {
         var id = destination.Id;
         IReadOnlyList<AttemptResult> results;
         var started = Stopwatch.GetTimestamp();
         try
         {
-            results = await destination.SendBatchAsync(chunk.Select(i => i.Next).ToList(), ct).ConfigureAwait(false);
+            var requests = new PartnerRequest[chunk.Length];
+            for (var i = 0; i < chunk.Length; i++) requests[i] = chunk[i].Next;
+            results = await destination.SendBatchAsync(requests, ct).ConfigureAwait(false);
             if (results.Count != chunk.Length)
                 throw new InvalidOperationException($"SendBatchAsync returned {results.Count} results for {chunk.Length} requests");
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // Stopping: each row is released by its guard below, attempt not counted.
-            results = chunk.Select(_ => new AttemptResult(AttemptOutcome.Retry, null, null, null, "cancelled")).ToList();
+            // Stopping before the partner answered: the rows go back, attempt not counted.
+            var released = await SettleAsync(chunk.Select(a => new Settlement(a.Delivery, SettlementKind.Released)).ToList(), null).ConfigureAwait(false);
+            return Array.ConvertAll(released, o => o!.Value);
         }
         catch (Exception ex)
         {
@@ -95,30 +109,68 @@ public sealed class BatchSender(DeliveryProcessor processor, ILogger<BatchSender
             results = chunk.Select(_ => new AttemptResult(AttemptOutcome.Retry, null, null, null, $"unexpected error: {ex.GetType().Name}")).ToList();
         }
         logger.LogDebug("Sent a batch of {Count} to {Destination}", chunk.Length, id);
-        var summary = results.FirstOrDefault(r => r.IsSuccess) ?? results[0];
+        AttemptResult? summary = null;
+        var probe = false;
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (summary is null && results[i].IsSuccess) summary = results[i];
+            probe |= chunk[i].Delivery.IsProbe;
+        }
+        summary ??= results[0];
         metrics?.AttemptDuration(id, summary.Outcome.ToString(), Stopwatch.GetElapsedTime(started));
         if (!ct.IsCancellationRequested)
-            await processor.RecordHealthAsync(id, summary, chunk.Any(i => i.Delivery.IsProbe), ct).ConfigureAwait(false);
+            await processor.RecordHealthAsync(id, summary, probe, ct).ConfigureAwait(false);
 
-        // Each item's outcome concurrently, so the chunk's row updates share one commit.
-        var continued = new Task<DeliveryOutcome>[chunk.Length];
+        // Each item's own outcome (D11), all written in one call. Once the partner has answered, the answer is recorded even
+        // while stopping: dropping it would only resend what was delivered.
+        var settlements = new List<Settlement>(chunk.Length);
         for (var i = 0; i < chunk.Length; i++)
-            continued[i] = ContinueAsync(destination, chunk[i], chunk[i].Delivery.StepsDone, results[i], ct);
-        return [.. await Task.WhenAll(continued).ConfigureAwait(false)];
+        {
+            var attempt = chunk[i];
+            try
+            {
+                using (results[i].IsSuccess ? null : processor.BeginScope(attempt.Delivery))
+                    settlements.Add(processor.After(attempt, results[i]));
+            }
+            catch (Exception ex)
+            {
+                settlements.Add(processor.Unexpected(attempt.Delivery, ex));
+            }
+        }
+        var settled = await SettleAsync(settlements, chunk).ConfigureAwait(false);
+
+        // Deliveries with later steps go on alone, concurrently (each in its own scope, guarded).
+        var outcomes = new DeliveryOutcome[chunk.Length];
+        List<(int Index, Task<DeliveryOutcome> Task)>? continuing = null;
+        for (var i = 0; i < chunk.Length; i++)
+        {
+            if (settled[i] is { } outcome) outcomes[i] = outcome;
+            else (continuing ??= []).Add((i, processor.ContinueAsync(chunk[i], ct)));
+        }
+        foreach (var (index, rest) in continuing ?? [])
+            outcomes[index] = await rest.ConfigureAwait(false);
+        return outcomes;
     }
 
-    /// <summary>Applies the batched step's result (when there is one), then sends the delivery's remaining steps alone.</summary>
-    async Task<DeliveryOutcome> ContinueAsync(IDestination destination, Item item, int step, AttemptResult? batched, CancellationToken ct)
+    /// <summary>Writes <paramref name="settlements"/> in one call and counts each final outcome. Null at an index: the row's
+    /// progress is recorded and its attempt (of <paramref name="attempts"/>, index for index) goes on with the next step.</summary>
+    async Task<DeliveryOutcome?[]> SettleAsync(List<Settlement> settlements, DeliveryAttempt[]? attempts)
     {
-        var d = item.Delivery;
-        using var scope = processor.BeginScope(d);
-        var outcome = await processor.GuardAsync(d, async () =>
+        var written = await processor.TrySettleAsync(settlements).ConfigureAwait(false);
+        var outcomes = new DeliveryOutcome?[settlements.Count];
+        for (var i = 0; i < settlements.Count; i++)
         {
-            ct.ThrowIfCancellationRequested();
-            if (batched is null) return await processor.SendStepsAsync(d, destination, item.Plan, step, ct).ConfigureAwait(false);
-            var settled = await processor.AfterStepAsync(d, destination, item.Plan, step, batched, ct).ConfigureAwait(false);
-            return settled ?? await processor.SendStepsAsync(d, destination, item.Plan, step + 1, ct).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
-        return await processor.FinishAsync(d, outcome, ct).ConfigureAwait(false);
+            var s = settlements[i];
+            if (s.Kind == SettlementKind.Progress && written is not null && written[i])
+            {
+                attempts![i].Advanced();
+                continue;
+            }
+            var outcome = written is null || s.Kind == SettlementKind.Progress
+                ? DeliveryOutcome.LeaseLost
+                : processor.Settled(written[i], DeliveryProcessor.OutcomeOf(s.Kind));
+            outcomes[i] = await processor.FinishAsync(s.Delivery, outcome, CancellationToken.None).ConfigureAwait(false);
+        }
+        return outcomes;
     }
 }

@@ -8,7 +8,7 @@ public sealed class DeliveryOptions
     public const string Section = "Delivery";
 
     public int Workers { get; set; } = 4;
-    public int ClaimBatchSize { get; set; } = 64;
+    public int ClaimBatchSize { get; set; } = 256;
     /// <summary>How often an idle worker looks for due retries; new events wake it at once (DispatchSignal).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);

@@ -49,16 +49,14 @@ public sealed class DeliveryProcessor(
         using var scope = BeginScope(d);
         var outcome = await GuardAsync(d, async () =>
         {
-            var prepared = await PrepareAsync(d, ct).ConfigureAwait(false);
-            return prepared.Outcome ?? await SendStepsAsync(d, prepared.Destination!, prepared.Plan!, d.StepsDone, ct).ConfigureAwait(false);
+            if (Prepare(d, out var settlement) is { } attempt) return await SendStepsAsync(attempt, ct).ConfigureAwait(false);
+            return Settled(await queue.SettleAsync(settlement!, ct).ConfigureAwait(false), OutcomeOf(settlement!.Kind));
         }, ct).ConfigureAwait(false);
         return await FinishAsync(d, outcome, ct).ConfigureAwait(false);
     }
 
-    public IDisposable? BeginScope(ClaimedDelivery d) => logger.BeginScope(new Dictionary<string, object>
-    {
-        ["messageId"] = d.MessageId, ["destination"] = d.DestinationId, ["deliveryId"] = d.Id,
-    });
+    /// <summary>The per-delivery log scope (architecture.md: <c>messageId</c>, <c>destination</c>; and <c>deliveryId</c>).</summary>
+    public IDisposable? BeginScope(ClaimedDelivery d) => logger.BeginScope(new DeliveryScope(d));
 
     /// <summary>Runs <paramref name="work"/> for a leased row: skips it when the lease ran out, releases it on shutdown,
     /// retries it with backoff when something unexpected throws.</summary>
@@ -66,12 +64,7 @@ public sealed class DeliveryProcessor(
     {
         try
         {
-            // A long batch may outlive the lease; another worker may own the row by now, so do not send it twice.
-            if (time.GetUtcNow() >= d.LeaseUntil)
-            {
-                logger.LogWarning("Lease ran out before delivery {DeliveryId} was processed; leaving it to the next claim", d.Id);
-                return DeliveryOutcome.LeaseLost;
-            }
+            if (LeaseRanOut(d)) return DeliveryOutcome.LeaseLost;
             return await work().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -81,23 +74,41 @@ public sealed class DeliveryProcessor(
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Delivery {DeliveryId} failed unexpectedly; retrying with backoff", d.Id);
-            var failure = new AttemptResult(AttemptOutcome.Retry, null, null, null, $"unexpected error: {ex.GetType().Name}");
-            return await TryAsync(() => FailAsync(d, null, failure, CancellationToken.None)).ConfigureAwait(false) ?? DeliveryOutcome.LeaseLost;
+            var retry = Unexpected(d, ex);
+            return await TryAsync(async () => Settled(await queue.SettleAsync(retry, CancellationToken.None).ConfigureAwait(false), OutcomeOf(retry.Kind))).ConfigureAwait(false)
+                ?? DeliveryOutcome.LeaseLost;
         }
     }
 
-    /// <summary>The destination and plan of a row (mapping it at its first attempt, D8/D11), or the final outcome when there
-    /// is nothing to send.</summary>
-    public async Task<(DeliveryOutcome? Outcome, IDestination? Destination, IReadOnlyList<PartnerRequest>? Plan)> PrepareAsync(ClaimedDelivery d, CancellationToken ct)
+    /// <summary>A long batch may outlive the lease; another worker may own the row by now, so do not send it (again).</summary>
+    internal bool LeaseRanOut(ClaimedDelivery d)
     {
+        if (time.GetUtcNow() < d.LeaseUntil) return false;
+        logger.LogWarning("Lease ran out before delivery {DeliveryId} was processed; leaving it to the next claim", d.Id);
+        return true;
+    }
+
+    /// <summary>Something unexpected threw while processing <paramref name="d"/>: a retry with backoff.</summary>
+    internal Settlement Unexpected(ClaimedDelivery d, Exception ex)
+    {
+        logger.LogError(ex, "Delivery {DeliveryId} failed unexpectedly; retrying with backoff", d.Id);
+        return Failed(d, null, new AttemptResult(AttemptOutcome.Retry, null, null, null, $"unexpected error: {ex.GetType().Name}"), plan: null);
+    }
+
+    /// <summary>The destination and plan of a row (mapping it at its first attempt, D8/D11), or null with the settlement of a
+    /// row there is nothing to send for (instance gone, filtered, invalid). Writes nothing: a plan mapped here is stored with
+    /// the first outcome after its send (<see cref="Settlement"/> explains why that keeps D11).</summary>
+    internal DeliveryAttempt? Prepare(ClaimedDelivery d, out Settlement? settlement)
+    {
+        settlement = null;
         if (registry.Find(d.DestinationId) is not { } destination)
         {
             var reason = $"destination instance '{d.DestinationId}' is no longer configured";
             logger.LogWarning("Delivery {DeliveryId} dead: {Reason}", d.Id, reason);
-            return (Settled(await queue.MarkDeadAsync(d, reason, null, null, ct).ConfigureAwait(false), DeliveryOutcome.Dead), null, null);
+            settlement = new Settlement(d, SettlementKind.Dead) { Reason = reason };
+            return null;
         }
-        if (d.Plan is not null) return (null, destination, PlanSerializer.Deserialize(d.Plan));
+        if (d.Plan is not null) return new DeliveryAttempt(d, destination, PlanSerializer.Deserialize(d.Plan), planStored: true);
 
         // D8/D11: mapping runs once, at the first dispatch attempt, with the settings of that moment.
         var mapping = destination.Map(SegmentEvent.FromStored(d.EventBody), d.Subscription);
@@ -105,53 +116,66 @@ public sealed class DeliveryProcessor(
         {
             case MappingOutcome.Filtered:
                 logger.LogInformation("Delivery {DeliveryId} filtered: {Reason}", d.Id, mapping.Reason);
-                return (Settled(await queue.MarkFilteredAsync(d, mapping.Reason ?? "filtered", ct).ConfigureAwait(false), DeliveryOutcome.Filtered), null, null);
+                settlement = new Settlement(d, SettlementKind.Filtered) { Reason = mapping.Reason ?? "filtered" };
+                return null;
             case MappingOutcome.Invalid:
                 logger.LogWarning("Delivery {DeliveryId} invalid: {Reason}", d.Id, mapping.Reason);
-                return (Settled(await queue.MarkInvalidAsync(d, mapping.Reason ?? "invalid", ct).ConfigureAwait(false), DeliveryOutcome.Invalid), null, null);
+                settlement = new Settlement(d, SettlementKind.Invalid) { Reason = mapping.Reason ?? "invalid" };
+                return null;
         }
-        if (!await queue.SavePlanAsync(d, PlanSerializer.Serialize(mapping.Requests), ct).ConfigureAwait(false))
-            return (DeliveryOutcome.LeaseLost, null, null);
-        return (null, destination, mapping.Requests);
+        return new DeliveryAttempt(d, destination, mapping.Requests, planStored: false);
     }
 
-    /// <summary>Sends the steps from <paramref name="stepsDone"/> on, one by one (D11: progress stored per step).</summary>
-    public async Task<DeliveryOutcome> SendStepsAsync(ClaimedDelivery d, IDestination destination, IReadOnlyList<PartnerRequest> plan, int stepsDone, CancellationToken ct)
+    /// <summary>Sends the steps not yet done, one by one (D11: progress stored per step, before the next step goes).</summary>
+    internal async Task<DeliveryOutcome> SendStepsAsync(DeliveryAttempt attempt, CancellationToken ct)
     {
-        while (stepsDone < plan.Count)
+        var d = attempt.Delivery;
+        while (true)
         {
-            var request = plan[stepsDone];
             var started = Stopwatch.GetTimestamp();
-            var result = await destination.SendAsync(request, ct).ConfigureAwait(false);
+            var result = await attempt.Destination.SendAsync(attempt.Next, ct).ConfigureAwait(false);
             metrics?.AttemptDuration(d.DestinationId, result.Outcome.ToString(), Stopwatch.GetElapsedTime(started));
             await RecordHealthAsync(d.DestinationId, result, d.IsProbe, ct).ConfigureAwait(false);
-            var next = await AfterStepAsync(d, destination, plan, stepsDone, result, ct).ConfigureAwait(false);
-            if (next is { } outcome) return outcome;
-            stepsDone++;
+            var settlement = After(attempt, result);
+            var written = await queue.SettleAsync(settlement, ct).ConfigureAwait(false);
+            if (settlement.Kind != SettlementKind.Progress) return Settled(written, OutcomeOf(settlement.Kind));
+            if (!written) return DeliveryOutcome.LeaseLost;
+            attempt.Advanced();
         }
-        return DeliveryOutcome.Delivered; // not reached: AfterStepAsync settles the last step
     }
 
-    /// <summary>Applies one step's result: null = continue with the next step; otherwise the row is settled.</summary>
-    public async Task<DeliveryOutcome?> AfterStepAsync(ClaimedDelivery d, IDestination destination, IReadOnlyList<PartnerRequest> plan, int step, AttemptResult result, CancellationToken ct)
+    /// <summary>Sends the rest of a delivery whose earlier steps went in a batch (<see cref="BatchSender"/>), in its own log scope.</summary>
+    internal async Task<DeliveryOutcome> ContinueAsync(DeliveryAttempt attempt, CancellationToken ct)
     {
-        var request = plan[step];
+        var d = attempt.Delivery;
+        using var scope = BeginScope(d);
+        var outcome = await GuardAsync(d, () => SendStepsAsync(attempt, ct), ct).ConfigureAwait(false);
+        return await FinishAsync(d, outcome, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>What one step's result makes of the row: <see cref="SettlementKind.Progress"/> (more steps follow),
+    /// delivered, or a failure's retry / hold / dead letter. Carries the plan when it was mapped in this pass (D11).</summary>
+    internal Settlement After(DeliveryAttempt attempt, AttemptResult result)
+    {
+        var d = attempt.Delivery;
+        var plan = attempt.Plan;
+        var step = attempt.StepsDone;
         if (!result.IsSuccess)
         {
+            var request = plan[step];
             logger.LogWarning("Delivery {DeliveryId} step {Step} ({StepNumber}/{Steps}) failed: {Outcome} {Status} {Error}",
                 d.Id, request.Step, step + 1, plan.Count, result.Outcome, result.StatusCode, result.Error);
-            return await FailAsync(d, RequestDescription.Of(request.Method, destination.Describe(request), request.Body?.ToJsonString()), result, ct).ConfigureAwait(false);
+            return Failed(d, RequestDescription.Of(request.Method, attempt.Destination.Describe(request), request.Body?.ToJsonString()), result, attempt.PlanToStore());
         }
-        if (step + 1 == plan.Count)
-        {
-            logger.LogInformation("Delivery {DeliveryId} delivered ({Steps} steps, attempt {Attempt})", d.Id, plan.Count, d.Attempts + 1);
-            return Settled(await queue.MarkDeliveredAsync(d, plan.Count, ct).ConfigureAwait(false), DeliveryOutcome.Delivered);
-        }
-        // D11: progress is stored per step, so a retry resends only the steps that have not succeeded.
-        return await queue.RecordStepsDoneAsync(d, step + 1, ct).ConfigureAwait(false) ? null : DeliveryOutcome.LeaseLost;
+        if (step + 1 < plan.Count)
+            // D11: progress is stored per step, so a retry resends only the steps that have not succeeded.
+            return new Settlement(d, SettlementKind.Progress) { StepsDone = step + 1, Plan = attempt.PlanToStore() };
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("Delivery {DeliveryId} delivered ({Steps} steps, attempt {Attempt})", d.Id, plan.Count, d.Attempts + 1);
+        return new Settlement(d, SettlementKind.Delivered) { StepsDone = plan.Count, Plan = attempt.PlanToStore() };
     }
 
-    async Task<DeliveryOutcome> FailAsync(ClaimedDelivery d, RequestDescription? request, AttemptResult failure, CancellationToken ct)
+    Settlement Failed(ClaimedDelivery d, RequestDescription? request, AttemptResult failure, string? plan)
     {
         var attempts = d.Attempts + 1;
         var now = time.GetUtcNow();
@@ -161,24 +185,53 @@ public sealed class DeliveryProcessor(
             case AttemptOutcome.AuthFailure:
                 // D12: the instance is paused (RecordHealthAsync did it before this); the row waits, attempt not counted.
                 logger.LogWarning("Delivery {DeliveryId} held: instance {Destination} paused on {Status} (D12)", d.Id, d.DestinationId, failure.StatusCode);
-                return Settled(await queue.HoldAsync(d, failure, request, ct).ConfigureAwait(false), DeliveryOutcome.Held);
+                return new Settlement(d, SettlementKind.Held) { Failure = failure, Request = request, Plan = plan };
             case AttemptOutcome.Final:
                 var final = $"partner answered {failure.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "without a status"}: final (D12)";
                 logger.LogWarning("Delivery {DeliveryId} dead: {Reason}", d.Id, final);
-                return Settled(await queue.MarkDeadAsync(d, final, failure, request, ct).ConfigureAwait(false), DeliveryOutcome.Dead);
+                return new Settlement(d, SettlementKind.Dead) { Reason = final, Failure = failure, Request = request, Plan = plan };
         }
         // D13: the age clock does not count time held by a paused instance.
         if (_schedule.ShouldGiveUp(d.CreatedAt + d.HeldFor, attempts, now))
         {
             var reason = $"gave up after {attempts} attempts over {FormatAge(now - d.CreatedAt - d.HeldFor)} (D13)";
             logger.LogWarning("Delivery {DeliveryId} dead: {Reason}", d.Id, reason);
-            return Settled(await queue.MarkDeadAsync(d, reason, failure, request, ct).ConfigureAwait(false), DeliveryOutcome.Dead);
+            return new Settlement(d, SettlementKind.Dead) { Reason = reason, Failure = failure, Request = request, Plan = plan };
         }
         var next = now + _schedule.DelayAfter(attempts, failure.RetryAfter);
         logger.LogInformation("Delivery {DeliveryId} attempt {Attempt} failed ({Outcome}); next attempt at {NextAttemptAt:O}",
             d.Id, attempts, failure.Outcome, next);
-        return Settled(await queue.ScheduleRetryAsync(d, next, failure, request, ct).ConfigureAwait(false), DeliveryOutcome.RetryScheduled);
+        return new Settlement(d, SettlementKind.RetryScheduled) { At = next, Failure = failure, Request = request, Plan = plan };
     }
+
+    /// <summary>Writes several rows' settlements at once (<see cref="IDeliveryQueue.SettleAsync"/>); null when that failed
+    /// (logged: the rows' leases will return them).</summary>
+    internal async Task<bool[]?> TrySettleAsync(IReadOnlyList<Settlement> settlements)
+    {
+        try
+        {
+            return await queue.SettleAsync(settlements, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError("Could not record {Count} delivery outcomes; the leases will return the rows: {Error}", settlements.Count, ex.GetType().Name + ": " + ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>The outcome a written settlement means (not for <see cref="SettlementKind.Progress"/>: the delivery goes on).</summary>
+    internal static DeliveryOutcome OutcomeOf(SettlementKind kind) => kind switch
+    {
+        SettlementKind.Delivered => DeliveryOutcome.Delivered,
+        SettlementKind.Filtered => DeliveryOutcome.Filtered,
+        SettlementKind.Invalid => DeliveryOutcome.Invalid,
+        SettlementKind.RetryScheduled => DeliveryOutcome.RetryScheduled,
+        SettlementKind.Held => DeliveryOutcome.Held,
+        SettlementKind.Dead => DeliveryOutcome.Dead,
+        SettlementKind.Released => DeliveryOutcome.Released,
+        SettlementKind.Postponed => DeliveryOutcome.Postponed,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "progress is not an outcome"),
+    };
 
     /// <summary>Feeds one partner answer to the instance's stored state (D12 pause, breaker). Successes of a healthy
     /// instance write nothing, so the common path costs no extra transaction.</summary>
@@ -196,23 +249,28 @@ public sealed class DeliveryProcessor(
     }
 
     /// <summary>Counts the outcome; a canary that sent nothing (filtered, invalid, lost) lets the next canary go at once.</summary>
-    public async Task<DeliveryOutcome> FinishAsync(ClaimedDelivery d, DeliveryOutcome outcome, CancellationToken ct)
+    public ValueTask<DeliveryOutcome> FinishAsync(ClaimedDelivery d, DeliveryOutcome outcome, CancellationToken ct)
     {
         metrics?.Delivery(d.DestinationId, outcome switch
         {
+            DeliveryOutcome.Delivered => "delivered",
             DeliveryOutcome.RetryScheduled => "retry",
             DeliveryOutcome.Held => "paused",
             _ => outcome.ToString().ToLowerInvariant(),
         });
-        if (d.IsProbe && outcome is DeliveryOutcome.Filtered or DeliveryOutcome.Invalid or DeliveryOutcome.LeaseLost or DeliveryOutcome.Released)
-        {
-            var now = time.GetUtcNow();
-            await TryAsync(async () => await queue.UpdateInstanceAsync(d.DestinationId, s => InstanceHealth.ProbeInconclusive(s, now), CancellationToken.None).ConfigureAwait(false) is not null).ConfigureAwait(false);
-        }
+        return d.IsProbe && outcome is DeliveryOutcome.Filtered or DeliveryOutcome.Invalid or DeliveryOutcome.LeaseLost or DeliveryOutcome.Released
+            ? ProbeInconclusiveAsync(d, outcome)
+            : ValueTask.FromResult(outcome);
+    }
+
+    async ValueTask<DeliveryOutcome> ProbeInconclusiveAsync(ClaimedDelivery d, DeliveryOutcome outcome)
+    {
+        var now = time.GetUtcNow();
+        await TryAsync(async () => await queue.UpdateInstanceAsync(d.DestinationId, s => InstanceHealth.ProbeInconclusive(s, now), CancellationToken.None).ConfigureAwait(false) is not null).ConfigureAwait(false);
         return outcome;
     }
 
-    DeliveryOutcome Settled(bool written, DeliveryOutcome outcome)
+    internal DeliveryOutcome Settled(bool written, DeliveryOutcome outcome)
     {
         if (written) return outcome;
         logger.LogWarning("Lease lost before the outcome {Outcome} could be recorded", outcome);

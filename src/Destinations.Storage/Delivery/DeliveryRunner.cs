@@ -34,8 +34,7 @@ public sealed class DeliveryRunner(DeliveryProcessor processor, BatchSender batc
                 var until = limiter.NextTokenAt(destinationId);
                 logger.LogInformation("Rate limit of {Destination}: {Postponed} deliveries wait until {Until:O} (D25, not an attempt)",
                     destinationId, group.Count - admitted, until);
-                foreach (var d in group.Skip(admitted))
-                    outcomes.Add(await PostponeAsync(d, until).ConfigureAwait(false));
+                outcomes.AddRange(await PostponeAsync(group.Skip(admitted).ToList(), until).ConfigureAwait(false));
             }
         }
         var go = group.Take(admitted).ToList();
@@ -57,16 +56,17 @@ public sealed class DeliveryRunner(DeliveryProcessor processor, BatchSender batc
         return outcomes;
     }
 
-    async Task<DeliveryOutcome> PostponeAsync(ClaimedDelivery d, DateTimeOffset until)
+    async Task<IEnumerable<DeliveryOutcome>> PostponeAsync(List<ClaimedDelivery> rows, DateTimeOffset until)
     {
         try
         {
-            return await processor.Queue.PostponeAsync(d, until, CancellationToken.None).ConfigureAwait(false) ? DeliveryOutcome.Postponed : DeliveryOutcome.LeaseLost;
+            var written = await processor.Queue.SettleAsync(rows.ConvertAll(d => new Settlement(d, SettlementKind.Postponed) { At = until }), CancellationToken.None).ConfigureAwait(false);
+            return written.Select(w => w ? DeliveryOutcome.Postponed : DeliveryOutcome.LeaseLost);
         }
         catch (Exception ex)
         {
-            logger.LogWarning("Could not postpone delivery {DeliveryId}; its lease will expire: {Error}", d.Id, ex.GetType().Name);
-            return DeliveryOutcome.LeaseLost;
+            logger.LogWarning("Could not postpone {Count} deliveries; their leases will expire: {Error}", rows.Count, ex.GetType().Name);
+            return rows.Select(_ => DeliveryOutcome.LeaseLost);
         }
     }
 

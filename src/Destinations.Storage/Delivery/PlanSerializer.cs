@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
 
@@ -6,14 +9,28 @@ namespace Destinations.Storage.Delivery;
 /// <summary>The stored form of a delivery plan (D11): a JSON array of {step, method, path, body}. Holds no secret.</summary>
 public static class PlanSerializer
 {
-    public static string Serialize(IReadOnlyList<PartnerRequest> plan) =>
-        new JsonArray(plan.Select(r => (JsonNode)new JsonObject
+    /// <summary>Written straight to UTF-8 (no copy of the bodies): the same text as building the JSON array of nodes.</summary>
+    public static string Serialize(IReadOnlyList<PartnerRequest> plan)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer))
         {
-            ["step"] = r.Step,
-            ["method"] = r.Method,
-            ["path"] = r.Path,
-            ["body"] = r.Body?.DeepClone(),
-        }).ToArray()).ToJsonString();
+            w.WriteStartArray();
+            foreach (var r in plan)
+            {
+                w.WriteStartObject();
+                w.WriteString("step", r.Step);
+                w.WriteString("method", r.Method);
+                w.WriteString("path", r.Path);
+                w.WritePropertyName("body");
+                if (r.Body is null) w.WriteNullValue();
+                else r.Body.WriteTo(w);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     public static IReadOnlyList<PartnerRequest> Deserialize(string json)
     {

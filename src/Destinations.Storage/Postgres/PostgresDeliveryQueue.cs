@@ -13,7 +13,6 @@ namespace Destinations.Storage.Postgres;
 public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time, DispatchSignal? signal = null) : IDeliveryQueue, ISharedRateLimits
 {
     const string ClearLease = "lease_owner = NULL, lease_until = NULL";
-    const string WhereLeased = "WHERE id = @Id AND lease_owner = @Owner AND status = 'pending'";
 
     public Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(ClaimRequest request, CancellationToken ct) =>
         PostgresClaim.ClaimAsync(db, request, time.GetUtcNow(), ct);
@@ -22,53 +21,31 @@ public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time
         PostgresRateLimits.ThrottleAsync(db, destinationId, time.GetUtcNow().ToUnixTimeMilliseconds(), throttledUntil.ToUnixTimeMilliseconds(),
             blockedUntil?.ToUnixTimeMilliseconds() ?? 0, ct);
 
-    public Task<bool> SavePlanAsync(ClaimedDelivery d, string planJson, CancellationToken ct) => UpdateAsync(
-        $"UPDATE deliveries SET plan = @Plan, first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now {WhereLeased}",
-        d, new { Plan = planJson }, ct);
-
-    public Task<bool> RecordStepsDoneAsync(ClaimedDelivery d, int stepsDone, CancellationToken ct) => UpdateAsync(
-        $"UPDATE deliveries SET steps_done = @Steps, updated_at = @Now {WhereLeased}", d, new { Steps = stepsDone }, ct);
-
-    public Task<bool> MarkDeliveredAsync(ClaimedDelivery d, int stepsDone, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET status = 'delivered', steps_done = @Steps, attempts = attempts + 1,
-            first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, new { Steps = stepsDone }, ct);
-
-    public Task<bool> MarkFilteredAsync(ClaimedDelivery d, string reason, CancellationToken ct) => MarkFinalAsync(d, "filtered", reason, ct);
-
-    public Task<bool> MarkInvalidAsync(ClaimedDelivery d, string reason, CancellationToken ct) => MarkFinalAsync(d, "invalid", reason, ct);
-
-    Task<bool> MarkFinalAsync(ClaimedDelivery d, string status, string reason, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET status = @Status, reason = @Reason,
-            first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, new { Status = status, Reason = reason }, ct);
-
-    const string SetLastFailure = """
-        last_status = COALESCE(@LastStatus, last_status), last_error = COALESCE(@LastError, last_error),
-        last_response = COALESCE(@LastResponse, last_response), last_request = COALESCE(@LastRequest, last_request),
-        error_class = COALESCE(@ErrorClass, error_class)
-        """;
-
-    public Task<bool> ScheduleRetryAsync(ClaimedDelivery d, DateTimeOffset nextAttemptAt, AttemptResult failure, RequestDescription? request, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = @Next, {SetLastFailure},
-            first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, Failure(failure, request, new { Next = nextAttemptAt.ToUnixTimeMilliseconds() }), ct);
-
-    public Task<bool> MarkDeadAsync(ClaimedDelivery d, string reason, AttemptResult? failure, RequestDescription? request, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET status = 'dead', reason = @Reason, attempts = attempts + @Counted, {SetLastFailure},
-            updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, Failure(failure, request, new { Reason = reason, Counted = failure is null ? 0 : 1 }), ct);
-
-    public Task<bool> ReleaseAsync(ClaimedDelivery d, CancellationToken ct) =>
-        UpdateAsync($"UPDATE deliveries SET updated_at = @Now, {ClearLease} {WhereLeased}", d, new { }, ct);
-
-    public Task<bool> HoldAsync(ClaimedDelivery d, AttemptResult failure, RequestDescription? request, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET {SetLastFailure}, updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, Failure(failure, request, new { }), ct);
-
-    public Task<bool> PostponeAsync(ClaimedDelivery d, DateTimeOffset until, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET next_attempt_at = GREATEST(next_attempt_at, @Until), updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, new { Until = until.ToUnixTimeMilliseconds() }, ct);
+    /// <summary>All rows in one round trip: one <see cref="NpgsqlBatch"/> of fixed, positional statements, which PostgreSQL runs
+    /// as one implicit transaction (one commit, however many rows).</summary>
+    public async Task<bool[]> SettleAsync(IReadOnlyList<Settlement> settlements, CancellationToken ct)
+    {
+        var written = new bool[settlements.Count];
+        if (settlements.Count == 0) return written;
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(conn);
+        foreach (var settlement in settlements)
+        {
+            var statement = SettlementStatements.Postgres.For(settlement.Kind);
+            var command = new NpgsqlBatchCommand(statement.Sql);
+            foreach (var p in statement.Parameters)
+                command.Parameters.Add(new NpgsqlParameter
+                {
+                    NpgsqlDbType = SettlementStatement.IsNumber(p) ? NpgsqlTypes.NpgsqlDbType.Bigint : NpgsqlTypes.NpgsqlDbType.Text,
+                    Value = SettlementStatements.Value(p, settlement, nowMs) ?? DBNull.Value,
+                });
+            batch.BatchCommands.Add(command);
+        }
+        await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        for (var i = 0; i < written.Length; i++) written[i] = batch.BatchCommands[i].RecordsAffected == 1;
+        return written;
+    }
 
     public async Task<InstanceState> GetInstanceAsync(string destinationId, CancellationToken ct)
     {
@@ -111,18 +88,6 @@ public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time
     static string FormatSpan(TimeSpan t) =>
         t.TotalHours >= 1 ? $"{t.TotalHours:0.#} h" : t.TotalMinutes >= 1 ? $"{t.TotalMinutes:0.#} min" : $"{t.TotalSeconds:0.#} s";
 
-    static DynamicParameters Failure(AttemptResult? failure, RequestDescription? request, object values)
-    {
-        var p = new DynamicParameters(values);
-        // Typed, so a NULL is still a typed parameter for PostgreSQL.
-        p.Add("LastStatus", (long?)failure?.StatusCode, System.Data.DbType.Int64);
-        p.Add("LastError", failure?.Error, System.Data.DbType.String);
-        p.Add("LastResponse", failure?.ResponseExcerpt, System.Data.DbType.String);
-        p.Add("LastRequest", request is null ? null : System.Text.Json.JsonSerializer.Serialize(request), System.Data.DbType.String);
-        p.Add("ErrorClass", failure is null ? null : SqliteDeliveryQueue.ErrorClass(failure), System.Data.DbType.String);
-        return p;
-    }
-
     public Task<DestinationStats> GetStatsAsync(string destinationId, CancellationToken ct) => PostgresStats.ReadAsync(db, destinationId, ct);
 
     public async Task<bool> IsReadyAsync(CancellationToken ct)
@@ -137,15 +102,5 @@ public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time
         {
             return false;
         }
-    }
-
-    async Task<bool> UpdateAsync(string sql, ClaimedDelivery d, object values, CancellationToken ct)
-    {
-        var parameters = values as DynamicParameters ?? new DynamicParameters(values);
-        parameters.Add("Id", d.Id);
-        parameters.Add("Owner", d.LeaseOwner);
-        parameters.Add("Now", time.GetUtcNow().ToUnixTimeMilliseconds());
-        await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        return await conn.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false) == 1;
     }
 }

@@ -1,52 +1,60 @@
-using Dapper;
+using System.Globalization;
+using System.Text;
 using Microsoft.Data.Sqlite;
 
 namespace Destinations.Storage.Sqlite;
 
 /// <summary>
-/// The claim of <see cref="SqliteDeliveryQueue"/>: one IMMEDIATE transaction selects due rows and leases them, so two workers
-/// never lease the same row. Held instances (D12 pause, open breaker) give at most one canary per due probe; throttled
-/// instances (D25) are skipped; ordered instances (D16) only yield a user's earliest pending delivery.
+/// The claim of <see cref="SqliteDeliveryQueue"/>, run by <see cref="SqliteDispatchWriter"/> inside its write transaction:
+/// due rows are selected and leased together, so two workers never lease the same row. Held instances (D12 pause, open
+/// breaker) give at most one canary per due probe; throttled instances (D25) are skipped; ordered instances (D16) only
+/// yield a user's earliest pending delivery. Every statement is a fixed text (lists go as JSON arrays through
+/// <c>json_each</c>), so it is prepared once on the writer's connection.
 /// </summary>
 static class SqliteClaim
 {
     const string Select = """
-        SELECT d.id AS Id, d.event_seq AS EventSeq, d.destination_id AS DestinationId, d.subscription AS Subscription,
-               e.message_id AS MessageId, e.body AS EventBody, d.plan AS Plan, d.steps_done AS StepsDone,
-               d.attempts AS Attempts, d.created_at AS CreatedAt, d.first_attempt_at AS FirstAttemptAt,
-               d.held_ms AS HeldMs, e.user_key AS UserKey, d.next_attempt_at AS NextAttemptAt
+        SELECT d.id, d.event_seq, d.destination_id, d.subscription, e.message_id, e.body, d.plan, d.steps_done,
+               d.attempts, d.created_at, d.first_attempt_at, d.held_ms, e.user_key, d.next_attempt_at
         FROM deliveries d JOIN events e ON e.seq = d.event_seq
         WHERE d.status = 'pending' AND d.next_attempt_at <= @Now AND (d.lease_until IS NULL OR d.lease_until < @Now)
-          AND (d.destination_id NOT IN @Ordered OR e.user_key IS NULL OR NOT EXISTS (
+          AND (d.destination_id NOT IN (SELECT value FROM json_each(@Ordered)) OR e.user_key IS NULL OR NOT EXISTS (
                 SELECT 1 FROM deliveries p JOIN events pe ON pe.seq = p.event_seq
                 WHERE p.destination_id = d.destination_id AND p.status = 'pending' AND p.event_seq < d.event_seq
                   AND pe.user_key = e.user_key))
         """;
 
-    public static async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(SqliteDatabase db, ClaimRequest request, DateTimeOffset now, CancellationToken ct)
+    const string Canary = Select + " AND d.destination_id = @Destination ORDER BY d.next_attempt_at, d.id LIMIT 1";
+    const string OfInstance = Select + " AND d.destination_id = @Destination ORDER BY d.next_attempt_at, d.id LIMIT @Max";
+    const string AllDue = Select + """
+         AND d.destination_id NOT IN (SELECT value FROM json_each(@Excluded)) ORDER BY d.next_attempt_at, d.id LIMIT @Max
+        """;
+    const string MoveProbe = "UPDATE destination_state SET next_probe_at = @Until, updated_at = @Now WHERE destination_id = @Destination";
+    const string Lease = "UPDATE deliveries SET lease_owner = @Owner, lease_until = @Until WHERE id IN (SELECT value FROM json_each(@Ids))";
+
+    static readonly string[] SelectParameters = ["@Now", "@Ordered", "@Destination", "@Max", "@Excluded"];
+    static readonly string[] MoveProbeParameters = ["@Until", "@Now", "@Destination"];
+    static readonly string[] LeaseParameters = ["@Owner", "@Until", "@Ids"];
+
+    public static IReadOnlyList<ClaimedDelivery> Claim(SqliteSession session, ClaimRequest request, DateTimeOffset now)
     {
         var nowMs = SqliteDatabase.ToUnixMs(now);
         var untilMs = SqliteDatabase.ToUnixMs(now + request.Lease);
-        var ordered = request.Ordered.ToArray();
-        // The dispatcher's own write: behind the one write gate, synchronous=NORMAL (a lost lease only delays a row).
-        using var gate = await db.EnterWriteAsync(ct).ConfigureAwait(false);
-        await using var conn = await db.OpenAsync(ct, relaxedSync: true).ConfigureAwait(false);
-        using var tx = conn.BeginTransaction(deferred: false);
+        var ordered = JsonArray(request.Ordered);
 
-        var held = await SqliteInstanceStates.ReadAllAsync(conn, tx, heldOnly: true, ct).ConfigureAwait(false);
+        var held = SqliteInstanceStates.ReadHeld(session);
         var claimed = new List<ClaimedDelivery>();
         // D12: one canary per held instance whose probe is due; the probe time moves a lease ahead so no other worker sends
         // a second canary meanwhile (the canary's outcome sets the real next probe).
-        foreach (var state in held.Where(s => s.NextProbeAt is { } p && p <= now && !request.Skip.Contains(s.DestinationId)))
+        foreach (var state in held)
         {
+            if (state.NextProbeAt is not { } probe || probe > now || request.Skip.Contains(state.DestinationId)) continue;
             if (claimed.Count >= request.Max) break;
-            var canary = await conn.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition(
-                Select + " AND d.destination_id = @Destination ORDER BY d.next_attempt_at, d.id LIMIT 1",
-                new { Now = nowMs, Ordered = ordered, Destination = state.DestinationId }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            var canary = Query(session, Canary, nowMs, ordered, state.DestinationId, 1, null).FirstOrDefault();
             if (canary is null) continue;
-            await conn.ExecuteAsync(new CommandDefinition(
-                "UPDATE destination_state SET next_probe_at = @Until, updated_at = @Now WHERE destination_id = @Destination",
-                new { Until = untilMs, Now = nowMs, Destination = state.DestinationId }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            var move = session.Command(MoveProbe, MoveProbeParameters);
+            Bind(move, untilMs, nowMs, state.DestinationId);
+            move.ExecuteNonQuery();
             var currentHold = now - (state.HeldSince ?? now);
             var sinceCreated = now - SqliteDatabase.FromUnixMs(canary.CreatedAt);
             claimed.Add(canary.ToClaimed(request.Owner, untilMs) with
@@ -56,34 +64,71 @@ static class SqliteClaim
             });
         }
 
-        var excluded = request.Skip.Concat(held.Select(s => s.DestinationId)).Distinct(StringComparer.Ordinal).ToArray();
         if (claimed.Count < request.Max)
         {
             var max = request.Max - claimed.Count;
-            IEnumerable<ClaimRow> rows;
+            var excluded = new HashSet<string>(request.Skip, StringComparer.Ordinal);
+            foreach (var state in held) excluded.Add(state.DestinationId);
+            List<ClaimRow> rows;
             if (request.Destinations is { } destinations)
             {
                 // Instance by instance through ix_deliveries_claim: a held instance's backlog is never scanned. The earliest
                 // due rows across instances win, as in the single query below.
-                var perInstance = new List<ClaimRow>();
-                foreach (var destination in destinations.Except(excluded, StringComparer.Ordinal))
-                    perInstance.AddRange(await conn.QueryAsync<ClaimRow>(new CommandDefinition(
-                        Select + " AND d.destination_id = @Destination ORDER BY d.next_attempt_at, d.id LIMIT @Max",
-                        new { Now = nowMs, Ordered = ordered, Destination = destination, Max = max }, tx, cancellationToken: ct)).ConfigureAwait(false));
-                rows = perInstance.OrderBy(r => r.NextAttemptAt).ThenBy(r => r.Id).Take(max);
+                rows = [];
+                foreach (var destination in destinations)
+                    if (!excluded.Contains(destination)) rows.AddRange(Query(session, OfInstance, nowMs, ordered, destination, max, null));
+                if (rows.Count > max || destinations.Count > 1)
+                    rows = [.. rows.OrderBy(r => r.NextAttemptAt).ThenBy(r => r.Id).Take(max)];
             }
             else
-                rows = await conn.QueryAsync<ClaimRow>(new CommandDefinition(
-                    Select + " AND d.destination_id NOT IN @Excluded ORDER BY d.next_attempt_at, d.id LIMIT @Max",
-                    new { Now = nowMs, Ordered = ordered, Excluded = excluded, Max = max }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            claimed.AddRange(rows.Select(r => r.ToClaimed(request.Owner, untilMs)));
+                rows = Query(session, AllDue, nowMs, ordered, null, max, JsonArray(excluded));
+            foreach (var row in rows) claimed.Add(row.ToClaimed(request.Owner, untilMs));
         }
 
         if (claimed.Count > 0)
-            await conn.ExecuteAsync(new CommandDefinition(
-                "UPDATE deliveries SET lease_owner = @Owner, lease_until = @Until WHERE id IN @Ids",
-                new { request.Owner, Until = untilMs, Ids = claimed.Select(r => r.Id).ToArray() }, tx, cancellationToken: ct)).ConfigureAwait(false);
-        tx.Commit();
+        {
+            var ids = new StringBuilder("[");
+            foreach (var d in claimed) ids.Append(d.Id.ToString(CultureInfo.InvariantCulture)).Append(',');
+            ids[^1] = ']';
+            var lease = session.Command(Lease, LeaseParameters);
+            Bind(lease, request.Owner, untilMs, ids.ToString());
+            lease.ExecuteNonQuery();
+        }
         return claimed;
     }
+
+    static List<ClaimRow> Query(SqliteSession session, string sql, long nowMs, string ordered, string? destination, int max, string? excluded)
+    {
+        var command = session.Command(sql, SelectParameters);
+        Bind(command, nowMs, ordered, destination, max, excluded);
+        var rows = new List<ClaimRow>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            rows.Add(new ClaimRow
+            {
+                Id = reader.GetInt64(0),
+                EventSeq = reader.GetInt64(1),
+                DestinationId = reader.GetString(2),
+                Subscription = reader.GetString(3),
+                MessageId = reader.GetString(4),
+                EventBody = reader.GetString(5),
+                Plan = reader.IsDBNull(6) ? null : reader.GetString(6),
+                StepsDone = reader.GetInt64(7),
+                Attempts = reader.GetInt64(8),
+                CreatedAt = reader.GetInt64(9),
+                FirstAttemptAt = reader.IsDBNull(10) ? null : reader.GetInt64(10),
+                HeldMs = reader.GetInt64(11),
+                UserKey = reader.IsDBNull(12) ? null : reader.GetString(12),
+                NextAttemptAt = reader.GetInt64(13),
+            });
+        return rows;
+    }
+
+    /// <summary>Sets the command's parameters in order (parameters a statement does not use are ignored by SQLite).</summary>
+    static void Bind(SqliteCommand command, params ReadOnlySpan<object?> values)
+    {
+        for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
+    }
+
+    static string JsonArray(IEnumerable<string> values) => System.Text.Json.JsonSerializer.Serialize(values);
 }

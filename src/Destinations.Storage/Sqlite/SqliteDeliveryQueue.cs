@@ -12,59 +12,17 @@ namespace Destinations.Storage.Sqlite;
 public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, DispatchSignal? signal = null) : IDeliveryQueue
 {
     const string ClearLease = "lease_owner = NULL, lease_until = NULL";
-    const string WhereLeased = "WHERE id = @Id AND lease_owner = @Owner AND status = 'pending'";
-    readonly SqliteOutcomeWriter _outcomes = new(db);
+    readonly SqliteDispatchWriter _writer = new(db);
 
+    /// <summary>On the dispatch writer (<see cref="SqliteDispatchWriter"/>), in one transaction with the outcomes queued with it.</summary>
     public Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(ClaimRequest request, CancellationToken ct) =>
-        SqliteClaim.ClaimAsync(db, request, time.GetUtcNow(), ct);
+        _writer.ClaimAsync(request, time.GetUtcNow(), ct);
 
-    public Task<bool> SavePlanAsync(ClaimedDelivery d, string planJson, CancellationToken ct) => UpdateAsync(
-        $"UPDATE deliveries SET plan = @Plan, first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now {WhereLeased}",
-        d, new { Plan = planJson }, ct);
-
-    public Task<bool> RecordStepsDoneAsync(ClaimedDelivery d, int stepsDone, CancellationToken ct) => UpdateAsync(
-        $"UPDATE deliveries SET steps_done = @Steps, updated_at = @Now {WhereLeased}", d, new { Steps = stepsDone }, ct);
-
-    public Task<bool> MarkDeliveredAsync(ClaimedDelivery d, int stepsDone, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET status = 'delivered', steps_done = @Steps, attempts = attempts + 1,
-            first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, new { Steps = stepsDone }, ct);
-
-    public Task<bool> MarkFilteredAsync(ClaimedDelivery d, string reason, CancellationToken ct) => MarkFinalAsync(d, "filtered", reason, ct);
-
-    public Task<bool> MarkInvalidAsync(ClaimedDelivery d, string reason, CancellationToken ct) => MarkFinalAsync(d, "invalid", reason, ct);
-
-    Task<bool> MarkFinalAsync(ClaimedDelivery d, string status, string reason, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET status = @Status, reason = @Reason,
-            first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, new { Status = status, Reason = reason }, ct);
-
-    const string SetLastFailure = """
-        last_status = COALESCE(@LastStatus, last_status), last_error = COALESCE(@LastError, last_error),
-        last_response = COALESCE(@LastResponse, last_response), last_request = COALESCE(@LastRequest, last_request),
-        error_class = COALESCE(@ErrorClass, error_class)
-        """;
-
-    public Task<bool> ScheduleRetryAsync(ClaimedDelivery d, DateTimeOffset nextAttemptAt, AttemptResult failure, RequestDescription? request, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = @Next, {SetLastFailure},
-            first_attempt_at = COALESCE(first_attempt_at, @Now), updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, Failure(failure, request, new { Next = SqliteDatabase.ToUnixMs(nextAttemptAt) }), ct);
-
-    public Task<bool> MarkDeadAsync(ClaimedDelivery d, string reason, AttemptResult? failure, RequestDescription? request, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET status = 'dead', reason = @Reason, attempts = attempts + @Counted, {SetLastFailure},
-            updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, Failure(failure, request, new { Reason = reason, Counted = failure is null ? 0 : 1 }), ct);
-
-    public Task<bool> ReleaseAsync(ClaimedDelivery d, CancellationToken ct) =>
-        UpdateAsync($"UPDATE deliveries SET updated_at = @Now, {ClearLease} {WhereLeased}", d, new { }, ct);
-
-    public Task<bool> HoldAsync(ClaimedDelivery d, AttemptResult failure, RequestDescription? request, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET {SetLastFailure}, updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, Failure(failure, request, new { }), ct);
-
-    public Task<bool> PostponeAsync(ClaimedDelivery d, DateTimeOffset until, CancellationToken ct) => UpdateAsync($"""
-        UPDATE deliveries SET next_attempt_at = MAX(next_attempt_at, @Until), updated_at = @Now, {ClearLease} {WhereLeased}
-        """, d, new { Until = SqliteDatabase.ToUnixMs(until) }, ct);
+    /// <summary>Group-committed with the other workers' outcomes and claims (<see cref="SqliteDispatchWriter"/>): one
+    /// transaction for all that is queued.</summary>
+    public Task<bool[]> SettleAsync(IReadOnlyList<Settlement> settlements, CancellationToken ct) =>
+        settlements.Count == 0 ? Task.FromResult(Array.Empty<bool>())
+            : _writer.SettleAsync(settlements, SqliteDatabase.ToUnixMs(time.GetUtcNow()), ct);
 
     public async Task<InstanceState> GetInstanceAsync(string destinationId, CancellationToken ct)
     {
@@ -107,22 +65,6 @@ public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, Di
     static string FormatSpan(TimeSpan t) =>
         t.TotalHours >= 1 ? $"{t.TotalHours:0.#} h" : t.TotalMinutes >= 1 ? $"{t.TotalMinutes:0.#} min" : $"{t.TotalSeconds:0.#} s";
 
-    static DynamicParameters Failure(AttemptResult? failure, RequestDescription? request, object values)
-    {
-        var p = new DynamicParameters(values);
-        p.Add("LastStatus", failure?.StatusCode);
-        p.Add("LastError", failure?.Error);
-        p.Add("LastResponse", failure?.ResponseExcerpt);
-        p.Add("LastRequest", request is null ? null : System.Text.Json.JsonSerializer.Serialize(request));
-        p.Add("ErrorClass", failure is null ? null : ErrorClass(failure));
-        return p;
-    }
-
-    /// <summary>A short, stable class for a failure: the outcome and the HTTP status, or the kind of network error.</summary>
-    public static string ErrorClass(AttemptResult r) =>
-        $"{r.Outcome}: " + (r.StatusCode is { } s ? $"HTTP {s.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
-                                                 : r.Error?.Split(':')[0] ?? "no answer");
-
     public Task<DestinationStats> GetStatsAsync(string destinationId, CancellationToken ct) => SqliteStats.ReadAsync(db, destinationId, ct);
 
     public async Task<bool> IsReadyAsync(CancellationToken ct)
@@ -137,15 +79,5 @@ public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, Di
         {
             return false;
         }
-    }
-
-    async Task<bool> UpdateAsync(string sql, ClaimedDelivery d, object values, CancellationToken ct)
-    {
-        var parameters = values as DynamicParameters ?? new DynamicParameters(values);
-        parameters.Add("Id", d.Id);
-        parameters.Add("Owner", d.LeaseOwner);
-        parameters.Add("Now", SqliteDatabase.ToUnixMs(time.GetUtcNow()));
-        // Group commit with the other workers' outcomes: one transaction for all that is queued.
-        return await _outcomes.ExecuteAsync(sql, parameters, ct).ConfigureAwait(false) == 1;
     }
 }

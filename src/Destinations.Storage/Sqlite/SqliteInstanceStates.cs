@@ -24,6 +24,15 @@ static class SqliteInstanceStates
             $"SELECT {Columns} FROM destination_state {(heldOnly ? "WHERE hold IS NOT NULL" : "")} ORDER BY destination_id",
             transaction: tx, cancellationToken: ct)).ConfigureAwait(false)).Select(r => r.ToState()).ToList();
 
+    const string SelectHeld = $"SELECT {Columns} FROM destination_state WHERE hold IS NOT NULL ORDER BY destination_id";
+
+    /// <summary>The held instances (D12 pause, breaker), on the dispatch writer's prepared statement.</summary>
+    public static List<InstanceState> ReadHeld(SqliteSession session)
+    {
+        using var reader = session.Command(SelectHeld, []).ExecuteReader();
+        return reader.Parse<StateRow>().Select(r => r.ToState()).ToList();
+    }
+
     /// <summary>Writes <paramref name="next"/>; when a hold ends, adds its length to every pending row's held time (D13).</summary>
     public static async Task WriteAsync(SqliteConnection conn, SqliteTransaction tx, InstanceState before, InstanceState next, DateTimeOffset now, CancellationToken ct)
     {

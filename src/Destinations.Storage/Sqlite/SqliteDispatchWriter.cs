@@ -1,0 +1,262 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Destinations.Storage.Sqlite;
+
+/// <summary>
+/// The dispatcher's one write path on SQLite: claims (<see cref="SqliteClaim"/>) and row outcomes
+/// (<see cref="IDeliveryQueue.SettleAsync"/>: delivered, progress, retry, dead …) from every worker are queued, and one loop
+/// runs all that is queued in ONE transaction behind the database's write gate, then answers each caller. A claimed set
+/// settled together thus costs one commit, not one per row, and a claim shares its commit with the outcomes queued with it.
+/// Every statement is a fixed SQL text prepared once on the loop's own long-lived connection (<see cref="SqliteSession"/>),
+/// so a row costs a bind and a step, never a parse. The connection uses <c>synchronous=NORMAL</c> (see
+/// <see cref="SqliteDatabase.OpenAsync"/>: a lost claim or outcome is a re-delivery); it is closed after a failed commit
+/// (the next group opens a fresh one) and when idle.
+/// A statement that fails fails only its caller (a claim is undone to its savepoint); a failed commit fails every caller
+/// of the group.
+/// </summary>
+sealed class SqliteDispatchWriter
+{
+    /// <summary>At most this many rows per transaction (callers' sets are never split), so the write gate is never held for long.</summary>
+    const int MaxPerCommit = 512;
+
+    /// <summary>The connection (and its prepared statements) is closed after this long without work.</summary>
+    static readonly TimeSpan IdleClose = TimeSpan.FromSeconds(30);
+
+    readonly SqliteDatabase _db;
+    readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    SqliteSession? _session; // only the loop touches it
+
+    public SqliteDispatchWriter(SqliteDatabase db)
+    {
+        _db = db;
+        _ = Task.Run(LoopAsync);
+    }
+
+    /// <summary>Writes <paramref name="rows"/> in one transaction (shared with other callers'); per row, whether it changed.</summary>
+    public Task<bool[]> SettleAsync(IReadOnlyList<Settlement> rows, long nowMs, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var work = new SettleWork(rows, nowMs);
+        _queue.Writer.TryWrite(work);
+        return work.Completion.Task.WaitAsync(ct);
+    }
+
+    /// <summary>Claims as <see cref="SqliteClaim"/> describes. Cancellation counts only until the claim runs: once rows are
+    /// leased they are returned, so the caller can give them back instead of leaving them to their lease.</summary>
+    public Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(ClaimRequest request, DateTimeOffset now, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var work = new ClaimWork(request, now, ct);
+        _queue.Writer.TryWrite(work);
+        return work.Completion.Task;
+    }
+
+    async Task LoopAsync()
+    {
+        var reader = _queue.Reader;
+        var group = new List<Work>();
+        while (reader.TryPeek(out _) || await WaitAsync(reader).ConfigureAwait(false))
+        {
+            group.Clear();
+            var rows = 0;
+            while (rows < MaxPerCommit && reader.TryRead(out var next))
+            {
+                group.Add(next);
+                rows += next.Rows;
+            }
+            if (group.Count > 0) await CommitAsync(group).ConfigureAwait(false);
+        }
+    }
+
+    async ValueTask<bool> WaitAsync(ChannelReader<Work> reader)
+    {
+        if (_session is null) return await reader.WaitToReadAsync().ConfigureAwait(false);
+        using var idle = new CancellationTokenSource(IdleClose);
+        try
+        {
+            return await reader.WaitToReadAsync(idle.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Close();
+            return await reader.WaitToReadAsync().ConfigureAwait(false);
+        }
+    }
+
+    async Task CommitAsync(List<Work> group)
+    {
+        try
+        {
+            await _db.EnsureMigratedAsync(CancellationToken.None).ConfigureAwait(false);
+            using (await _db.EnterWriteAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                var session = _session ??= new SqliteSession(await _db.OpenAsync(CancellationToken.None, relaxedSync: true).ConfigureAwait(false));
+                session.Begin();
+                foreach (var work in group) work.Run(session);
+                session.Commit();
+            }
+        }
+        catch (Exception ex)
+        {
+            Close();
+            foreach (var work in group) work.Fail(ex);
+            return;
+        }
+        foreach (var work in group) work.Complete();
+    }
+
+    void Close()
+    {
+        _session?.Dispose();
+        _session = null;
+    }
+
+    /// <summary>SQLITE_ERROR / CONSTRAINT / MISMATCH / RANGE: the statement's own fault, which fails only its caller; the
+    /// transaction goes on (anything else — busy, I/O, full disk — fails the group).</summary>
+    static bool IsStatementError(Exception ex) => ex is SqliteException { SqliteErrorCode: 1 or 19 or 20 or 25 };
+
+    abstract class Work
+    {
+        public abstract int Rows { get; }
+        public abstract void Run(SqliteSession session);
+        public abstract void Complete();
+        public abstract void Fail(Exception ex);
+    }
+
+    sealed class SettleWork(IReadOnlyList<Settlement> rows, long nowMs) : Work
+    {
+        readonly bool[] _written = new bool[rows.Count];
+        Exception? _error;
+
+        public TaskCompletionSource<bool[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public override int Rows => rows.Count;
+
+        public override void Run(SqliteSession session)
+        {
+            for (var i = 0; i < rows.Count; i++)
+            {
+                try
+                {
+                    _written[i] = Execute(session, rows[i]) == 1;
+                }
+                catch (Exception ex) when (IsStatementError(ex))
+                {
+                    _error ??= ex;
+                }
+            }
+        }
+
+        int Execute(SqliteSession session, Settlement row)
+        {
+            var statement = SettlementStatements.Sqlite.For(row.Kind);
+            var command = session.Command(statement.Sql, statement.Names);
+            for (var i = 0; i < statement.Parameters.Length; i++)
+                command.Parameters[i].Value = SettlementStatements.Value(statement.Parameters[i], row, nowMs) ?? DBNull.Value;
+            return command.ExecuteNonQuery();
+        }
+
+        public override void Complete()
+        {
+            if (_error is { } error) Completion.TrySetException(error);
+            else Completion.TrySetResult(_written);
+        }
+
+        public override void Fail(Exception ex) => Completion.TrySetException(ex);
+    }
+
+    sealed class ClaimWork(ClaimRequest request, DateTimeOffset now, CancellationToken ct) : Work
+    {
+        IReadOnlyList<ClaimedDelivery>? _claimed;
+        Exception? _error;
+
+        public TaskCompletionSource<IReadOnlyList<ClaimedDelivery>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public override int Rows => request.Max;
+
+        public override void Run(SqliteSession session)
+        {
+            if (ct.IsCancellationRequested)
+            {
+                _error = new OperationCanceledException(ct);
+                return;
+            }
+            session.Savepoint();
+            try
+            {
+                _claimed = SqliteClaim.Claim(session, request, now);
+                session.ReleaseSavepoint();
+            }
+            catch (Exception ex) when (ex is not SqliteException || IsStatementError(ex))
+            {
+                // This claim only: undone, the group's other work stays.
+                session.RollbackToSavepoint();
+                _error = ex;
+            }
+        }
+
+        public override void Complete()
+        {
+            if (_error is { } error) Completion.TrySetException(error);
+            else Completion.TrySetResult(_claimed!);
+        }
+
+        public override void Fail(Exception ex) => Completion.TrySetException(ex);
+    }
+}
+
+/// <summary>
+/// The dispatch writer's long-lived connection and its prepared statements (<see cref="Command"/>), inside the transaction
+/// of the group being written.
+/// </summary>
+sealed class SqliteSession(SqliteConnection connection) : IDisposable
+{
+    // Keyed by reference: only fixed SQL texts (constants, static fields) come here, so the cache stays small.
+    readonly Dictionary<string, SqliteCommand> _commands = new(ReferenceEqualityComparer.Instance);
+    SqliteTransaction? _transaction;
+
+    const string SavepointSql = "SAVEPOINT claim";
+    const string ReleaseSql = "RELEASE claim";
+    const string RollbackToSql = "ROLLBACK TO claim";
+
+    /// <summary>The command for <paramref name="sql"/>, prepared once, its parameters (<c>@name</c>, in this order) bound by
+    /// index; enlisted in the current transaction.</summary>
+    public SqliteCommand Command(string sql, ReadOnlySpan<string> parameters)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters) command.Parameters.Add(new SqliteParameter(name, null));
+            _commands.Add(sql, command);
+        }
+        command.Transaction = _transaction;
+        return command;
+    }
+
+    public void Begin() => _transaction = connection.BeginTransaction(deferred: false);
+
+    public void Commit()
+    {
+        _transaction!.Commit();
+        _transaction.Dispose();
+        _transaction = null;
+    }
+
+    public void Savepoint() => Command(SavepointSql, []).ExecuteNonQuery();
+
+    public void ReleaseSavepoint() => Command(ReleaseSql, []).ExecuteNonQuery();
+
+    public void RollbackToSavepoint()
+    {
+        Command(RollbackToSql, []).ExecuteNonQuery();
+        ReleaseSavepoint();
+    }
+
+    public void Dispose()
+    {
+        foreach (var command in _commands.Values) command.Dispose();
+        _commands.Clear();
+        _transaction?.Dispose();
+        connection.Dispose();
+    }
+}
