@@ -60,6 +60,9 @@ public static class Harness
             var env = new Dictionary<string, string>
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                // The host's own folder as content root, as in the Docker image (WORKDIR /app): its appsettings.json (log
+                // levels: HttpClient and Polly quieted) applies. The working directory stays the scenario's temp folder.
+                ["ASPNETCORE_CONTENTROOT"] = Path.GetDirectoryName(hostDll)!,
                 ["Storage__Provider"] = store == StoreKind.Postgres ? "Postgres" : "Sqlite",
                 ["Storage__ConnectionString"] = connection,
                 ["Sources__0__Id"] = "web",

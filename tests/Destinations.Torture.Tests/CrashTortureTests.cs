@@ -21,8 +21,8 @@ public sealed class CrashTortureTests(ITestOutputHelper output)
     // A delivery "in flight at a kill": the partner answered 2xx at most this long before the SIGKILL, so the service may
     // not have recorded it as delivered yet. Generous on a loaded 2-core machine; a lease (10 s) is not involved.
     const long InFlightWindowMs = 5_000;
-    // At a kill at most Workers (4) × ClaimBatchSize (64) deliveries are claimed, so at most that many can be in flight.
-    const int MaxInFlightPerKill = 4 * 64;
+    // At a kill at most Workers (4) × ClaimBatchSize (256, the default) deliveries are claimed, so at most that many can be in flight.
+    const int MaxInFlightPerKill = 4 * 256;
     static readonly TimeSpan SendDeadline = TimeSpan.FromSeconds(120);
     static readonly TimeSpan DrainDeadline = TimeSpan.FromSeconds(60);
 
