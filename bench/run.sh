@@ -2,7 +2,7 @@
 # Issue 8 benchmark: builds Release, then starts the bare-Kestrel baseline, the fake partner and the service on loopback —
 # on SQLite, then on PostgreSQL (a fresh database per scenario) — drives them with wrk after an unmeasured warm-up of each
 # process, and prints the table (a column pair per store). Options go to the harness, e.g.:
-#   bench/run.sh --duration 10 --warmup 5 --connections 64 --backlog 1000000 --skip backlog
+#   bench/run.sh --duration 10 --warmup 20 --connections 64 --backlog 1000000 --skip backlog
 #   bench/run.sh --store sqlite                   # sqlite | postgres | both (default both)
 #   bench/run.sh --postgres "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres"
 # PostgreSQL: --postgres CONN, else $DESTINATIONS_TEST_POSTGRES, else this script starts a throw-away cluster on

@@ -14,7 +14,8 @@ public sealed record BenchOptions
     public const string Help =
         "usage: Destinations.Benchmarks all [options]\n" +
         "  --duration S        seconds per measured wrk run and of the fixed-rate run (10)\n" +
-        "  --warmup S          unmeasured warm-up before each measured run, same process and script (5; 0 = none)\n" +
+        "  --warmup S          unmeasured warm-up before each measured run, same process and script (20; 0 = none):\n" +
+        "                      tiered JIT keeps compiling for ~20 s under load on 2 cores\n" +
         "  --connections N     wrk connections for single-event ingest (64)\n" +
         "  --threads N         wrk threads (2)\n" +
         "  --rate N            fixed offered rate, single events/s (1000)\n" +
@@ -28,7 +29,7 @@ public sealed record BenchOptions
         "       Destinations.Benchmarks baseline|fake-partner --urls http://127.0.0.1:PORT";
 
     public int DurationSeconds { get; init; } = 10;
-    public int WarmupSeconds { get; init; } = 5;
+    public int WarmupSeconds { get; init; } = 20;
     public int Connections { get; init; } = 64;
     public int WrkThreads { get; init; } = 2;
     public int Backlog { get; init; } = 1_000_000;
