@@ -58,6 +58,9 @@ public sealed partial class SegmentEventReader(IValidator<SegmentEvent> validato
             if (f[i].ValueKind is not (JsonValueKind.Undefined or JsonValueKind.String))
                 Error(Fields.Names[i], $"{Fields.Names[i]} must be a string, not {Kind(f[i])}");
         for (var i = Fields.Timestamp; i <= Fields.ReceivedAt; i++) RequireTimestamp(f[i], Fields.Names[i], Error);
+        // An event without sentAt takes the batch's (D3), so the batch's is checked as the event's own would be.
+        if (f[Fields.SentAt].ValueKind == JsonValueKind.Undefined && envelope is { SentAt.ValueKind: JsonValueKind.String })
+            RequireTimestamp(envelope.SentAt, "sentAt", Error);
         if (f[Fields.Version].ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Number or JsonValueKind.String))
             Error("version", $"version must be a number or a string, not {Kind(f[Fields.Version])}");
 

@@ -75,6 +75,14 @@ public class SegmentPayloadReaderTests
     }
 
     [Fact]
+    public void A_batch_sentAt_that_is_not_a_timestamp_is_named_on_each_event_that_takes_it()
+    {
+        var r = _reader.ReadBatch(Utf8("""{"sentAt":"yesterday","batch":[{"type":"track","event":"E","userId":"u"},{"type":"track","event":"E","userId":"u","sentAt":"2026-11-20T10:00:00Z"}]}"""));
+        Assert.Equal(new FieldError("batch[0].sentAt", "sentAt must be an ISO-8601 timestamp such as 2026-11-20T10:15:30.622Z"), Assert.Single(r.Events[0].Errors));
+        Assert.True(r.Events[1].IsValid);
+    }
+
+    [Fact]
     public void Escaped_property_names_are_the_fields_they_spell()
     {
         var r = _reader.ReadTrackingApiEvent(Utf8("""{"ty\u0070e":"TRACK","ev\u0065nt":"E","user\u0049d":8412,"write\u004Bey":"secret"}"""), CallTypes.Track);
