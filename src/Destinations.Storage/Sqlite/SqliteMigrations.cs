@@ -103,6 +103,11 @@ public static class SqliteMigrations
             -- walked that instance's whole pending backlog in ix_deliveries_due, under the write gate, and ingest waited on it.
             CREATE INDEX ix_deliveries_claim ON deliveries (status, destination_id, next_attempt_at, id);
             """),
+        (4, "drop a redundant delivery index", """
+            -- (destination_id, status) is a prefix of ix_deliveries_order (destination_id, status, event_seq): every query it
+            -- served uses that one, and each insert and status change no longer maintains a sixth index.
+            DROP INDEX IF EXISTS ix_deliveries_destination;
+            """),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent. Returns how many were applied.</summary>
