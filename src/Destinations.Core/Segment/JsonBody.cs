@@ -58,7 +58,7 @@ public static class JsonBody
     /// <summary>
     /// The byte ranges (within <paramref name="body"/>, as received) of the elements of the top-level array, or — with
     /// <paramref name="property"/> — of the array under that top-level property. Empty when there is no such array.
-    /// Used for per-event size limits and the webhook first-element signature (§3): never re-serialise to measure or sign.
+    /// Used for the webhook first-element signature (§3): never re-serialise to sign.
     /// Call on a body <see cref="TryParse"/> accepted.
     /// </summary>
     public static IReadOnlyList<Range> ElementRanges(ReadOnlySpan<byte> body, string? property = null)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Destinations.Core.Segment;
@@ -46,13 +47,12 @@ public sealed class SegmentPayloadReader(SegmentEventReader events)
         if (count == 0)
             return PayloadReadResult.Rejected(PayloadShape.Batch, true, writeKey, new FieldError("batch", "batch has no events"));
 
-        var ranges = JsonBody.ElementRanges(body.Span, "batch");
         var results = new List<EventReadResult>(count);
         var i = 0;
         foreach (var e in envelope.Batch.EnumerateArray())
         {
             var prefix = BatchPrefix(i);
-            results.Add(Oversize(i, ranges, IngressLimits.TrackingApiEventBytes, prefix, e) ?? events.Read(e, i, null, prefix, envelope));
+            results.Add(Oversize(i, IngressLimits.TrackingApiEventBytes, prefix, e) ?? events.Read(e, i, null, prefix, envelope));
             i++;
         }
         return new(PayloadShape.Batch, true, writeKey, [], results);
@@ -77,23 +77,22 @@ public sealed class SegmentPayloadReader(SegmentEventReader events)
         if (count == 0)
             return PayloadReadResult.Rejected(PayloadShape.Batch, true, null, new FieldError(FieldError.Body, "the array has no events"));
 
-        var ranges = JsonBody.ElementRanges(body.Span);
         var results = new List<EventReadResult>(count);
         var i = 0;
         foreach (var e in root.EnumerateArray())
         {
             var prefix = $"[{i}].";
-            results.Add(Oversize(i, ranges, IngressLimits.WebhookEventBytes, prefix, e) ?? events.Read(e, i, null, prefix, null));
+            results.Add(Oversize(i, IngressLimits.WebhookEventBytes, prefix, e) ?? events.Read(e, i, null, prefix, null));
             i++;
         }
         return new(PayloadShape.Batch, true, null, [], results);
     }
 
     /// <summary>Per-element size in a batch or array: a too-big element is rejected on its own (D1, D2).</summary>
-    static EventReadResult? Oversize(int i, IReadOnlyList<Range> ranges, int limit, string prefix, JsonElement e)
+    static EventReadResult? Oversize(int i, int limit, string prefix, JsonElement e)
     {
-        if (i >= ranges.Count) return null;
-        var size = ranges[i].GetOffsetAndLength(int.MaxValue).Length;
+        // The element's bytes as received (the document reads the body in place): measured, never re-serialised.
+        var size = JsonMarshal.GetRawUtf8Value(e).Length;
         if (size <= limit) return null;
         var id = BatchEnvelope.Property(e, "messageId");
         var messageId = id.ValueKind == JsonValueKind.String ? id.GetString() : null;

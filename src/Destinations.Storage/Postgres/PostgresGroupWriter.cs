@@ -16,7 +16,7 @@ static class PostgresGroupWriter
         DateTimeOffset now, TimeSpan dedupeWindow, CancellationToken ct)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        var day = Day(now);
+        var day = StoredValues.Day(now);
         var all = requests.SelectMany((events, r) => events.Select((e, i) => (R: r, I: i, E: e))).ToList();
         var results = requests.Select(r => new AcceptStatus[r.Count]).ToArray();
 
@@ -66,7 +66,7 @@ static class PostgresGroupWriter
                 filters[(filter.DestinationId, filter.Reason)] = filters.GetValueOrDefault((filter.DestinationId, filter.Reason)) + 1;
             if (incoming.Routing.Deliveries.Count == 0) continue;
             var seq = seqs[nextSeq++];
-            ev.Add(seq, incoming, ReceivedAt(e, nowMs));
+            ev.Add(seq, incoming, StoredValues.ReceivedAtMs(e, nowMs));
             foreach (var delivery in incoming.Routing.Deliveries) dl.Add(seq, delivery.DestinationId, delivery.Subscription);
         }
 
@@ -105,13 +105,6 @@ static class PostgresGroupWriter
         return cmd;
     }
 
-    static long ReceivedAt(Core.Segment.SegmentEvent e, long fallbackMs) =>
-        e.ReceivedAt is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
-            ? t.ToUnixTimeMilliseconds()
-            : fallbackMs;
-
-    /// <summary>The UTC day a counter row belongs to (D17), as on SQLite.</summary>
-    public static string Day(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     sealed class EventColumns
     {

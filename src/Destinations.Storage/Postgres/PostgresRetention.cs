@@ -23,7 +23,7 @@ public sealed class PostgresRetention(PostgresDatabase db, IOptions<RetentionOpt
             Now = now.ToUnixTimeMilliseconds(),
             DeliveredBefore = (now - _options.Delivered).ToUnixTimeMilliseconds(),
             DeadBefore = (now - _options.Dead).ToUnixTimeMilliseconds(),
-            CountersBefore = PostgresGroupWriter.Day(now - _options.Counters),
+            CountersBefore = StoredValues.Day(now - _options.Counters),
             Batch = _options.PurgeBatchSize,
         };
         var total = 0;

@@ -45,7 +45,7 @@ sealed class GroupWriter : IDisposable
     {
         var nowMs = SqliteDatabase.ToUnixMs(now);
         var expiresMs = SqliteDatabase.ToUnixMs(now + dedupeWindow);
-        var day = SqliteDatabase.Day(now);
+        var day = StoredValues.Day(now);
         var results = new AcceptStatus[requests.Count][];
         var all = new List<(int R, int I, IncomingEvent E)>();
         for (var r = 0; r < requests.Count; r++)
@@ -134,7 +134,7 @@ sealed class GroupWriter : IDisposable
                 p[6 * k + 1].Value = e.MessageId;
                 p[6 * k + 2].Value = e.Type;
                 p[6 * k + 3].Value = (object?)e.UserKey ?? DBNull.Value;
-                p[6 * k + 4].Value = ReceivedAt(e, nowMs);
+                p[6 * k + 4].Value = StoredValues.ReceivedAtMs(e, nowMs);
                 p[6 * k + 5].Value = e.ToJsonString();
             }
             var inserted = cmd.ExecuteNonQuery();
@@ -222,11 +222,6 @@ sealed class GroupWriter : IDisposable
             if (!seen) duplicates[destination] = duplicates.GetValueOrDefault(destination) + 1;
         }
     }
-
-    static long ReceivedAt(Core.Segment.SegmentEvent e, long fallbackMs) =>
-        e.ReceivedAt is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
-            ? SqliteDatabase.ToUnixMs(t)
-            : fallbackMs;
 
     static void Run(SqliteCommand cmd, SqliteTransaction tx, params object?[] values)
     {

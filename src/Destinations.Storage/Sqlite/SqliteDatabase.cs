@@ -117,7 +117,4 @@ public sealed class SqliteDatabase
     public static long ToUnixMs(DateTimeOffset t) => t.ToUnixTimeMilliseconds();
 
     public static DateTimeOffset FromUnixMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    /// <summary>The UTC day a counter row belongs to (filter and duplicate counters are kept per day, D17).</summary>
-    public static string Day(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 }

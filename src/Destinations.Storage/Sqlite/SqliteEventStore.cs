@@ -40,15 +40,8 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     /// <summary>Transactions committed so far (shows that concurrent callers share commits).</summary>
     public long CommitCount => Interlocked.Read(ref _commits);
 
-    public async Task<IReadOnlyList<AcceptStatus>> AcceptAsync(IReadOnlyList<IncomingEvent> events, CancellationToken ct)
-    {
-        if (events.Count == 0) return [];
-        var pending = new PendingAccept(events);
-        if (!_queue.Writer.TryWrite(pending))
-            throw new StoreUnavailableException("the event store is shutting down");
-        // A caller that gives up still has its events written if the group is already on its way: only the answer is lost.
-        return await pending.Completion.Task.WaitAsync(ct).ConfigureAwait(false);
-    }
+    public Task<IReadOnlyList<AcceptStatus>> AcceptAsync(IReadOnlyList<IncomingEvent> events, CancellationToken ct) =>
+        PendingAccept.EnqueueAsync(_queue.Writer, events, ct);
 
     public async Task<bool> IsReadyAsync(CancellationToken ct)
     {
@@ -150,10 +143,4 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
-
-    sealed class PendingAccept(IReadOnlyList<IncomingEvent> events)
-    {
-        public IReadOnlyList<IncomingEvent> Events { get; } = events;
-        public TaskCompletionSource<IReadOnlyList<AcceptStatus>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
 }

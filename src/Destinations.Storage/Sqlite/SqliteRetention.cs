@@ -23,7 +23,7 @@ public sealed class SqliteRetention(SqliteDatabase db, IOptions<RetentionOptions
             Now = SqliteDatabase.ToUnixMs(now),
             DeliveredBefore = SqliteDatabase.ToUnixMs(now - _options.Delivered),
             DeadBefore = SqliteDatabase.ToUnixMs(now - _options.Dead),
-            CountersBefore = SqliteDatabase.Day(now - _options.Counters),
+            CountersBefore = StoredValues.Day(now - _options.Counters),
             Batch = _options.PurgeBatchSize,
         };
         var total = 0;
