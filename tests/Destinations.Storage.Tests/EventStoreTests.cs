@@ -69,7 +69,7 @@ public abstract class EventStoreTests(StoreProvider provider)
     [SkippableFact]
     public async Task A_large_group_keeps_every_status_sequence_delivery_and_counter_right()
     {
-        // 300 events: more than one multi-row statement per table (SQLite writes 16 rows per statement), with duplicates
+        // 300 events: more than one multi-row statement per table (SQLite writes 64 rows per statement), with duplicates
         // inside the group, duplicates of an earlier group, events routed nowhere and events with two deliveries.
         await using var store = TestStore.Create(provider);
         Assert.Equal([AcceptStatus.Stored, AcceptStatus.Stored], await store.Store.AcceptAsync([TestEvents.To("old-1", "sm"), TestEvents.To("old-2", "sm")], CancellationToken.None));

@@ -8,25 +8,33 @@ namespace Destinations.Storage.Sqlite;
 /// Writes one group of accepted events in ONE transaction on the writer's own connection: dedupe (D5), filter and duplicate
 /// counters (D8, D5), the events and one delivery row per routed (destination, subscription) (D7). Set-based, as on
 /// PostgreSQL: multi-row statements of up to <see cref="RowsPerStatement"/> rows (a statement costs a bind-step-reset cycle,
-/// so one per event per table was most of the writer's time), prepared once per connection and row count, and counters
-/// summed per group.
+/// so one per event per table was most of the writer's time), prepared once per connection and row count and bound by
+/// parameter number (<see cref="RawStatement"/>), and counters summed per group.
 /// </summary>
 sealed class GroupWriter : IDisposable
 {
-    /// <summary>Rows per multi-row statement (the dedupe statement binds 2 values per row, events 6, deliveries 3). Not more:
-    /// Microsoft.Data.Sqlite binds every parameter by name, and SQLite finds a name by a linear scan of the statement's
-    /// names, so binding costs grow with the square of the parameters per statement (64 rows showed up as strncmp).</summary>
-    public const int RowsPerStatement = 16;
+    /// <summary>Rows per multi-row statement (the dedupe statement binds 2 values per row, events 6, deliveries 3).</summary>
+    public const int RowsPerStatement = 64;
 
     readonly SqliteConnection _conn;
-    readonly Dictionary<(Kind, int), SqliteCommand> _prepared = [];
-    readonly SqliteCommand _countFilter, _countDuplicate;
+    readonly Dictionary<(Kind, int), RawStatement> _prepared = [];
+    readonly SqliteCommand _countFilter, _countDuplicate, _renewExpired;
 
     enum Kind { Dedupe, Event, Delivery }
 
     GroupWriter(SqliteConnection conn)
     {
         _conn = conn;
+        // Foreign keys off on this connection only: the one reference it writes (deliveries.event_seq) names an event row
+        // inserted a moment earlier in the same transaction, so the check can never fail here; but SQLite counts foreign-key
+        // violations per statement, so every multi-row delivery insert with the check on kept a statement journal (a temp
+        // file once past 64 KiB) with a copy of every page it touched — more bytes than the WAL itself. Every other
+        // connection keeps the check (Microsoft.Data.Sqlite turns it on), e.g. retention cannot delete a referenced event.
+        using (var pragma = conn.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA foreign_keys = OFF";
+            pragma.ExecuteNonQuery();
+        }
         _countFilter = Prepare("""
             INSERT INTO filter_counts (destination_id, reason, day, count) VALUES ($destination, $reason, $day, $count)
             ON CONFLICT (destination_id, reason, day) DO UPDATE SET count = count + excluded.count
@@ -35,6 +43,9 @@ sealed class GroupWriter : IDisposable
             INSERT INTO duplicate_counts (destination_id, day, count) VALUES ($destination, $day, $count)
             ON CONFLICT (destination_id, day) DO UPDATE SET count = count + excluded.count
             """, "$destination", "$day", "$count");
+        _renewExpired = Prepare("""
+            UPDATE dedupe SET expires_at = $expires WHERE source_id = $source AND message_id = $message AND expires_at <= $now
+            """, "$expires", "$source", "$message", "$now");
     }
 
     public static async Task<GroupWriter> OpenAsync(SqliteDatabase db, CancellationToken ct) =>
@@ -92,7 +103,7 @@ sealed class GroupWriter : IDisposable
 
         foreach (var ((destination, reason), count) in filters) Run(_countFilter, tx, destination, reason, day, count);
         foreach (var (destination, count) in duplicates) Run(_countDuplicate, tx, destination, day, count);
-        InsertEvents(tx, stored, nowMs);
+        InsertEvents(stored, nowMs);
         tx.Commit();
         return results;
     }
@@ -100,45 +111,72 @@ sealed class GroupWriter : IDisposable
     HashSet<(string, string)> RecordNew(SqliteTransaction tx, List<(string Source, string Message)> keys, long expiresMs, long nowMs)
     {
         var fresh = new HashSet<(string, string)>();
+        List<(string, string)>? conflicted = null;
         for (var start = 0; start < keys.Count; start += RowsPerStatement)
         {
             var rows = Math.Min(RowsPerStatement, keys.Count - start);
-            var cmd = Statement(Kind.Dedupe, rows, tx);
-            var p = cmd.Parameters;
-            p[0].Value = expiresMs;
-            p[1].Value = nowMs;
+            var stmt = Statement(Kind.Dedupe, rows);
+            stmt.Bind(1, expiresMs);
             for (var k = 0; k < rows; k++)
             {
-                p[2 + 2 * k].Value = keys[start + k].Source;
-                p[3 + 2 * k].Value = keys[start + k].Message;
+                stmt.Bind(2 + 2 * k, keys[start + k].Source);
+                stmt.Bind(3 + 2 * k, keys[start + k].Message);
             }
-            using var reader = cmd.ExecuteReader();
-            while (reader.Read()) fresh.Add((reader.GetString(0), reader.GetString(1)));
+            var inserted = 0;
+            try
+            {
+                while (stmt.Step())
+                {
+                    fresh.Add((stmt.Text(0), stmt.Text(1)));
+                    inserted++;
+                }
+            }
+            finally
+            {
+                stmt.Reset();
+            }
+            if (inserted == rows) continue;
+            conflicted ??= [];
+            for (var k = 0; k < rows; k++)
+                if (!fresh.Contains(keys[start + k])) conflicted.Add(keys[start + k]);
         }
+
+        // A key already recorded is a duplicate unless its record expired (the purge has not reached it yet): then the
+        // event is new again and the record starts a new window. Rare (only keys seen before), so one row at a time.
+        if (conflicted is not null)
+            foreach (var (source, message) in conflicted)
+                if (Run(_renewExpired, tx, expiresMs, source, message, nowMs) == 1) fresh.Add((source, message));
         return fresh;
     }
 
-    void InsertEvents(SqliteTransaction tx, List<IncomingEvent> events, long nowMs)
+    void InsertEvents(List<IncomingEvent> events, long nowMs)
     {
         var deliveries = new List<(long Seq, string Destination, string Subscription)>();
         for (var start = 0; start < events.Count; start += RowsPerStatement)
         {
             var rows = Math.Min(RowsPerStatement, events.Count - start);
-            var cmd = Statement(Kind.Event, rows, tx);
-            var p = cmd.Parameters;
+            var stmt = Statement(Kind.Event, rows);
             for (var k = 0; k < rows; k++)
             {
                 var incoming = events[start + k];
                 var e = incoming.Event;
-                p[6 * k].Value = incoming.SourceId;
-                p[6 * k + 1].Value = e.MessageId;
-                p[6 * k + 2].Value = e.Type;
-                p[6 * k + 3].Value = (object?)e.UserKey ?? DBNull.Value;
-                p[6 * k + 4].Value = StoredValues.ReceivedAtMs(e, nowMs);
-                p[6 * k + 5].Value = e.ToJsonString();
+                var n = 6 * k;
+                stmt.Bind(n + 1, incoming.SourceId);
+                stmt.Bind(n + 2, e.MessageId);
+                stmt.Bind(n + 3, e.Type);
+                stmt.Bind(n + 4, e.UserKey, nullable: true);
+                stmt.Bind(n + 5, StoredValues.ReceivedAtMs(e, nowMs));
+                stmt.BindUtf8(n + 6, e.ToUtf8Json().Span);
             }
-            var inserted = cmd.ExecuteNonQuery();
-            if (inserted != rows) throw new InvalidOperationException($"inserted {inserted} of {rows} events");
+            try
+            {
+                stmt.Step();
+            }
+            finally
+            {
+                stmt.Reset();
+            }
+            if (stmt.Changes != rows) throw new InvalidOperationException($"inserted {stmt.Changes} of {rows} events");
             // seq is the rowid (INTEGER PRIMARY KEY, no AUTOINCREMENT): SQLite gives each new row the largest rowid plus one,
             // so one statement's rows get consecutive values ending at this connection's last insert — on the one writer,
             // inside this transaction.
@@ -150,65 +188,67 @@ sealed class GroupWriter : IDisposable
         for (var start = 0; start < deliveries.Count; start += RowsPerStatement)
         {
             var rows = Math.Min(RowsPerStatement, deliveries.Count - start);
-            var cmd = Statement(Kind.Delivery, rows, tx);
-            var p = cmd.Parameters;
-            p[0].Value = nowMs;
+            var stmt = Statement(Kind.Delivery, rows);
+            stmt.Bind(1, nowMs);
             for (var k = 0; k < rows; k++)
             {
                 var (seq, destination, subscription) = deliveries[start + k];
-                p[1 + 3 * k].Value = seq;
-                p[2 + 3 * k].Value = destination;
-                p[3 + 3 * k].Value = subscription;
+                stmt.Bind(2 + 3 * k, seq);
+                stmt.Bind(3 + 3 * k, destination);
+                stmt.Bind(4 + 3 * k, subscription);
             }
-            cmd.ExecuteNonQuery();
+            try
+            {
+                stmt.Step();
+            }
+            finally
+            {
+                stmt.Reset();
+            }
         }
     }
 
-    /// <summary>The prepared multi-row statement of a kind for a row count (built on first use, kept for the connection).</summary>
-    SqliteCommand Statement(Kind kind, int rows, SqliteTransaction tx)
+    /// <summary>The prepared multi-row statement of a kind for a row count (built on first use, kept for the connection).
+    /// Parameters are numbered: a value shared by every row first, then each row's values in turn.</summary>
+    RawStatement Statement(Kind kind, int rows)
     {
-        if (!_prepared.TryGetValue((kind, rows), out var cmd))
+        if (_prepared.TryGetValue((kind, rows), out var stmt)) return stmt;
+        var sql = new StringBuilder();
+        switch (kind)
         {
-            var sql = new StringBuilder();
-            var names = new List<string>();
-            switch (kind)
-            {
-                case Kind.Dedupe:
-                    names.AddRange(["$expires", "$now"]);
-                    sql.Append("INSERT INTO dedupe (source_id, message_id, expires_at) VALUES ");
-                    for (var k = 0; k < rows; k++)
-                    {
-                        sql.Append(k == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"($s{k}, $m{k}, $expires)");
-                        names.AddRange([$"$s{k}", $"$m{k}"]);
-                    }
-                    // A duplicate within the window changes nothing and keeps its record (it does not extend the window).
-                    sql.Append(" ON CONFLICT (source_id, message_id) DO UPDATE SET expires_at = excluded.expires_at WHERE dedupe.expires_at <= $now")
-                        .Append(" RETURNING source_id, message_id");
-                    break;
-                case Kind.Event:
-                    sql.Append("INSERT INTO events (source_id, message_id, type, user_key, received_at, body) VALUES ");
-                    for (var k = 0; k < rows; k++)
-                    {
-                        sql.Append(k == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"($s{k}, $m{k}, $t{k}, $u{k}, $r{k}, $b{k})");
-                        names.AddRange([$"$s{k}", $"$m{k}", $"$t{k}", $"$u{k}", $"$r{k}", $"$b{k}"]);
-                    }
-                    break;
-                case Kind.Delivery:
-                    names.Add("$now");
-                    sql.Append("INSERT INTO deliveries (event_seq, destination_id, subscription, status, attempts, next_attempt_at, created_at, updated_at) VALUES ");
-                    for (var k = 0; k < rows; k++)
-                    {
-                        sql.Append(k == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"($q{k}, $d{k}, $x{k}, 'pending', 0, $now, $now, $now)");
-                        names.AddRange([$"$q{k}", $"$d{k}", $"$x{k}"]);
-                    }
-                    sql.Append(" ON CONFLICT (event_seq, destination_id, subscription) DO NOTHING");
-                    break;
-            }
-            cmd = Prepare(sql.ToString(), [.. names]);
-            _prepared[(kind, rows)] = cmd;
+            case Kind.Dedupe:
+                // OR IGNORE: a key already recorded is skipped, and RETURNING names only the rows inserted. Not an upsert:
+                // SQLite compiles DO UPDATE with ABORT semantics, and an ABORT-able statement of several rows keeps a
+                // statement journal (a temp file once past 64 KiB) with a copy of every page it touches.
+                sql.Append("INSERT OR IGNORE INTO dedupe (source_id, message_id, expires_at) VALUES ");
+                for (var k = 0; k < rows; k++)
+                    sql.Append(k == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"(?{2 + 2 * k}, ?{3 + 2 * k}, ?1)");
+                sql.Append(" RETURNING source_id, message_id");
+                break;
+            case Kind.Event:
+                // OR FAIL rather than the default ABORT, for the same reason: the group's transaction is all or nothing
+                // anyway (a failure fails every caller of the group), so a statement needs no rollback of its own.
+                sql.Append("INSERT OR FAIL INTO events (source_id, message_id, type, user_key, received_at, body) VALUES ");
+                for (var k = 0; k < rows; k++)
+                {
+                    var n = 6 * k;
+                    sql.Append(k == 0 ? "" : ",").Append(CultureInfo.InvariantCulture,
+                        $"(?{n + 1}, ?{n + 2}, ?{n + 3}, ?{n + 4}, ?{n + 5}, ?{n + 6})");
+                }
+                break;
+            case Kind.Delivery:
+                sql.Append("INSERT OR FAIL INTO deliveries (event_seq, destination_id, subscription, status, attempts, next_attempt_at, created_at, updated_at) VALUES ");
+                for (var k = 0; k < rows; k++)
+                {
+                    var n = 3 * k;
+                    sql.Append(k == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"(?{n + 2}, ?{n + 3}, ?{n + 4}, 'pending', 0, ?1, ?1, ?1)");
+                }
+                sql.Append(" ON CONFLICT (event_seq, destination_id, subscription) DO NOTHING");
+                break;
         }
-        cmd.Transaction = tx;
-        return cmd;
+        stmt = new RawStatement(_conn, sql.ToString());
+        _prepared[(kind, rows)] = stmt;
+        return stmt;
     }
 
     static void CountDuplicate(Dictionary<string, long> duplicates, IReadOnlyList<Core.Routing.RoutedDelivery> deliveries)
@@ -223,11 +263,11 @@ sealed class GroupWriter : IDisposable
         }
     }
 
-    static void Run(SqliteCommand cmd, SqliteTransaction tx, params object?[] values)
+    static int Run(SqliteCommand cmd, SqliteTransaction tx, params object?[] values)
     {
         cmd.Transaction = tx;
         for (var i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
-        cmd.ExecuteNonQuery();
+        return cmd.ExecuteNonQuery();
     }
 
     SqliteCommand Prepare(string sql, params string[] parameters)
@@ -244,6 +284,7 @@ sealed class GroupWriter : IDisposable
         foreach (var cmd in _prepared.Values) cmd.Dispose();
         _countFilter.Dispose();
         _countDuplicate.Dispose();
+        _renewExpired.Dispose();
         _conn.Dispose();
     }
 }
