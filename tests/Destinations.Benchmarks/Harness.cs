@@ -153,6 +153,15 @@ public static class Harness
 
         if (!o.Skip.Contains("rate"))
         {
+            // The same open-loop loader against the bare-Kestrel baseline first: its p99 is the floor this machine, this
+            // loader (HttpClient, Task.Delay scheduling) and loopback put under every service figure in the row.
+            using (var baseline = await Child.StartAsync("baseline-rate", self, "baseline --urls {url}", new Dictionary<string, string>(), work, "/"))
+            {
+                if (o.WarmupSeconds > 0) await Loader.FixedRateAsync(baseline.Url + "/v1/track", Auth, o.Rate, o.WarmupSeconds, "rate-warmup");
+                table.BaselineRate = await Loader.FixedRateAsync(baseline.Url + "/v1/track", Auth, o.Rate, o.DurationSeconds, "rate");
+            }
+            Console.WriteLine($"baseline fixed rate {o.Rate}/s: p50 {Loader.Percentile(table.BaselineRate.Value.LatenciesMs, 50):F2} ms, " +
+                $"p99 {Loader.Percentile(table.BaselineRate.Value.LatenciesMs, 99):F2} ms, {table.BaselineRate.Value.Failures} failures");
             foreach (var store in stores)
             {
                 var name = BenchOptions.Name(store);

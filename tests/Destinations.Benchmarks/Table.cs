@@ -18,6 +18,7 @@ public sealed class StoreResults
 public sealed class Table(IReadOnlyList<StoreKind> stores)
 {
     public WrkResult? Baseline, BaselineBatch;
+    public (double[] LatenciesMs, int Failures)? BaselineRate;
     readonly Dictionary<StoreKind, StoreResults> _results = stores.ToDictionary(s => s, _ => new StoreResults());
 
     public StoreResults this[StoreKind store] => _results[store];
@@ -46,11 +47,8 @@ public sealed class Table(IReadOnlyList<StoreKind> stores)
                 ">= 100,000", r => r.Batch!.PerSecond * 100 >= 100_000);
             Row(sb, "  p50 / p99 latency per request", Ms(bb), r => r.Batch is { } ba ? (Ms(ba), "") : null, "", null);
         }
-        Row(sb, $"ack latency at {o.Rate:N0} events/s offered (p50 / p99 / max)", "",
-            r => r.Rate is { } x
-                ? ($"{Loader.Percentile(x.LatenciesMs, 50):F2} / {Loader.Percentile(x.LatenciesMs, 99):F2} / {x.LatenciesMs[^1]:F1} ms"
-                   + (x.Failures > 0 ? $" ({x.Failures} failed)" : ""), "")
-                : null,
+        Row(sb, $"ack latency at {o.Rate:N0} events/s offered (p50 / p99 / max)", BaselineRate is { } br ? Latencies(br) : "",
+            r => r.Rate is { } x ? (Latencies(x), "") : null,
             "p99 < 10 ms", r => Loader.Percentile(r.Rate!.Value.LatenciesMs, 99) < 10);
         Row(sb, $"end-to-end: {o.EndToEndEvents:N0} events posted as batches → fake Salesmachine (deliveries/s)", "",
             r => r.EndToEnd is { } e
@@ -66,6 +64,10 @@ public sealed class Table(IReadOnlyList<StoreKind> stores)
             "< 300 MB", r => r.Backlog!.Value.RssMiB * 1.048576 < 300);
         return sb.ToString();
     }
+
+    static string Latencies((double[] LatenciesMs, int Failures) x) =>
+        $"{Loader.Percentile(x.LatenciesMs, 50):F2} / {Loader.Percentile(x.LatenciesMs, 99):F2} / {x.LatenciesMs[^1]:F1} ms"
+        + (x.Failures > 0 ? $" ({x.Failures} failed)" : "");
 
     /// <summary>One row when at least one store has the figure; <paramref name="met"/> is only asked when SQLite has it.</summary>
     void Row(StringBuilder sb, string what, string baseline, Func<StoreResults, (string Value, string Ratio)?> cell, string target,
