@@ -30,9 +30,11 @@ sealed class GroupWriter : IDisposable
         // violations per statement, so every multi-row delivery insert with the check on kept a statement journal (a temp
         // file once past 64 KiB) with a copy of every page it touched — more bytes than the WAL itself. Every other
         // connection keeps the check (Microsoft.Data.Sqlite turns it on), e.g. retention cannot delete a referenced event.
+        // The automatic checkpoint only as the backstop: SqliteEventStore checkpoints on a thread of its own, outside the
+        // write gate (SqliteDatabase.BackstopCheckpointPages).
         using (var pragma = conn.CreateCommand())
         {
-            pragma.CommandText = "PRAGMA foreign_keys = OFF";
+            pragma.CommandText = $"PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = {SqliteDatabase.BackstopCheckpointPages};";
             pragma.ExecuteNonQuery();
         }
         _countFilter = Prepare("""

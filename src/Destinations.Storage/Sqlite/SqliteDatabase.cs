@@ -12,7 +12,6 @@ public sealed class SqliteDatabase
     public const int BusyTimeoutMs = 5000;
 
     readonly SemaphoreSlim _migrateGate = new(1, 1);
-    readonly SemaphoreSlim _writeGate = new(1, 1);
     volatile bool _migrated;
 
     public SqliteDatabase(string connectionString)
@@ -41,28 +40,33 @@ public sealed class SqliteDatabase
 
     /// <summary>
     /// The one write path of this process (SQLite is single-process by design, D25): every write transaction (group commit,
-    /// claims, outcomes, state, retention, admin) enters this async gate first, so writers queue here in order instead of
-    /// meeting SQLITE_BUSY, whose busy handler SLEEPS (1, 2, 5 … 100 ms) between retries. <c>busy_timeout</c> stays as the
-    /// fallback for another process (the CLI, a test) touching the same file.
+    /// claims, outcomes, state, retention, admin) enters this gate first, so writers queue here in order instead of meeting
+    /// SQLITE_BUSY, whose busy handler SLEEPS (1, 2, 5 … 100 ms) between retries. <c>busy_timeout</c> stays as the fallback
+    /// for another process (the CLI, a test) touching the same file.
     /// </summary>
-    public async ValueTask<WriteLease> EnterWriteAsync(CancellationToken ct)
-    {
-        await _writeGate.WaitAsync(ct).ConfigureAwait(false);
-        return new WriteLease(_writeGate);
-    }
+    public WriteGate Gate { get; } = new();
 
-    /// <summary>The same gate entered synchronously, for a dedicated writer thread (the group commit).</summary>
-    public WriteLease EnterWrite()
-    {
-        _writeGate.Wait();
-        return new WriteLease(_writeGate);
-    }
+    /// <summary>Enters <see cref="Gate"/> in arrival order (every writer but the group commit).</summary>
+    public ValueTask<WriteGate.Lease> EnterWriteAsync(CancellationToken ct) => Gate.EnterAsync(ct);
 
-    /// <summary>Held while writing; disposing lets the next writer in.</summary>
-    public readonly struct WriteLease(SemaphoreSlim gate) : IDisposable
-    {
-        public void Dispose() => gate?.Release();
-    }
+    /// <summary>Enters <see cref="Gate"/> ahead of every other writer, blocking: for the group commit's dedicated thread,
+    /// whose commits are what callers wait on for their acknowledgement.</summary>
+    public WriteGate.Lease EnterWrite() => Gate.EnterPriority();
+
+    /// <summary>True when the event store checkpoints the WAL on a thread of its own (<see cref="SqliteEventStore"/>): the
+    /// long-lived writer connections then raise SQLite's automatic checkpoint to <see cref="BackstopCheckpointPages"/>.
+    /// At SQLite's default (1,000 pages) it ran inside whichever commit crossed it, holding the write gate (and the
+    /// acknowledgements waiting on that commit) for the copy and its fsync.</summary>
+    public bool CheckpointsInBackground { get; set; }
+
+    /// <summary>
+    /// The automatic checkpoint of the long-lived writer connections when <see cref="CheckpointsInBackground"/>: a backstop,
+    /// not the normal path. The WAL starts over only when a write begins after a checkpoint copied all of it; under writes
+    /// without a pause the background checkpoint never catches up (new frames keep arriving while it copies), so the WAL
+    /// would grow without end. Past this many pages (~40 MB) the committing connection checkpoints itself, then the next
+    /// write starts the WAL over.
+    /// </summary>
+    public const int BackstopCheckpointPages = 10_000;
 
     public async Task EnsureMigratedAsync(CancellationToken ct)
     {

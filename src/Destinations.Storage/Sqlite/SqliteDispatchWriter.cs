@@ -20,6 +20,8 @@ sealed class SqliteDispatchWriter
     /// <summary>At most this many rows per transaction (callers' sets are never split), so the write gate is never held for long.</summary>
     const int MaxPerCommit = 512;
 
+    static readonly string WalBackstop = $"PRAGMA wal_autocheckpoint = {SqliteDatabase.BackstopCheckpointPages}";
+
     /// <summary>The connection (and its prepared statements) is closed after this long without work.</summary>
     static readonly TimeSpan IdleClose = TimeSpan.FromSeconds(30);
 
@@ -84,26 +86,53 @@ sealed class SqliteDispatchWriter
         }
     }
 
+    /// <summary>Runs the group in one transaction, or in several when the group commit asks for the gate meanwhile
+    /// (<see cref="WriteGate.PriorityWaiting"/>, checked between callers' pieces of work): acknowledgements do not wait
+    /// behind a whole group of claims and outcomes. Each caller is answered once its own transaction is committed.</summary>
     async Task CommitAsync(List<Work> group)
     {
+        var done = 0;
+        while (done < group.Count)
+        {
+            var start = done;
+            try
+            {
+                await _db.EnsureMigratedAsync(CancellationToken.None).ConfigureAwait(false);
+                using (await _db.EnterWriteAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    var session = _session ??= await OpenSessionAsync().ConfigureAwait(false);
+                    session.Begin();
+                    do group[done++].Run(session);
+                    while (done < group.Count && !_db.Gate.PriorityWaiting);
+                    session.Commit();
+                }
+            }
+            catch (Exception ex)
+            {
+                Close();
+                for (var i = start; i < group.Count; i++) group[i].Fail(ex);
+                return;
+            }
+            for (var i = start; i < done; i++) group[i].Complete();
+        }
+    }
+
+    async Task<SqliteSession> OpenSessionAsync()
+    {
+        var session = new SqliteSession(await _db.OpenAsync(CancellationToken.None, relaxedSync: true).ConfigureAwait(false));
         try
         {
-            await _db.EnsureMigratedAsync(CancellationToken.None).ConfigureAwait(false);
-            using (await _db.EnterWriteAsync(CancellationToken.None).ConfigureAwait(false))
-            {
-                var session = _session ??= new SqliteSession(await _db.OpenAsync(CancellationToken.None, relaxedSync: true).ConfigureAwait(false));
-                session.Begin();
-                foreach (var work in group) work.Run(session);
-                session.Commit();
-            }
+            // The event store checkpoints on its own thread (SqliteDatabase.CheckpointsInBackground): these commits, which
+            // hold the write gate, checkpoint only as the backstop.
+            if (_db.CheckpointsInBackground)
+                session.Command(WalBackstop, []).ExecuteNonQuery();
+            return session;
         }
-        catch (Exception ex)
+        catch
         {
-            Close();
-            foreach (var work in group) work.Fail(ex);
-            return;
+            session.Dispose();
+            throw;
         }
-        foreach (var work in group) work.Complete();
     }
 
     void Close()

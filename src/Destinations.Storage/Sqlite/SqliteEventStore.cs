@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,6 +13,9 @@ namespace Destinations.Storage.Sqlite;
 /// during the fsync. A failed commit fails every caller of that group; the writer keeps running.
 /// The writer is a thread of its own, not a thread-pool task: SQLite's calls block (the fsync most of all, ~1 ms here), and
 /// a pool thread blocked in them most of the time under load would make the pool inject threads and switch among them.
+/// It enters the write gate ahead of every other writer (<see cref="WriteGate"/>). WAL checkpoints run on a second thread
+/// of this store (<see cref="CheckpointLoop"/>), outside the gate, instead of inside whichever commit crossed SQLite's
+/// automatic threshold.
 /// </summary>
 public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposable
 {
@@ -21,7 +25,8 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     readonly DispatchSignal _signal;
     readonly ILogger<SqliteEventStore> _logger;
     readonly Channel<PendingAccept> _queue = Channel.CreateUnbounded<PendingAccept>(new UnboundedChannelOptions { SingleReader = true });
-    readonly Thread _writerThread;
+    readonly Thread _writerThread, _checkpointThread;
+    readonly ManualResetEventSlim _stopCheckpoints = new();
     readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     GroupWriter? _writer;
     long _commits;
@@ -33,8 +38,44 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         _time = time;
         _signal = signal;
         _logger = logger;
+        _db.CheckpointsInBackground = true;
         _writerThread = new Thread(WriteLoop) { IsBackground = true, Name = "SQLite group commit" };
         _writerThread.Start();
+        _checkpointThread = new Thread(CheckpointLoop) { IsBackground = true, Name = "SQLite checkpoint" };
+        _checkpointThread.Start();
+    }
+
+    /// <summary>How often the WAL is checkpointed (PASSIVE: what no reader still needs is copied into the database file,
+    /// then fsynced; nothing waits for it, and the WAL starts over once all of it is copied).</summary>
+    public static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(100);
+
+    void CheckpointLoop()
+    {
+        SqliteConnection? conn = null;
+        try
+        {
+            while (!_stopCheckpoints.Wait(CheckpointInterval))
+            {
+                try
+                {
+                    conn ??= _db.OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
+                    using var cmd = conn.CreateCommand();
+                    cmd.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+                    cmd.ExecuteNonQuery();
+                }
+                catch (Exception ex)
+                {
+                    _logger.LogWarning("WAL checkpoint failed (tried again in {Interval} ms): {Error}",
+                        CheckpointInterval.TotalMilliseconds, ex.GetType().Name + ": " + ex.Message);
+                    conn?.Dispose();
+                    conn = null;
+                }
+            }
+        }
+        finally
+        {
+            conn?.Dispose();
+        }
     }
 
     /// <summary>Transactions committed so far (shows that concurrent callers share commits).</summary>
@@ -140,6 +181,8 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     {
         _queue.Writer.TryComplete();
         await _writerDone.Task.ConfigureAwait(false);
+        _stopCheckpoints.Set();
+        _checkpointThread.Join();
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
