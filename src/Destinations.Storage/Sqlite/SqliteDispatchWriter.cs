@@ -6,7 +6,8 @@ namespace Destinations.Storage.Sqlite;
 /// <summary>
 /// The dispatcher's one write path on SQLite: claims (<see cref="SqliteClaim"/>) and row outcomes
 /// (<see cref="IDeliveryQueue.SettleAsync"/>: delivered, progress, retry, dead …) from every worker are queued, and one loop
-/// runs all that is queued in ONE transaction behind the database's write gate, then answers each caller. A claimed set
+/// runs all that is queued in ONE transaction behind the database's write gate (or in several, when the group commit asks for
+/// the gate meanwhile: see <see cref="CommitAsync"/>), then answers each caller. A claimed set
 /// settled together thus costs one commit, not one per row, and a claim shares its commit with the outcomes queued with it.
 /// Every statement is a fixed SQL text prepared once on the loop's own long-lived connection (<see cref="SqliteSession"/>),
 /// so a row costs a bind and a step, never a parse. The connection uses <c>synchronous=NORMAL</c> (see
