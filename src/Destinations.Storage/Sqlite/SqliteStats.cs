@@ -31,7 +31,7 @@ static class SqliteStats
             .Select(e => new RecentError(e.Id, SqliteDatabase.FromUnixMs(e.At), (int?)e.Status, e.ErrorClass, e.Error)).ToList();
         var oldestDue = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
             "SELECT MIN(next_attempt_at) FROM deliveries WHERE destination_id = @Destination AND status = 'pending'", args, cancellationToken: ct)).ConfigureAwait(false);
-        var state = await SqliteInstanceStates.ReadAsync(conn, null, destinationId, ct).ConfigureAwait(false);
+        var state = await InstanceStateQueries.ReadAsync(conn, null, destinationId, ct).ConfigureAwait(false);
 
         long Count(string status, bool? attempted = null) =>
             byStatus.Where(s => s.Status == status && (attempted is null || (s.Attempted != 0) == attempted)).Sum(s => s.Count);
