@@ -7,8 +7,8 @@ namespace Destinations.Storage;
 
 /// <summary>
 /// D17, for both stores: purges finished deliveries, their events, expired dedupe records (D5) and old counters, in small
-/// batches (short transactions). SqliteRetention and PostgresRetention supply the two statements that differ and how a
-/// purge connection and transaction are opened (SQLite: behind the write gate).
+/// batches (short transactions). SqliteRetention and PostgresRetention supply the two clauses that differ and how a purge
+/// connection and transaction are opened (SQLite: behind the write gate).
 /// </summary>
 public abstract class RetentionService : BackgroundService
 {
@@ -23,12 +23,12 @@ public abstract class RetentionService : BackgroundService
         _logger = logger;
     }
 
-    /// <summary>Deletes up to <c>@Batch</c> finished deliveries (<c>@DeliveredBefore</c>, <c>@DeadBefore</c>) and returns
-    /// their <c>event_seq</c>.</summary>
-    private protected abstract string DeleteFinishedSql { get; }
+    /// <summary>What follows <c>LIMIT @Batch</c> when the finished deliveries are chosen: how rows another purger holds are
+    /// treated (empty for none).</summary>
+    private protected abstract string BatchLockClause { get; }
 
-    /// <summary>Deletes the events among <c>@Seqs</c> that no delivery still needs.</summary>
-    private protected abstract string DeleteUnusedEventsSql { get; }
+    /// <summary>The provider's form of "<c>seq</c> is one of <c>@Seqs</c>".</summary>
+    private protected abstract string SeqsClause { get; }
 
     /// <summary>Runs <paramref name="work"/> in one write transaction on a fresh connection and commits it.</summary>
     private protected abstract Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct);
@@ -55,11 +55,18 @@ public abstract class RetentionService : BackgroundService
             // A batch of finished deliveries, then those of their events no other delivery still needs, in one transaction.
             (deleted, var removed) = await InTransactionAsync(async (conn, tx) =>
             {
-                var seqs = (await conn.QueryAsync<long>(new CommandDefinition(DeleteFinishedSql, args, tx, cancellationToken: ct))
-                    .ConfigureAwait(false)).Distinct().ToArray();
+                var seqs = (await conn.QueryAsync<long>(new CommandDefinition($"""
+                    DELETE FROM deliveries WHERE id IN (
+                        SELECT id FROM deliveries
+                        WHERE (status = 'delivered' AND updated_at < @DeliveredBefore)
+                           OR (status IN ('dead', 'filtered', 'invalid') AND updated_at < @DeadBefore)
+                        LIMIT @Batch{BatchLockClause})
+                    RETURNING event_seq
+                    """, args, tx, cancellationToken: ct)).ConfigureAwait(false)).Distinct().ToArray();
                 if (seqs.Length == 0) return (0, 0);
                 return (seqs.Length, seqs.Length + await conn.ExecuteAsync(new CommandDefinition(
-                    DeleteUnusedEventsSql, new { Seqs = seqs }, tx, cancellationToken: ct)).ConfigureAwait(false));
+                    $"DELETE FROM events WHERE {SeqsClause} AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)",
+                    new { Seqs = seqs }, tx, cancellationToken: ct)).ConfigureAwait(false));
             }, ct).ConfigureAwait(false);
             total += removed;
         } while (deleted > 0 && !ct.IsCancellationRequested);

@@ -12,17 +12,10 @@ namespace Destinations.Storage.Postgres;
 public sealed class PostgresRetention(PostgresDatabase db, IOptions<RetentionOptions> options, TimeProvider time, ILogger<PostgresRetention> logger)
     : RetentionService(options.Value, time, logger)
 {
-    private protected override string DeleteFinishedSql => """
-        DELETE FROM deliveries WHERE id IN (
-            SELECT id FROM deliveries
-            WHERE (status = 'delivered' AND updated_at < @DeliveredBefore)
-               OR (status IN ('dead', 'filtered', 'invalid') AND updated_at < @DeadBefore)
-            LIMIT @Batch FOR UPDATE SKIP LOCKED)
-        RETURNING event_seq
-        """;
+    // Rows another replica is purging are skipped.
+    private protected override string BatchLockClause => " FOR UPDATE SKIP LOCKED";
 
-    private protected override string DeleteUnusedEventsSql =>
-        "DELETE FROM events WHERE seq = ANY(@Seqs) AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)";
+    private protected override string SeqsClause => "seq = ANY(@Seqs)";
 
     private protected override async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {

@@ -11,17 +11,10 @@ namespace Destinations.Storage.Sqlite;
 public sealed class SqliteRetention(SqliteDatabase db, IOptions<RetentionOptions> options, TimeProvider time, ILogger<SqliteRetention> logger)
     : RetentionService(options.Value, time, logger)
 {
-    private protected override string DeleteFinishedSql => """
-        DELETE FROM deliveries WHERE id IN (
-            SELECT id FROM deliveries
-            WHERE (status = 'delivered' AND updated_at < @DeliveredBefore)
-               OR (status IN ('dead', 'filtered', 'invalid') AND updated_at < @DeadBefore)
-            LIMIT @Batch)
-        RETURNING event_seq
-        """;
+    // One writer at a time (the write gate): nothing to skip.
+    private protected override string BatchLockClause => "";
 
-    private protected override string DeleteUnusedEventsSql =>
-        "DELETE FROM events WHERE seq IN @Seqs AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)";
+    private protected override string SeqsClause => "seq IN @Seqs";
 
     private protected override async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
