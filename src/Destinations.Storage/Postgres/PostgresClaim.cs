@@ -37,7 +37,7 @@ static class PostgresClaim
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
 
-        var held = await PostgresInstanceStates.ReadAllAsync(conn, tx, heldOnly: true, ct).ConfigureAwait(false);
+        var held = await InstanceStateQueries.ReadAllAsync(conn, tx, heldOnly: true, ct).ConfigureAwait(false);
         var skip = request.Skip.ToHashSet(StringComparer.Ordinal);
         // D25: instances whose shared bucket has no token now are skipped (as the in-memory limiter's Throttled() on SQLite).
         if (request.RateLimits is { } limits) skip.UnionWith(await PostgresRateLimits.ThrottledAsync(conn, tx, nowMs, limits, ct).ConfigureAwait(false));

@@ -24,6 +24,6 @@ public sealed class PostgresDeliveryAdmin(PostgresDatabase db, PostgresDeliveryQ
     public async Task<IReadOnlyList<InstanceState>> ListInstancesAsync(CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        return await PostgresInstanceStates.ReadAllAsync(conn, null, heldOnly: false, ct).ConfigureAwait(false);
+        return await InstanceStateQueries.ReadAllAsync(conn, null, heldOnly: false, ct).ConfigureAwait(false);
     }
 }

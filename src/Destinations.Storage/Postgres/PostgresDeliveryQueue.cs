@@ -50,7 +50,7 @@ public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time
     public async Task<InstanceState> GetInstanceAsync(string destinationId, CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        return await PostgresInstanceStates.ReadAsync(conn, null, destinationId, ct).ConfigureAwait(false);
+        return await InstanceStateQueries.ReadAsync(conn, null, destinationId, ct).ConfigureAwait(false);
     }
 
     public async Task<InstanceState> UpdateInstanceAsync(string destinationId, Func<InstanceState, InstanceState> change, CancellationToken ct)
@@ -60,7 +60,7 @@ public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time
         // Read-modify-write across replicas: a transaction-scoped advisory lock per instance (the row may not exist yet).
         await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(hashtext('destination_state'), hashtext(@Id))",
             new { Id = destinationId }, tx, cancellationToken: ct)).ConfigureAwait(false);
-        var before = await PostgresInstanceStates.ReadAsync(conn, tx, destinationId, ct).ConfigureAwait(false);
+        var before = await InstanceStateQueries.ReadAsync(conn, tx, destinationId, ct).ConfigureAwait(false);
         var next = change(before);
         if (next != before) await PostgresInstanceStates.WriteAsync(conn, tx, before, next, time.GetUtcNow(), ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);

@@ -44,21 +44,8 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable, IDisposa
     public Task<IReadOnlyList<AcceptStatus>> AcceptAsync(IReadOnlyList<IncomingEvent> events, CancellationToken ct) =>
         PendingAccept.EnqueueAsync(_queue.Writer, events, ct);
 
-    public async Task<bool> IsReadyAsync(CancellationToken ct)
-    {
-        try
-        {
-            await using var conn = await _db.OpenAsync(ct).ConfigureAwait(false);
-            await using var cmd = new Npgsql.NpgsqlCommand("SELECT 1", conn);
-            await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
-            return !_writerLoops.IsCompleted;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            _logger.LogWarning("Event store not ready: {Error}", ex.GetType().Name + ": " + ex.Message);
-            return false;
-        }
-    }
+    public Task<bool> IsReadyAsync(CancellationToken ct) => StoreReadiness.ProbeAsync(
+        async c => await _db.OpenAsync(c).ConfigureAwait(false), "SELECT 1", () => !_writerLoops.IsCompleted, _logger, ct);
 
     async Task WriteLoopAsync()
     {

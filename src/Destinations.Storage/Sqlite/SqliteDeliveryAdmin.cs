@@ -28,6 +28,6 @@ public sealed class SqliteDeliveryAdmin(SqliteDatabase db, SqliteDeliveryQueue q
     public async Task<IReadOnlyList<InstanceState>> ListInstancesAsync(CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        return await SqliteInstanceStates.ReadAllAsync(conn, null, heldOnly: false, ct).ConfigureAwait(false);
+        return await InstanceStateQueries.ReadAllAsync(conn, null, heldOnly: false, ct).ConfigureAwait(false);
     }
 }

@@ -27,7 +27,7 @@ public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, Di
     public async Task<InstanceState> GetInstanceAsync(string destinationId, CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        return await SqliteInstanceStates.ReadAsync(conn, null, destinationId, ct).ConfigureAwait(false);
+        return await InstanceStateQueries.ReadAsync(conn, null, destinationId, ct).ConfigureAwait(false);
     }
 
     public async Task<InstanceState> UpdateInstanceAsync(string destinationId, Func<InstanceState, InstanceState> change, CancellationToken ct)
@@ -35,7 +35,7 @@ public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, Di
         using var gate = await db.EnterWriteAsync(ct).ConfigureAwait(false);
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
         using var tx = conn.BeginTransaction(deferred: false);
-        var before = await SqliteInstanceStates.ReadAsync(conn, tx, destinationId, ct).ConfigureAwait(false);
+        var before = await InstanceStateQueries.ReadAsync(conn, tx, destinationId, ct).ConfigureAwait(false);
         var next = change(before);
         if (next != before) await SqliteInstanceStates.WriteAsync(conn, tx, before, next, time.GetUtcNow(), ct).ConfigureAwait(false);
         tx.Commit();

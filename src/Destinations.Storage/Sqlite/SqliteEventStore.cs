@@ -84,22 +84,8 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     public Task<IReadOnlyList<AcceptStatus>> AcceptAsync(IReadOnlyList<IncomingEvent> events, CancellationToken ct) =>
         PendingAccept.EnqueueAsync(_queue.Writer, events, ct);
 
-    public async Task<bool> IsReadyAsync(CancellationToken ct)
-    {
-        try
-        {
-            await using var conn = await _db.OpenAsync(ct).ConfigureAwait(false);
-            await using var cmd = conn.CreateCommand();
-            cmd.CommandText = "SELECT COUNT(*) FROM schema_version";
-            await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
-            return !_writerDone.Task.IsCompleted;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            _logger.LogWarning("Event store not ready: {Error}", ex.GetType().Name + ": " + ex.Message);
-            return false;
-        }
-    }
+    public Task<bool> IsReadyAsync(CancellationToken ct) => StoreReadiness.ProbeAsync(
+        async c => await _db.OpenAsync(c).ConfigureAwait(false), "SELECT COUNT(*) FROM schema_version", () => !_writerDone.Task.IsCompleted, _logger, ct);
 
     void WriteLoop()
     {

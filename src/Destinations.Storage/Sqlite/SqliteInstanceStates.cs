@@ -3,97 +3,26 @@ using Microsoft.Data.Sqlite;
 
 namespace Destinations.Storage.Sqlite;
 
-/// <summary>Reads and writes <c>destination_state</c> rows (D12 pause, circuit breaker) inside the caller's transaction.</summary>
+/// <summary>Reads the held instances on the dispatch writer's session and writes <c>destination_state</c> rows (D12 pause,
+/// circuit breaker) inside the caller's transaction; the shared statements are in <see cref="InstanceStateQueries"/>.</summary>
 static class SqliteInstanceStates
 {
-    const string Columns = """
-        destination_id AS DestinationId, hold AS Hold, held_since AS HeldSince, hold_reason AS HoldReason,
-        next_probe_at AS NextProbeAt, probe_failures AS ProbeFailures, consecutive_failures AS ConsecutiveFailures,
-        first_failure_at AS FirstFailureAt, last_error AS LastError, last_error_at AS LastErrorAt
+    /// <summary>D13: when a hold ends, adds its length to every pending row's held time.</summary>
+    const string AddHeldTime = """
+        UPDATE deliveries SET held_ms = held_ms + MAX(0, @Now - MAX(@Since, created_at))
+        WHERE destination_id = @Id AND status = 'pending'
         """;
 
-    public static async Task<InstanceState> ReadAsync(SqliteConnection conn, SqliteTransaction? tx, string destinationId, CancellationToken ct)
-    {
-        var row = await conn.QuerySingleOrDefaultAsync<StateRow>(new CommandDefinition(
-            $"SELECT {Columns} FROM destination_state WHERE destination_id = @Id", new { Id = destinationId }, tx, cancellationToken: ct)).ConfigureAwait(false);
-        return row?.ToState() ?? InstanceState.Initial(destinationId);
-    }
-
-    public static async Task<List<InstanceState>> ReadAllAsync(SqliteConnection conn, SqliteTransaction? tx, bool heldOnly, CancellationToken ct) =>
-        (await conn.QueryAsync<StateRow>(new CommandDefinition(
-            $"SELECT {Columns} FROM destination_state {(heldOnly ? "WHERE hold IS NOT NULL" : "")} ORDER BY destination_id",
-            transaction: tx, cancellationToken: ct)).ConfigureAwait(false)).Select(r => r.ToState()).ToList();
-
-    const string SelectHeld = $"SELECT {Columns} FROM destination_state WHERE hold IS NOT NULL ORDER BY destination_id";
+    const string SelectHeld = $"SELECT {InstanceStateQueries.Columns} FROM destination_state WHERE hold IS NOT NULL ORDER BY destination_id";
 
     /// <summary>The held instances (D12 pause, breaker), on the dispatch writer's prepared statement.</summary>
     public static List<InstanceState> ReadHeld(SqliteSession session)
     {
         using var reader = session.Command(SelectHeld, []).ExecuteReader();
-        return reader.Parse<StateRow>().Select(r => r.ToState()).ToList();
+        return reader.Parse<InstanceStateQueries.StateRow>().Select(r => r.ToState()).ToList();
     }
 
     /// <summary>Writes <paramref name="next"/>; when a hold ends, adds its length to every pending row's held time (D13).</summary>
-    public static async Task WriteAsync(SqliteConnection conn, SqliteTransaction tx, InstanceState before, InstanceState next, DateTimeOffset now, CancellationToken ct)
-    {
-        var nowMs = SqliteDatabase.ToUnixMs(now);
-        await conn.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO destination_state (destination_id, hold, held_since, hold_reason, next_probe_at, probe_failures,
-                consecutive_failures, first_failure_at, last_error, last_error_at, updated_at)
-            VALUES (@DestinationId, @Hold, @HeldSince, @HoldReason, @NextProbeAt, @ProbeFailures, @ConsecutiveFailures,
-                @FirstFailureAt, @LastError, @LastErrorAt, @Now)
-            ON CONFLICT (destination_id) DO UPDATE SET hold = excluded.hold, held_since = excluded.held_since,
-                hold_reason = excluded.hold_reason, next_probe_at = excluded.next_probe_at, probe_failures = excluded.probe_failures,
-                consecutive_failures = excluded.consecutive_failures, first_failure_at = excluded.first_failure_at,
-                last_error = excluded.last_error, last_error_at = excluded.last_error_at, updated_at = excluded.updated_at
-            """, new
-        {
-            next.DestinationId,
-            Hold = HoldName(next.Hold),
-            HeldSince = Ms(next.HeldSince),
-            next.HoldReason,
-            NextProbeAt = Ms(next.NextProbeAt),
-            next.ProbeFailures,
-            next.ConsecutiveFailures,
-            FirstFailureAt = Ms(next.FirstFailureAt),
-            next.LastError,
-            LastErrorAt = Ms(next.LastErrorAt),
-            Now = nowMs,
-        }, tx, cancellationToken: ct)).ConfigureAwait(false);
-
-        if (before is { IsHeld: true, HeldSince: { } since } && !next.IsHeld)
-            await conn.ExecuteAsync(new CommandDefinition("""
-                UPDATE deliveries SET held_ms = held_ms + MAX(0, @Now - MAX(@Since, created_at))
-                WHERE destination_id = @Id AND status = 'pending'
-                """, new { Now = nowMs, Since = SqliteDatabase.ToUnixMs(since), Id = next.DestinationId }, tx, cancellationToken: ct)).ConfigureAwait(false);
-    }
-
-    static long? Ms(DateTimeOffset? t) => t is { } v ? SqliteDatabase.ToUnixMs(v) : null;
-
-    static string? HoldName(InstanceHold hold) => hold switch
-    {
-        InstanceHold.Paused => "paused",
-        InstanceHold.BreakerOpen => "breaker",
-        _ => null,
-    };
-
-    sealed class StateRow
-    {
-        public string DestinationId { get; set; } = "";
-        public string? Hold { get; set; }
-        public long? HeldSince { get; set; }
-        public string? HoldReason { get; set; }
-        public long? NextProbeAt { get; set; }
-        public long ProbeFailures { get; set; }
-        public long ConsecutiveFailures { get; set; }
-        public long? FirstFailureAt { get; set; }
-        public string? LastError { get; set; }
-        public long? LastErrorAt { get; set; }
-
-        public InstanceState ToState() => new(DestinationId,
-            Hold switch { "paused" => InstanceHold.Paused, "breaker" => InstanceHold.BreakerOpen, _ => InstanceHold.None },
-            T(HeldSince), HoldReason, T(NextProbeAt), (int)ProbeFailures, (int)ConsecutiveFailures, T(FirstFailureAt), LastError, T(LastErrorAt));
-
-        static DateTimeOffset? T(long? ms) => ms is { } v ? SqliteDatabase.FromUnixMs(v) : null;
-    }
+    public static Task WriteAsync(SqliteConnection conn, SqliteTransaction tx, InstanceState before, InstanceState next, DateTimeOffset now, CancellationToken ct) =>
+        InstanceStateQueries.WriteAsync(conn, tx, before, next, now, AddHeldTime, ct);
 }

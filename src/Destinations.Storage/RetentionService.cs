@@ -1,0 +1,124 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Destinations.Storage;
+
+/// <summary>
+/// D17, for both stores: purges finished deliveries, their events, expired dedupe records (D5) and old counters, in small
+/// batches (short transactions). SqliteRetention and PostgresRetention supply the two clauses that differ and how a purge
+/// connection and transaction are opened (SQLite: behind the write gate).
+/// </summary>
+public abstract class RetentionService : BackgroundService
+{
+    readonly RetentionOptions _options;
+    readonly TimeProvider _time;
+    readonly ILogger _logger;
+
+    private protected RetentionService(RetentionOptions options, TimeProvider time, ILogger logger)
+    {
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>What follows <c>LIMIT @Batch</c> when the finished deliveries are chosen: how rows another purger holds are
+    /// treated (empty for none).</summary>
+    private protected abstract string BatchLockClause { get; }
+
+    /// <summary>The provider's form of "<c>seq</c> is one of <c>@Seqs</c>".</summary>
+    private protected abstract string SeqsClause { get; }
+
+    /// <summary>Runs <paramref name="work"/> in one write transaction on a fresh connection and commits it.</summary>
+    private protected abstract Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct);
+
+    /// <summary>Runs <paramref name="work"/> (one statement) on a fresh connection.</summary>
+    private protected abstract Task<int> OnConnectionAsync(Func<DbConnection, Task<int>> work, CancellationToken ct);
+
+    /// <summary>One full purge; returns the number of rows deleted.</summary>
+    public async Task<int> PurgeAsync(CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        var args = new
+        {
+            Now = now.ToUnixTimeMilliseconds(),
+            DeliveredBefore = (now - _options.Delivered).ToUnixTimeMilliseconds(),
+            DeadBefore = (now - _options.Dead).ToUnixTimeMilliseconds(),
+            CountersBefore = StoredValues.Day(now - _options.Counters),
+            Batch = _options.PurgeBatchSize,
+        };
+        var total = 0;
+        int deleted;
+        do
+        {
+            // A batch of finished deliveries, then those of their events no other delivery still needs, in one transaction.
+            (deleted, var removed) = await InTransactionAsync(async (conn, tx) =>
+            {
+                var seqs = (await conn.QueryAsync<long>(new CommandDefinition($"""
+                    DELETE FROM deliveries WHERE id IN (
+                        SELECT id FROM deliveries
+                        WHERE (status = 'delivered' AND updated_at < @DeliveredBefore)
+                           OR (status IN ('dead', 'filtered', 'invalid') AND updated_at < @DeadBefore)
+                        LIMIT @Batch{BatchLockClause})
+                    RETURNING event_seq
+                    """, args, tx, cancellationToken: ct)).ConfigureAwait(false)).Distinct().ToArray();
+                if (seqs.Length == 0) return (0, 0);
+                return (seqs.Length, seqs.Length + await conn.ExecuteAsync(new CommandDefinition(
+                    $"DELETE FROM events WHERE {SeqsClause} AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)",
+                    new { Seqs = seqs }, tx, cancellationToken: ct)).ConfigureAwait(false));
+            }, ct).ConfigureAwait(false);
+            total += removed;
+        } while (deleted > 0 && !ct.IsCancellationRequested);
+
+        foreach (var sql in CounterStatements)
+        {
+            do
+            {
+                deleted = await OnConnectionAsync(conn => conn.ExecuteAsync(new CommandDefinition(sql, args, cancellationToken: ct)), ct)
+                    .ConfigureAwait(false);
+                total += deleted;
+            } while (deleted >= _options.PurgeBatchSize && !ct.IsCancellationRequested);
+        }
+        return total;
+    }
+
+    static readonly string[] CounterStatements =
+    [
+        """
+        DELETE FROM dedupe WHERE (source_id, message_id) IN (
+            SELECT source_id, message_id FROM dedupe WHERE expires_at <= @Now LIMIT @Batch)
+        """,
+        """
+        DELETE FROM filter_counts WHERE (destination_id, reason, day) IN (
+            SELECT destination_id, reason, day FROM filter_counts WHERE day < @CountersBefore LIMIT @Batch)
+        """,
+        """
+        DELETE FROM duplicate_counts WHERE (destination_id, day) IN (
+            SELECT destination_id, day FROM duplicate_counts WHERE day < @CountersBefore LIMIT @Batch)
+        """,
+    ];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var deleted = await PurgeAsync(stoppingToken).ConfigureAwait(false);
+                if (deleted > 0) _logger.LogInformation("Retention purge removed {Rows} rows (D17)", deleted);
+                await Task.Delay(_options.PurgeInterval, _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError("Retention purge failed; trying again next interval: {Error}", ex.GetType().Name + ": " + ex.Message);
+                try { await Task.Delay(_options.PurgeInterval, _time, stoppingToken).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+}
