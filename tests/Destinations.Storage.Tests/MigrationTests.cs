@@ -17,9 +17,25 @@ public sealed class MigrationTests
         await using (var conn = await again.OpenAsync(CancellationToken.None))
             Assert.Equal(0, SqliteMigrations.Apply(conn));
 
-        Assert.Equal([1L, 2L, 3L, 4L], await store.QueryAsync<long>("SELECT version FROM schema_version"));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], await store.QueryAsync<long>("SELECT version FROM schema_version"));
         var tables = await store.QueryAsync<string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
         Assert.Equal(["dedupe", "deliveries", "destination_state", "duplicate_counts", "events", "filter_counts", "schema_version"], tables);
+    }
+
+    [Fact]
+    public async Task The_delivery_indexes_after_migration_5_due_and_claim_hold_pending_rows_only()
+    {
+        await using var store = TestStore.Create();
+        await store.EnsureMigratedAsync();
+        var indexes = await store.QueryAsync<(string Name, string Sql)>(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' AND sql IS NOT NULL ORDER BY name");
+        Assert.Equal(
+        [
+            ("ix_deliveries_claim", "CREATE INDEX ix_deliveries_claim ON deliveries (destination_id, next_attempt_at, id) WHERE status = 'pending'"),
+            ("ix_deliveries_dead", "CREATE INDEX ix_deliveries_dead ON deliveries (status, updated_at)"),
+            ("ix_deliveries_due", "CREATE INDEX ix_deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending'"),
+            ("ix_deliveries_order", "CREATE INDEX ix_deliveries_order ON deliveries (destination_id, status, event_seq)"),
+        ], indexes);
     }
 
     [Fact]

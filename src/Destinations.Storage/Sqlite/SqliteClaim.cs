@@ -26,7 +26,9 @@ static class SqliteClaim
 
     const string Canary = Select + " AND d.destination_id = @Destination ORDER BY d.next_attempt_at, d.id LIMIT 1";
     const string OfInstance = Select + " AND d.destination_id = @Destination ORDER BY d.next_attempt_at, d.id LIMIT @Max";
-    const string AllDue = Select + """
+    // Named index: without statistics SQLite would pick ix_deliveries_dead (status = ?) and sort, over the partial
+    // ix_deliveries_due that already holds exactly the pending rows in due order (migration 5).
+    static readonly string AllDue = Select.Replace("FROM deliveries d JOIN", "FROM deliveries d INDEXED BY ix_deliveries_due JOIN", StringComparison.Ordinal) + """
          AND d.destination_id NOT IN (SELECT value FROM json_each(@Excluded)) ORDER BY d.next_attempt_at, d.id LIMIT @Max
         """;
     const string MoveProbe = "UPDATE destination_state SET next_probe_at = @Until, updated_at = @Now WHERE destination_id = @Destination";

@@ -108,6 +108,15 @@ public static class SqliteMigrations
             -- served uses that one, and each insert and status change no longer maintains a sixth index.
             DROP INDEX IF EXISTS ix_deliveries_destination;
             """),
+        (5, "the due and claim indexes hold pending rows only", """
+            -- Only pending rows are ever claimed or due. Partial indexes (as on PostgreSQL) drop a delivered row's entries
+            -- instead of moving them to the 'delivered' part of the index, so an outcome writes two index entries fewer,
+            -- and the two indexes stay the size of the backlog. Every query they serve says status = 'pending' literally.
+            DROP INDEX IF EXISTS ix_deliveries_due;
+            CREATE INDEX ix_deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending';
+            DROP INDEX IF EXISTS ix_deliveries_claim;
+            CREATE INDEX ix_deliveries_claim ON deliveries (destination_id, next_attempt_at, id) WHERE status = 'pending';
+            """),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent. Returns how many were applied.</summary>
