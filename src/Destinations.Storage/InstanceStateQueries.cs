@@ -23,9 +23,13 @@ static class InstanceStateQueries
         return row?.ToState() ?? InstanceState.Initial(destinationId);
     }
 
+    const string SelectAll = $"SELECT {Columns} FROM destination_state ORDER BY destination_id";
+
+    /// <summary>The held instances (D12 pause, breaker) in id order.</summary>
+    public const string SelectHeld = $"SELECT {Columns} FROM destination_state WHERE hold IS NOT NULL ORDER BY destination_id";
+
     public static async Task<List<InstanceState>> ReadAllAsync(DbConnection conn, DbTransaction? tx, bool heldOnly, CancellationToken ct) =>
-        (await conn.QueryAsync<StateRow>(new CommandDefinition(
-            $"SELECT {Columns} FROM destination_state {(heldOnly ? "WHERE hold IS NOT NULL" : "")} ORDER BY destination_id",
+        (await conn.QueryAsync<StateRow>(new CommandDefinition(heldOnly ? SelectHeld : SelectAll,
             transaction: tx, cancellationToken: ct)).ConfigureAwait(false)).Select(r => r.ToState()).ToList();
 
     /// <summary>Writes <paramref name="next"/>; when a hold ends, adds its length to every pending row's held time (D13).</summary>

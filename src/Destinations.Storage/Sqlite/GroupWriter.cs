@@ -34,7 +34,7 @@ sealed class GroupWriter : IDisposable
         // write gate (SqliteDatabase.BackstopCheckpointPages).
         using (var pragma = conn.CreateCommand())
         {
-            pragma.CommandText = $"PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = {SqliteDatabase.BackstopCheckpointPages};";
+            pragma.CommandText = "PRAGMA foreign_keys = OFF; " + SqliteDatabase.BackstopCheckpointPragma;
             pragma.ExecuteNonQuery();
         }
         _countFilter = Prepare("""
@@ -166,7 +166,7 @@ sealed class GroupWriter : IDisposable
                 stmt.Bind(n + 1, incoming.SourceId);
                 stmt.Bind(n + 2, e.MessageId);
                 stmt.Bind(n + 3, e.Type);
-                stmt.Bind(n + 4, e.UserKey, nullable: true);
+                stmt.BindTextOrNull(n + 4, e.UserKey);
                 stmt.Bind(n + 5, StoredValues.ReceivedAtMs(e, nowMs));
                 stmt.BindUtf8(n + 6, e.ToUtf8Json().Span);
             }

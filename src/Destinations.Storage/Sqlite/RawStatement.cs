@@ -27,10 +27,10 @@ sealed class RawStatement : IDisposable
 
     public void Bind(int number, long value) => Check(raw.sqlite3_bind_int64(_stmt, number, value));
 
-    public void Bind(int number, string? value, bool nullable)
+    public void BindTextOrNull(int number, string? value)
     {
-        if (value is null && nullable) Check(raw.sqlite3_bind_null(_stmt, number));
-        else Bind(number, value ?? throw new ArgumentNullException(nameof(value)));
+        if (value is null) Check(raw.sqlite3_bind_null(_stmt, number));
+        else Bind(number, value);
     }
 
     /// <summary>Steps once: true when a row is ready (read it with <see cref="Text"/>), false when the statement is done.</summary>

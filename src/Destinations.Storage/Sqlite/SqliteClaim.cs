@@ -13,10 +13,15 @@ namespace Destinations.Storage.Sqlite;
 /// </summary>
 static class SqliteClaim
 {
-    const string Select = """
+    const string Columns = """
         SELECT d.id, d.event_seq, d.destination_id, d.subscription, e.message_id, e.body, d.plan, d.steps_done,
                d.attempts, d.created_at, d.first_attempt_at, d.held_ms, e.user_key, d.next_attempt_at
-        FROM deliveries d JOIN events e ON e.seq = d.event_seq
+        FROM deliveries d
+        """;
+
+    const string JoinAndDue = """
+
+        JOIN events e ON e.seq = d.event_seq
         WHERE d.status = 'pending' AND d.next_attempt_at <= @Now AND (d.lease_until IS NULL OR d.lease_until < @Now)
           AND (d.destination_id NOT IN (SELECT value FROM json_each(@Ordered)) OR e.user_key IS NULL OR NOT EXISTS (
                 SELECT 1 FROM deliveries p JOIN events pe ON pe.seq = p.event_seq
@@ -24,11 +29,12 @@ static class SqliteClaim
                   AND pe.user_key = e.user_key))
         """;
 
+    const string Select = Columns + JoinAndDue;
     const string Canary = Select + " AND d.destination_id = @Destination ORDER BY d.next_attempt_at, d.id LIMIT 1";
     const string OfInstance = Select + " AND d.destination_id = @Destination ORDER BY d.next_attempt_at, d.id LIMIT @Max";
     // Named index: without statistics SQLite would pick ix_deliveries_dead (status = ?) and sort, over the partial
     // ix_deliveries_due that already holds exactly the pending rows in due order (migration 5).
-    static readonly string AllDue = Select.Replace("FROM deliveries d JOIN", "FROM deliveries d INDEXED BY ix_deliveries_due JOIN", StringComparison.Ordinal) + """
+    const string AllDue = Columns + " INDEXED BY ix_deliveries_due" + JoinAndDue + """
          AND d.destination_id NOT IN (SELECT value FROM json_each(@Excluded)) ORDER BY d.next_attempt_at, d.id LIMIT @Max
         """;
     const string MoveProbe = "UPDATE destination_state SET next_probe_at = @Until, updated_at = @Now WHERE destination_id = @Destination";

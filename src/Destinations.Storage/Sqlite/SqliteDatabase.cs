@@ -68,6 +68,9 @@ public sealed class SqliteDatabase
     /// </summary>
     public const int BackstopCheckpointPages = 10_000;
 
+    /// <summary>The pragma that sets <see cref="BackstopCheckpointPages"/> on a connection.</summary>
+    public static readonly string BackstopCheckpointPragma = $"PRAGMA wal_autocheckpoint = {BackstopCheckpointPages};";
+
     public async Task EnsureMigratedAsync(CancellationToken ct)
     {
         if (_migrated) return;

@@ -21,8 +21,6 @@ sealed class SqliteDispatchWriter
     /// <summary>At most this many rows per transaction (callers' sets are never split), so the write gate is never held for long.</summary>
     const int MaxPerCommit = 512;
 
-    static readonly string WalBackstop = $"PRAGMA wal_autocheckpoint = {SqliteDatabase.BackstopCheckpointPages}";
-
     /// <summary>The connection (and its prepared statements) is closed after this long without work.</summary>
     static readonly TimeSpan IdleClose = TimeSpan.FromSeconds(30);
 
@@ -126,7 +124,7 @@ sealed class SqliteDispatchWriter
             // The event store checkpoints on its own thread (SqliteDatabase.CheckpointsInBackground): these commits, which
             // hold the write gate, checkpoint only as the backstop.
             if (_db.CheckpointsInBackground)
-                session.Command(WalBackstop, []).ExecuteNonQuery();
+                session.Command(SqliteDatabase.BackstopCheckpointPragma, []).ExecuteNonQuery();
             return session;
         }
         catch

@@ -13,12 +13,10 @@ static class SqliteInstanceStates
         WHERE destination_id = @Id AND status = 'pending'
         """;
 
-    const string SelectHeld = $"SELECT {InstanceStateQueries.Columns} FROM destination_state WHERE hold IS NOT NULL ORDER BY destination_id";
-
     /// <summary>The held instances (D12 pause, breaker), on the dispatch writer's prepared statement.</summary>
     public static List<InstanceState> ReadHeld(SqliteSession session)
     {
-        using var reader = session.Command(SelectHeld, []).ExecuteReader();
+        using var reader = session.Command(InstanceStateQueries.SelectHeld, []).ExecuteReader();
         return reader.Parse<InstanceStateQueries.StateRow>().Select(r => r.ToState()).ToList();
     }
 
