@@ -24,7 +24,10 @@ public sealed record BenchOptions
         "  --store S           sqlite | postgres | both (both): which stores the service runs on\n" +
         "  --postgres CONN     Npgsql connection string of a PostgreSQL server (default: $" + PostgresVariable + ");\n" +
         "                      every scenario gets a fresh database bench_<pid>_<n>, dropped after it\n" +
-        "  --skip a,b          skip scenarios: single,batch,rate,e2e,backlog\n" +
+        "  --skip a,b          skip scenarios: single,batch,rate,e2e,backlog,stages,ceiling\n" +
+        "                      (stages: single and batch again routed nowhere and stored-not-delivered, for the\n" +
+        "                      where-the-time-goes table; ceiling: the SQLite store alone, in this process)\n" +
+        "  --ceiling-events N  events the in-process store ceiling reads and stores (300000; a fifth is warm-up)\n" +
         "  --service-env K=V   any service setting as an environment variable (repeatable)\n" +
         "       Destinations.Benchmarks baseline|fake-partner --urls http://127.0.0.1:PORT";
 
@@ -35,6 +38,7 @@ public sealed record BenchOptions
     public int Backlog { get; init; } = 1_000_000;
     public int EndToEndEvents { get; init; } = 50_000;
     public int Rate { get; init; } = 1_000;
+    public int CeilingEvents { get; init; } = 300_000;
     public IReadOnlyList<StoreKind> Stores { get; init; } = [StoreKind.Sqlite, StoreKind.Postgres];
     public string? Postgres { get; init; } = NullIfBlank(Environment.GetEnvironmentVariable(PostgresVariable));
     public HashSet<string> Skip { get; init; } = [];
@@ -56,6 +60,7 @@ public sealed record BenchOptions
                 "--backlog" => o with { Backlog = Number() },
                 "--e2e-events" => o with { EndToEndEvents = Number() },
                 "--rate" => o with { Rate = Number() },
+                "--ceiling-events" => o with { CeilingEvents = Math.Max(1_000, Number()) },
                 "--store" => o with { Stores = ParseStores(Value()) },
                 "--postgres" => o with { Postgres = NullIfBlank(Value()) },
                 "--skip" => o with { Skip = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries)] },

@@ -104,7 +104,9 @@ public static class Harness
             using (var baseline = await Child.StartAsync("baseline", self, "baseline --urls {url}", new Dictionary<string, string>(), work, "/"))
             {
                 await WarmUpAsync("baseline single", track, baseline.Url + "/v1/track", o);
+                var cpu = baseline.CpuSeconds();
                 table.Baseline = await WrkResult.RunAsync(track, baseline.Url + "/v1/track", o, wrkEnv);
+                table.BaselineCpu = baseline.CpuSeconds() - cpu;
             }
             Console.WriteLine($"baseline single: {table.Baseline.PerSecond:F0} req/s{table.Baseline.Errors}");
             foreach (var store in stores)
@@ -135,7 +137,9 @@ public static class Harness
             using (var baseline = await Child.StartAsync("baseline-batch", self, "baseline --urls {url}", new Dictionary<string, string>(), work, "/"))
             {
                 await WarmUpAsync("baseline batch", batch, baseline.Url + "/v1/batch", bo, 100);
+                var cpu = baseline.CpuSeconds();
                 table.BaselineBatch = await WrkResult.RunAsync(batch, baseline.Url + "/v1/batch", bo, wrkEnv);
+                table.BaselineBatchCpu = baseline.CpuSeconds() - cpu;
             }
             Console.WriteLine($"baseline batch: {table.BaselineBatch.PerSecond * 100:F0} events/s{table.BaselineBatch.Errors}");
             foreach (var store in stores)
@@ -145,9 +149,11 @@ public static class Harness
                 await using (var service = await StartService("service-batch", store, partner.Url))
                 {
                     await WarmUpAsync($"{name} batch", batch, service.Url + "/v1/batch", bo, 100);
+                    var cpu = service.Child.CpuSeconds();
                     r.Batch = await WrkResult.RunAsync(batch, service.Url + "/v1/batch", bo, wrkEnv);
+                    r.BatchCpu = service.Child.CpuSeconds() - cpu;
                 }
-                Console.WriteLine($"{name} batch: {r.Batch.PerSecond * 100:F0} events/s{r.Batch.Errors}");
+                Console.WriteLine($"{name} batch: {r.Batch.PerSecond * 100:F0} events/s{r.Batch.Errors}; service CPU {r.BatchCpu:F1} s during the measured run");
             }
         }
 
@@ -240,8 +246,65 @@ public static class Harness
             }
         }
 
+        if (!o.Skip.Contains("stages"))
+        {
+            // Where the time goes: the single and batch runs again with less of the pipeline behind the acknowledgement, each
+            // against a fresh service, warmed like the others. The CPU the service used per event in each is the cost of what
+            // that stage adds; the full pipeline is the single/batch rows above.
+            var track = Path.Combine(root, "bench", "track.lua");
+            var batch = Path.Combine(root, "bench", "batch.lua");
+            var bo = o with { Connections = BatchConnections };
+            foreach (var store in stores)
+            {
+                var name = BenchOptions.Name(store);
+                foreach (var stage in Stage.Partial)
+                {
+                    var measured = new StageResult(stage);
+                    await using (var service = await StartService($"service-{stage.Key}-single", store, partner.Url, stage.Environment))
+                    {
+                        await WarmUpAsync($"{name} single, {stage.Name}", track, service.Url + "/v1/track", o);
+                        var cpu = service.Child.CpuSeconds();
+                        measured.Single = await WrkResult.RunAsync(track, service.Url + "/v1/track", o, wrkEnv);
+                        measured.SingleCpu = service.Child.CpuSeconds() - cpu;
+                    }
+                    await using (var service = await StartService($"service-{stage.Key}-batch", store, partner.Url, stage.Environment))
+                    {
+                        await WarmUpAsync($"{name} batch, {stage.Name}", batch, service.Url + "/v1/batch", bo, 100);
+                        var cpu = service.Child.CpuSeconds();
+                        measured.Batch = await WrkResult.RunAsync(batch, service.Url + "/v1/batch", bo, wrkEnv);
+                        measured.BatchCpu = service.Child.CpuSeconds() - cpu;
+                    }
+                    table[store].Stages.Add(measured);
+                    Console.WriteLine($"{name} {stage.Name}: single {measured.Single.PerSecond:F0} req/s{measured.Single.Errors} " +
+                        $"(CPU {measured.SingleCpu:F1} s), batch {measured.Batch.PerSecond * 100:F0} events/s{measured.Batch.Errors} (CPU {measured.BatchCpu:F1} s)");
+                }
+            }
+        }
+
+        if (!o.Skip.Contains("ceiling") && stores.Contains(StoreKind.Sqlite))
+        {
+            // The SQLite store alone, in this process (StoreCeiling): what one writer acknowledges per second with this schema.
+            var (events, readUs) = StoreCeiling.Read(o.CeilingEvents, o.CeilingEvents / 5, $"ceiling-{Environment.ProcessId}");
+            Console.WriteLine($"ceiling: {events.Count} events read as 100-event batches on one thread, {readUs:F1} µs CPU per event (the last four fifths)");
+            table.CeilingReadUsPerEvent = readUs;
+            var routed = new Destinations.Core.Routing.RoutingDecision([new("salesmachine-bench", "track")], []);
+            var nowhere = new Destinations.Core.Routing.RoutingDecision([], [new("salesmachine-bench", "source not linked to this destination (D26)")]);
+            foreach (var (variant, routing) in new[] { ("event + delivery + dedupe rows", routed), ("dedupe row only (routed nowhere)", nowhere) })
+            {
+                var result = await StoreCeiling.RunAsync(variant, Path.Combine(work, $"ceiling-{table.Ceiling.Count}"), events, events.Count / 5, routing);
+                table.Ceiling.Add(result);
+                Console.WriteLine($"ceiling, {variant}: {result.PerSecond:F0} events/s, group-commit thread {result.WriterUsPerEvent:F1} µs " +
+                    $"and process {result.ProcessUsPerEvent:F1} µs CPU per event, {result.Commits} commits");
+            }
+        }
+
         Console.WriteLine();
         Console.WriteLine(table.Render(o));
+        if (table.RenderStages() is { Length: > 0 } breakdown)
+        {
+            Console.WriteLine();
+            Console.WriteLine(breakdown);
+        }
         Console.WriteLine($"warm-up: {(o.WarmupSeconds > 0 ? $"{o.WarmupSeconds} s unmeasured before every wrk and fixed-rate run; end-to-end warmed with separate events; backlog not warmed" : "none")}. " +
             "\"met\" is judged on SQLite (the targets are on SQLite).");
         Directory.Delete(work, recursive: true);

@@ -3,11 +3,35 @@ using System.Text;
 
 namespace Destinations.Benchmarks;
 
+/// <summary>A service configuration with part of the pipeline left out (<see cref="Partial"/>), for the breakdown table.</summary>
+public sealed record Stage(string Key, string Name, string What, (string, string)[] Environment)
+{
+    public static readonly Stage[] Partial =
+    [
+        new("nowhere", "routed nowhere",
+            "auth, read (parse, normalise, validate), route, answer; the group commit writes only the dedupe row (the one instance is linked to another source)",
+            [("Destinations__0__Sources__0", "other"), ("Sources__1__Id", "other"), ("Sources__1__WriteKey", "other-key")]),
+        new("held", "stored, not delivered",
+            "+ the event row and its delivery row (the instance's rate limit is 1 call an hour: the dispatcher sends nothing)",
+            [("Delivery__RateLimits__salesmachine-bench__Limit", "1"), ("Delivery__RateLimits__salesmachine-bench__Period", "01:00:00")]),
+    ];
+}
+
+/// <summary>What one <see cref="Stage"/> measured.</summary>
+public sealed class StageResult(Stage stage)
+{
+    public Stage Stage { get; } = stage;
+    public WrkResult Single = null!, Batch = null!;
+    public double SingleCpu, BatchCpu;
+}
+
 /// <summary>What one store's service measured.</summary>
 public sealed class StoreResults
 {
     public WrkResult? Single, SingleQuiet, Batch;
-    public double SingleCpu;
+    public double SingleCpu, BatchCpu;
+    /// <summary>The "where the time goes" runs: the same loads with less of the pipeline behind the acknowledgement.</summary>
+    public List<StageResult> Stages { get; } = [];
     public (double[] LatenciesMs, int Failures)? Rate;
     public (int Target, int Posted, double PostSeconds, long Delivered, double Seconds)? EndToEnd;
     public (int Target, int Posted, double PostSeconds, double IdleMiB, double RssMiB, double PeakMiB, double DbMiB)? Backlog;
@@ -18,6 +42,9 @@ public sealed class StoreResults
 public sealed class Table(IReadOnlyList<StoreKind> stores)
 {
     public WrkResult? Baseline, BaselineBatch;
+    public double BaselineCpu, BaselineBatchCpu;
+    public double? CeilingReadUsPerEvent;
+    public List<StoreCeiling.Result> Ceiling { get; } = [];
     public (double[] LatenciesMs, int Failures)? BaselineRate;
     readonly Dictionary<StoreKind, StoreResults> _results = stores.ToDictionary(s => s, _ => new StoreResults());
 
@@ -64,6 +91,47 @@ public sealed class Table(IReadOnlyList<StoreKind> stores)
             "< 300 MB", r => r.Backlog!.Value.RssMiB * 1.048576 < 300);
         return sb.ToString();
     }
+
+    /// <summary>Where the time goes: per store, each stage's throughput and the service's CPU per event (single: per request),
+    /// next to the baseline's; then the in-process SQLite store ceiling. Empty when the stages did not run.</summary>
+    public string RenderStages()
+    {
+        if (Baseline is not { } b || BaselineBatch is not { } bb || stores.All(s => _results[s].Stages.Count == 0) && Ceiling.Count == 0) return "";
+        var sb = new StringBuilder();
+        sb.AppendLine("Where the time goes (service CPU per event = CPU seconds of the service process during the measured run ÷ events; " +
+            $"2 cores = {2e6 / 100_000:F0} µs of CPU per event at 100,000 events/s, for everything on the machine):");
+        sb.AppendLine();
+        sb.AppendLine("| stage | single req/s | ÷ baseline | CPU µs / request | batch events/s | CPU µs / event |");
+        sb.AppendLine("|---|---|---|---|---|---|");
+        sb.AppendLine($"| baseline: bare Kestrel, parse, 200 | {N(b.PerSecond)} | 1.00x | {Us(BaselineCpu, b)} | {N(bb.PerSecond * 100)} | {Us(BaselineBatchCpu, bb, 100)} |");
+        foreach (var store in stores)
+        {
+            var r = _results[store];
+            var name = BenchOptions.Name(store);
+            foreach (var st in r.Stages)
+                sb.AppendLine($"| {name}, {st.Stage.Name}: {st.Stage.What} | {N(st.Single.PerSecond)} | {st.Single.PerSecond / b.PerSecond:F2}x | " +
+                    $"{Us(st.SingleCpu, st.Single)} | {N(st.Batch.PerSecond * 100)} | {Us(st.BatchCpu, st.Batch, 100)} |");
+            if (r.Single is { } s && r.Batch is { } ba)
+                sb.AppendLine($"| {name}, stored and delivered (the table above): + the dispatcher claiming, mapping, sending to the fake partner, settling | " +
+                    $"{N(s.PerSecond)} | {s.PerSecond / b.PerSecond:F2}x | {Us(r.SingleCpu, s)} | {N(ba.PerSecond * 100)} | {Us(r.BatchCpu, ba, 100)} |");
+        }
+        if (Ceiling.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine($"SQLite store alone, in the harness process ({StoreCeiling.Callers} concurrent callers × {StoreCeiling.EventsPerRequest}-event requests, no HTTP, no dispatcher):");
+            sb.AppendLine();
+            sb.AppendLine("| rows per event | events/s | group-commit thread CPU µs / event | process CPU µs / event | commits |");
+            sb.AppendLine("|---|---|---|---|---|");
+            foreach (var c in Ceiling)
+                sb.AppendLine($"| {c.Variant} | {N(c.PerSecond)} | {c.WriterUsPerEvent:F1} | {c.ProcessUsPerEvent:F1} | {c.Commits:N0} |");
+            if (CeilingReadUsPerEvent is { } read)
+                sb.AppendLine($"\nReading the same events as 100-event batches (parse, normalise, validate) on one thread: {read:F1} µs CPU per event.");
+        }
+        return sb.ToString();
+    }
+
+    static string Us(double cpuSeconds, WrkResult r, int eventsPerRequest = 1) =>
+        r.Requests == 0 ? "" : $"{cpuSeconds * 1e6 / (r.Requests * (double)eventsPerRequest):F1}";
 
     static string Latencies((double[] LatenciesMs, int Failures) x) =>
         $"{Loader.Percentile(x.LatenciesMs, 50):F2} / {Loader.Percentile(x.LatenciesMs, 99):F2} / {x.LatenciesMs[^1]:F1} ms"
