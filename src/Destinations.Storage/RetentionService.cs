@@ -53,13 +53,15 @@ public abstract class RetentionService : BackgroundService
         do
         {
             // A batch of finished deliveries, then those of their events no other delivery still needs, in one transaction.
+            // Each branch spells out "status <> 'pending'": SQLite's ix_deliveries_dead holds finished rows only (migration 6)
+            // and is used only where the query states its condition; per branch it stays two range searches (MULTI-INDEX OR).
             (deleted, var removed) = await InTransactionAsync(async (conn, tx) =>
             {
                 var seqs = (await conn.QueryAsync<long>(new CommandDefinition($"""
                     DELETE FROM deliveries WHERE id IN (
                         SELECT id FROM deliveries
-                        WHERE (status = 'delivered' AND updated_at < @DeliveredBefore)
-                           OR (status IN ('dead', 'filtered', 'invalid') AND updated_at < @DeadBefore)
+                        WHERE (status <> 'pending' AND status = 'delivered' AND updated_at < @DeliveredBefore)
+                           OR (status <> 'pending' AND status IN ('dead', 'filtered', 'invalid') AND updated_at < @DeadBefore)
                         LIMIT @Batch{BatchLockClause})
                     RETURNING event_seq
                     """, args, tx, cancellationToken: ct)).ConfigureAwait(false)).Distinct().ToArray();
