@@ -93,11 +93,28 @@ public sealed class Table(IReadOnlyList<StoreKind> stores)
     }
 
     /// <summary>Where the time goes: per store, each stage's throughput and the service's CPU per event (single: per request),
-    /// next to the baseline's; then the in-process SQLite store ceiling. Empty when the stages did not run.</summary>
+    /// next to the baseline's (needs the single and batch runs); then the in-process SQLite store ceiling. Empty when neither ran.</summary>
     public string RenderStages()
     {
-        if (Baseline is not { } b || BaselineBatch is not { } bb || stores.All(s => _results[s].Stages.Count == 0) && Ceiling.Count == 0) return "";
         var sb = new StringBuilder();
+        if (Baseline is { } b && BaselineBatch is { } bb && stores.Any(s => _results[s].Stages.Count > 0)) RenderStageRows(sb, b, bb);
+        if (Ceiling.Count > 0)
+        {
+            if (sb.Length > 0) sb.AppendLine();
+            sb.AppendLine($"SQLite store alone, in the harness process ({StoreCeiling.Callers} concurrent callers × {StoreCeiling.EventsPerRequest}-event requests, no HTTP, no dispatcher):");
+            sb.AppendLine();
+            sb.AppendLine("| rows per event | events/s | group-commit thread CPU µs / event | process CPU µs / event | commits |");
+            sb.AppendLine("|---|---|---|---|---|");
+            foreach (var c in Ceiling)
+                sb.AppendLine($"| {c.Variant} | {N(c.PerSecond)} | {c.WriterUsPerEvent:F1} | {c.ProcessUsPerEvent:F1} | {c.Commits:N0} |");
+            if (CeilingReadUsPerEvent is { } read)
+                sb.AppendLine($"\nReading the same events as 100-event batches (parse, normalise, validate) on one thread: {read:F1} µs CPU per event.");
+        }
+        return sb.ToString();
+    }
+
+    void RenderStageRows(StringBuilder sb, WrkResult b, WrkResult bb)
+    {
         sb.AppendLine("Where the time goes (service CPU per event = CPU seconds of the service process during the measured run ÷ events; " +
             $"2 cores = {2e6 / 100_000:F0} µs of CPU per event at 100,000 events/s, for everything on the machine):");
         sb.AppendLine();
@@ -115,19 +132,6 @@ public sealed class Table(IReadOnlyList<StoreKind> stores)
                 sb.AppendLine($"| {name}, stored and delivered (the table above): + the dispatcher claiming, mapping, sending to the fake partner, settling | " +
                     $"{N(s.PerSecond)} | {s.PerSecond / b.PerSecond:F2}x | {Us(r.SingleCpu, s)} | {N(ba.PerSecond * 100)} | {Us(r.BatchCpu, ba, 100)} |");
         }
-        if (Ceiling.Count > 0)
-        {
-            sb.AppendLine();
-            sb.AppendLine($"SQLite store alone, in the harness process ({StoreCeiling.Callers} concurrent callers × {StoreCeiling.EventsPerRequest}-event requests, no HTTP, no dispatcher):");
-            sb.AppendLine();
-            sb.AppendLine("| rows per event | events/s | group-commit thread CPU µs / event | process CPU µs / event | commits |");
-            sb.AppendLine("|---|---|---|---|---|");
-            foreach (var c in Ceiling)
-                sb.AppendLine($"| {c.Variant} | {N(c.PerSecond)} | {c.WriterUsPerEvent:F1} | {c.ProcessUsPerEvent:F1} | {c.Commits:N0} |");
-            if (CeilingReadUsPerEvent is { } read)
-                sb.AppendLine($"\nReading the same events as 100-event batches (parse, normalise, validate) on one thread: {read:F1} µs CPU per event.");
-        }
-        return sb.ToString();
     }
 
     static string Us(double cpuSeconds, WrkResult r, int eventsPerRequest = 1) =>
