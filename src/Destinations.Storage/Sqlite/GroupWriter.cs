@@ -5,7 +5,7 @@ using Microsoft.Data.Sqlite;
 namespace Destinations.Storage.Sqlite;
 
 /// <summary>
-/// Writes one group of accepted events in ONE transaction on the writer's own connection: dedupe (D5), filter and duplicate
+/// Writes one group of accepted events in ONE transaction on the database's writer connection: dedupe (D5), filter and duplicate
 /// counters (D8, D5), the events and one delivery row per routed (destination, subscription) (D7). Set-based, as on
 /// PostgreSQL: multi-row statements of up to <see cref="RowsPerStatement"/> rows (a statement costs a bind-step-reset cycle,
 /// so one per event per table was most of the writer's time), prepared once per connection and row count and bound by
@@ -22,21 +22,12 @@ sealed class GroupWriter : IDisposable
 
     enum Kind { Dedupe, Event, Delivery }
 
-    GroupWriter(SqliteConnection conn)
+    /// <param name="conn">The database's shared writer connection (<see cref="SqliteDatabase.Writer"/>: foreign keys off, the
+    /// backstop checkpoint); used only under the write gate, and not owned: the caller rebuilds this writer when the
+    /// database opens a new one.</param>
+    public GroupWriter(SqliteConnection conn)
     {
         _conn = conn;
-        // Foreign keys off on this connection only: the one reference it writes (deliveries.event_seq) names an event row
-        // inserted a moment earlier in the same transaction, so the check can never fail here; but SQLite counts foreign-key
-        // violations per statement, so every multi-row delivery insert with the check on kept a statement journal (a temp
-        // file once past 64 KiB) with a copy of every page it touched — more bytes than the WAL itself. Every other
-        // connection keeps the check (Microsoft.Data.Sqlite turns it on), e.g. retention cannot delete a referenced event.
-        // The automatic checkpoint only as the backstop: SqliteEventStore checkpoints on a thread of its own, outside the
-        // write gate (SqliteDatabase.BackstopCheckpointPages).
-        using (var pragma = conn.CreateCommand())
-        {
-            pragma.CommandText = "PRAGMA foreign_keys = OFF; " + SqliteDatabase.BackstopCheckpointPragma;
-            pragma.ExecuteNonQuery();
-        }
         _countFilter = Prepare("""
             INSERT INTO filter_counts (destination_id, reason, day, count) VALUES ($destination, $reason, $day, $count)
             ON CONFLICT (destination_id, reason, day) DO UPDATE SET count = count + excluded.count
@@ -49,9 +40,6 @@ sealed class GroupWriter : IDisposable
             UPDATE dedupe SET expires_at = $expires WHERE source_id = $source AND message_id = $message AND expires_at <= $now
             """, "$expires", "$source", "$message", "$now");
     }
-
-    public static async Task<GroupWriter> OpenAsync(SqliteDatabase db, CancellationToken ct) =>
-        new(await db.OpenAsync(ct).ConfigureAwait(false));
 
     /// <summary>Writes and commits the group; one status array per request, in order. Throws when the commit fails.</summary>
     public AcceptStatus[][] Write(IReadOnlyList<IReadOnlyList<IncomingEvent>> requests, DateTimeOffset now, TimeSpan dedupeWindow)
@@ -287,6 +275,5 @@ sealed class GroupWriter : IDisposable
         _countFilter.Dispose();
         _countDuplicate.Dispose();
         _renewExpired.Dispose();
-        _conn.Dispose();
     }
 }

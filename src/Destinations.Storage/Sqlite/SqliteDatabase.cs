@@ -27,15 +27,85 @@ public sealed class SqliteDatabase
     public string DataSource { get; }
 
     /// <summary>An open connection on a migrated database.</summary>
-    /// <param name="relaxedSync">Only for the dispatcher's own writes (claims, outcomes): <c>synchronous=NORMAL</c>. In WAL
-    /// mode a NORMAL commit is atomic and survives kill -9 (the WAL is in the OS cache); only a power loss can drop the last
-    /// NORMAL commits — and the next FULL commit (every ingest group) fsyncs the WAL with everything before it. A lost
-    /// outcome means the row is claimed again when its lease runs out: a re-delivery, at-least-once holds. Acknowledged
-    /// events are never written on such a connection.</param>
-    public async Task<SqliteConnection> OpenAsync(CancellationToken ct, bool relaxedSync = false)
+    public async Task<SqliteConnection> OpenAsync(CancellationToken ct)
     {
         await EnsureMigratedAsync(ct).ConfigureAwait(false);
-        return await OpenUnmigratedAsync(ct, relaxedSync).ConfigureAwait(false);
+        return await OpenUnmigratedAsync(ct).ConfigureAwait(false);
+    }
+
+    SqliteConnection? _writer;
+    bool _writerFullSync, _writerBackstop;
+
+    /// <summary>Bumped whenever <see cref="Writer"/> opens a new connection: statements prepared on an older one are rebuilt.</summary>
+    public int WriterGeneration { get; private set; }
+
+    /// <summary>
+    /// The one long-lived connection the group commit (<see cref="SqliteEventStore"/>) and the dispatch writer
+    /// (<see cref="SqliteDispatchWriter"/>) both write on, strictly one after the other: only while holding <see cref="Gate"/>,
+    /// and only after <see cref="EnsureMigratedAsync"/>. One connection, not one each: in WAL mode a connection empties its
+    /// page cache whenever another connection has committed since its own last transaction, so two writers taking turns
+    /// re-read every page they touch from the OS on every transaction — measured at ~27 page reads per ingest commit, a
+    /// quarter of the group-commit thread's time with deliveries running (docs/benchmarks.md, round 4).
+    /// <para><paramref name="fullSync"/>: <c>synchronous=FULL</c> for the group commit — an acknowledged event survives kill -9
+    /// and power loss, so every commit fsyncs the WAL. <c>NORMAL</c> for the dispatcher's claims and outcomes: in WAL mode a
+    /// NORMAL commit is atomic and survives kill -9 (the WAL is in the OS cache); only a power loss can drop the last NORMAL
+    /// commits, and the next FULL commit (every ingest group) fsyncs the WAL with everything before it. A lost outcome means
+    /// the row is claimed again when its lease runs out: a re-delivery, at-least-once holds. The setting is switched between
+    /// transactions (a pragma, no I/O).</para>
+    /// <para>Foreign keys are off on this connection: the one reference the group commit writes (deliveries.event_seq) names an
+    /// event row inserted a moment earlier in the same transaction, and the dispatcher's statements never write that column;
+    /// but SQLite counts foreign-key violations per statement, so every multi-row delivery insert with the check on kept a
+    /// statement journal (a temp file once past 64 KiB) with a copy of every page it touched — more bytes than the WAL itself.
+    /// Every other connection keeps the check (Microsoft.Data.Sqlite turns it on), e.g. retention cannot delete a referenced
+    /// event. With <see cref="CheckpointsInBackground"/> the automatic checkpoint is only the backstop
+    /// (<see cref="BackstopCheckpointPages"/>).</para>
+    /// </summary>
+    public SqliteConnection Writer(bool fullSync)
+    {
+        if (_writer is null)
+        {
+            var conn = OpenUnmigratedAsync(CancellationToken.None).GetAwaiter().GetResult(); // synchronous = FULL
+            try
+            {
+                Execute(conn, "PRAGMA foreign_keys = OFF;");
+            }
+            catch
+            {
+                conn.Dispose();
+                throw;
+            }
+            _writer = conn;
+            _writerFullSync = true;
+            _writerBackstop = false;
+            WriterGeneration++;
+        }
+        // The event store may be created after the dispatcher first wrote: the backstop follows it whenever it appears.
+        if (CheckpointsInBackground && !_writerBackstop)
+        {
+            Execute(_writer, BackstopCheckpointPragma);
+            _writerBackstop = true;
+        }
+        if (_writerFullSync != fullSync)
+        {
+            Execute(_writer, fullSync ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
+            _writerFullSync = fullSync;
+        }
+        return _writer;
+    }
+
+    /// <summary>Closes <see cref="Writer"/>'s connection (after a failed transaction, or at shutdown); the next caller opens a
+    /// fresh one. Only while holding <see cref="Gate"/>.</summary>
+    public void ResetWriter()
+    {
+        _writer?.Dispose();
+        _writer = null;
+    }
+
+    static void Execute(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
     }
 
     /// <summary>
@@ -54,7 +124,7 @@ public sealed class SqliteDatabase
     public WriteGate.Lease EnterWrite() => Gate.EnterPriority();
 
     /// <summary>True when the event store checkpoints the WAL on a thread of its own (<see cref="SqliteEventStore"/>): the
-    /// long-lived writer connections then raise SQLite's automatic checkpoint to <see cref="BackstopCheckpointPages"/>.
+    /// long-lived writer connection (<see cref="Writer"/>) then raises SQLite's automatic checkpoint to <see cref="BackstopCheckpointPages"/>.
     /// At SQLite's default (1,000 pages) it ran inside whichever commit crossed it, holding the write gate (and the
     /// acknowledgements waiting on that commit) for the copy and its fsync.</summary>
     public bool CheckpointsInBackground { get; set; }
@@ -88,7 +158,7 @@ public sealed class SqliteDatabase
         }
     }
 
-    async Task<SqliteConnection> OpenUnmigratedAsync(CancellationToken ct, bool relaxedSync = false)
+    async Task<SqliteConnection> OpenUnmigratedAsync(CancellationToken ct)
     {
         EnsureFolder();
         var conn = new SqliteConnection(ConnectionString);
@@ -98,10 +168,9 @@ public sealed class SqliteDatabase
             using var cmd = conn.CreateCommand();
             // synchronous=FULL: with WAL, NORMAL could lose the last commits on power loss; an acknowledged event must
             // survive kill -9 *and* power loss, so every commit fsyncs the WAL. The price is one fsync per commit, which
-            // group commit spreads over up to 256 events. Both settings are per connection, hence set on every open.
-            cmd.CommandText = relaxedSync
-                ? $"PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = {BusyTimeoutMs};"
-                : $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMs};";
+            // group commit spreads over up to 256 events. Both settings are per connection, hence set on every open
+            // (Writer switches its own connection to NORMAL for the dispatcher's transactions).
+            cmd.CommandText = $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMs};";
             cmd.ExecuteNonQuery();
             return conn;
         }

@@ -9,10 +9,11 @@ namespace Destinations.Storage.Sqlite;
 /// runs all that is queued in ONE transaction behind the database's write gate (or in several, when the group commit asks for
 /// the gate meanwhile: see <see cref="CommitAsync"/>), then answers each caller. A claimed set
 /// settled together thus costs one commit, not one per row, and a claim shares its commit with the outcomes queued with it.
-/// Every statement is a fixed SQL text prepared once on the loop's own long-lived connection (<see cref="SqliteSession"/>),
-/// so a row costs a bind and a step, never a parse. The connection uses <c>synchronous=NORMAL</c> (see
-/// <see cref="SqliteDatabase.OpenAsync"/>: a lost claim or outcome is a re-delivery); it is closed after a failed commit
-/// (the next group opens a fresh one) and when idle.
+/// Every statement is a fixed SQL text prepared once (<see cref="SqliteSession"/>) on the database's long-lived writer
+/// connection, the one the group commit writes on too (<see cref="SqliteDatabase.Writer"/>: with a connection each, every
+/// transaction of one emptied the other's page cache), so a row costs a bind and a step, never a parse. Its transactions run
+/// with <c>synchronous=NORMAL</c> (a lost claim or outcome is a re-delivery, see <see cref="SqliteDatabase.Writer"/>). After a
+/// failed commit the connection is closed (the next transaction opens a fresh one); when idle, the statements are dropped.
 /// A statement that fails fails only its caller (a claim is undone to its savepoint); a failed commit fails every caller
 /// of the group.
 /// </summary>
@@ -21,12 +22,13 @@ sealed class SqliteDispatchWriter
     /// <summary>At most this many rows per transaction (callers' sets are never split), so the write gate is never held for long.</summary>
     const int MaxPerCommit = 512;
 
-    /// <summary>The connection (and its prepared statements) is closed after this long without work.</summary>
+    /// <summary>The prepared statements are dropped after this long without work.</summary>
     static readonly TimeSpan IdleClose = TimeSpan.FromSeconds(30);
 
     readonly SqliteDatabase _db;
     readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
-    SqliteSession? _session; // only the loop touches it
+    SqliteSession? _session; // only the loop touches it: statements on the database's writer connection of _sessionGeneration
+    int _sessionGeneration;
 
     public SqliteDispatchWriter(SqliteDatabase db)
     {
@@ -80,7 +82,8 @@ sealed class SqliteDispatchWriter
         }
         catch (OperationCanceledException)
         {
-            Close();
+            // Under the gate: the statements live on the connection the group commit is using meanwhile.
+            using (await _db.EnterWriteAsync(CancellationToken.None).ConfigureAwait(false)) Close();
             return await reader.WaitToReadAsync().ConfigureAwait(false);
         }
     }
@@ -99,16 +102,26 @@ sealed class SqliteDispatchWriter
                 await _db.EnsureMigratedAsync(CancellationToken.None).ConfigureAwait(false);
                 using (await _db.EnterWriteAsync(CancellationToken.None).ConfigureAwait(false))
                 {
-                    var session = _session ??= await OpenSessionAsync().ConfigureAwait(false);
-                    session.Begin();
-                    do group[done++].Run(session);
-                    while (done < group.Count && !_db.Gate.PriorityWaiting);
-                    session.Commit();
+                    try
+                    {
+                        var session = Session();
+                        session.Begin();
+                        do group[done++].Run(session);
+                        while (done < group.Count && !_db.Gate.PriorityWaiting);
+                        session.Commit();
+                    }
+                    catch
+                    {
+                        // The connection may be unusable: the next transaction (ours or the group commit's) opens a fresh
+                        // one. Still inside the gate, so the group commit is not using it meanwhile.
+                        Close();
+                        _db.ResetWriter();
+                        throw;
+                    }
                 }
             }
             catch (Exception ex)
             {
-                Close();
                 for (var i = start; i < group.Count; i++) group[i].Fail(ex);
                 return;
             }
@@ -116,22 +129,18 @@ sealed class SqliteDispatchWriter
         }
     }
 
-    async Task<SqliteSession> OpenSessionAsync()
+    /// <summary>The statements on the database's writer connection (<see cref="SqliteDatabase.Writer"/>, switched to
+    /// <c>synchronous=NORMAL</c> for this transaction), rebuilt when the database opened a new connection. Under the gate only.</summary>
+    SqliteSession Session()
     {
-        var session = new SqliteSession(await _db.OpenAsync(CancellationToken.None, relaxedSync: true).ConfigureAwait(false));
-        try
+        var conn = _db.Writer(fullSync: false);
+        if (_session is null || _sessionGeneration != _db.WriterGeneration)
         {
-            // The event store checkpoints on its own thread (SqliteDatabase.CheckpointsInBackground): these commits, which
-            // hold the write gate, checkpoint only as the backstop.
-            if (_db.CheckpointsInBackground)
-                session.Command(SqliteDatabase.BackstopCheckpointPragma, []).ExecuteNonQuery();
-            return session;
+            Close();
+            _session = new SqliteSession(conn);
+            _sessionGeneration = _db.WriterGeneration;
         }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
+        return _session;
     }
 
     void Close()
@@ -233,8 +242,8 @@ sealed class SqliteDispatchWriter
 }
 
 /// <summary>
-/// The dispatch writer's long-lived connection and its prepared statements (<see cref="Command"/>), inside the transaction
-/// of the group being written.
+/// The dispatch writer's prepared statements (<see cref="Command"/>) on the database's writer connection, inside the
+/// transaction of the group being written.
 /// </summary>
 sealed class SqliteSession(SqliteConnection connection) : IDisposable
 {
@@ -280,11 +289,11 @@ sealed class SqliteSession(SqliteConnection connection) : IDisposable
         ReleaseSavepoint();
     }
 
+    /// <summary>Disposes the prepared statements; the connection is the database's (<see cref="SqliteDatabase.Writer"/>).</summary>
     public void Dispose()
     {
         foreach (var command in _commands.Values) command.Dispose();
         _commands.Clear();
         _transaction?.Dispose();
-        connection.Dispose();
     }
 }

@@ -28,7 +28,8 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     readonly Thread _writerThread, _checkpointThread;
     readonly ManualResetEventSlim _stopCheckpoints = new();
     readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    GroupWriter? _writer;
+    GroupWriter? _writer; // its statements, on the database's shared writer connection of generation _writerGeneration
+    int _writerGeneration;
     long _commits;
 
     public SqliteEventStore(SqliteDatabase db, IOptions<StorageOptions> options, TimeProvider time, DispatchSignal signal, ILogger<SqliteEventStore> logger)
@@ -99,7 +100,13 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
                 var events = Collect(reader, group, 0);
                 if (group.Count > 0) Commit(group, events);
             }
-            _writer?.Dispose();
+            // The shared writer connection closes with the store (the dispatcher, stopped first, reopens it if it writes again).
+            using (_db.EnterWrite())
+            {
+                _writer?.Dispose();
+                _writer = null;
+                _db.ResetWriter();
+            }
         }
         finally
         {
@@ -134,7 +141,7 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     {
         try
         {
-            _writer ??= GroupWriter.OpenAsync(_db, CancellationToken.None).GetAwaiter().GetResult();
+            _db.EnsureMigratedAsync(CancellationToken.None).GetAwaiter().GetResult();
             AcceptStatus[][] results;
             using (_db.EnterWrite())
             {
@@ -142,7 +149,26 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
                 Collect(_queue.Reader, group, events);
                 var requests = new IReadOnlyList<IncomingEvent>[group.Count];
                 for (var i = 0; i < group.Count; i++) requests[i] = group[i].Events;
-                results = _writer.Write(requests, _time.GetUtcNow(), _options.DedupeWindow);
+                try
+                {
+                    var conn = _db.Writer(fullSync: true);
+                    if (_writer is null || _writerGeneration != _db.WriterGeneration)
+                    {
+                        _writer?.Dispose();
+                        _writer = new GroupWriter(conn);
+                        _writerGeneration = _db.WriterGeneration;
+                    }
+                    results = _writer.Write(requests, _time.GetUtcNow(), _options.DedupeWindow);
+                }
+                catch
+                {
+                    // The connection may be unusable (file replaced, I/O error): start afresh with the next group. Still
+                    // inside the gate, so the dispatcher is not using the connection meanwhile.
+                    _writer?.Dispose();
+                    _writer = null;
+                    _db.ResetWriter();
+                    throw;
+                }
             }
             Interlocked.Increment(ref _commits);
             for (var i = 0; i < group.Count; i++) group[i].Completion.TrySetResult(results[i]);
@@ -154,9 +180,6 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
             foreach (var p in group) count += p.Events.Count;
             // Never the events themselves in the log: only what failed.
             _logger.LogError("Event store commit failed for {Events} events: {Error}", count, ex.GetType().Name + ": " + ex.Message);
-            // The connection may be unusable (file replaced, I/O error): start afresh with the next group.
-            _writer?.Dispose();
-            _writer = null;
             var failure = new StoreUnavailableException("the event store could not commit the events; try again later", ex);
             foreach (var p in group) p.Completion.TrySetException(failure);
         }
