@@ -40,6 +40,11 @@ public sealed class PostgresScaleOutTests(ITestOutputHelper output)
             // Each replica signs with its own token so the fake partner can tell who delivered what.
             env["Destinations__0__Settings__ApiToken"] = token;
             env["Delivery__RateLimits__salesmachine-e2e__Limit"] = "0";
+            // The end-to-end default lease (3 s, for the crash tests) can run out on a loaded CI machine while a claimed set of
+            // 256 is still being sent, and the other replica then sends those rows too (at-least-once, as designed): seen once
+            // in CI (30 duplicates of 2,000, the run took 28 s against 10 s alone). This test is about sharing the queue, so
+            // its leases are long enough never to run out and the exactly-once assertion below holds.
+            env["Delivery__Lease"] = "00:00:30";
             env["Serilog__MinimumLevel__Default"] = "Warning";
             return env;
         }
