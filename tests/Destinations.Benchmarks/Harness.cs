@@ -98,15 +98,21 @@ public static class Harness
                 (eventsPerRequest > 1 ? $" = {w.PerSecond * eventsPerRequest:F0} events/s" : "") + $", p50 / p99 {w.P50Ms:F2} / {w.P99Ms:F2} ms{w.Errors}");
         }
 
+        // A measured wrk run, with the CPU seconds the child process used during it.
+        async Task<(WrkResult Result, double Cpu)> MeasureAsync(Child child, string script, string url, BenchOptions wo)
+        {
+            var cpu = child.CpuSeconds();
+            var result = await WrkResult.RunAsync(script, url, wo, wrkEnv);
+            return (result, child.CpuSeconds() - cpu);
+        }
+
         if (!o.Skip.Contains("single"))
         {
             var track = Path.Combine(root, "bench", "track.lua");
             using (var baseline = await Child.StartAsync("baseline", self, "baseline --urls {url}", new Dictionary<string, string>(), work, "/"))
             {
                 await WarmUpAsync("baseline single", track, baseline.Url + "/v1/track", o);
-                var cpu = baseline.CpuSeconds();
-                table.Baseline = await WrkResult.RunAsync(track, baseline.Url + "/v1/track", o, wrkEnv);
-                table.BaselineCpu = baseline.CpuSeconds() - cpu;
+                (table.Baseline, table.BaselineCpu) = await MeasureAsync(baseline, track, baseline.Url + "/v1/track", o);
             }
             Console.WriteLine($"baseline single: {table.Baseline.PerSecond:F0} req/s{table.Baseline.Errors}");
             foreach (var store in stores)
@@ -116,9 +122,7 @@ public static class Harness
                 await using (var service = await StartService("service-single", store, partner.Url))
                 {
                     await WarmUpAsync($"{name} single", track, service.Url + "/v1/track", o);
-                    var cpu = service.Child.CpuSeconds();
-                    r.Single = await WrkResult.RunAsync(track, service.Url + "/v1/track", o, wrkEnv);
-                    r.SingleCpu = service.Child.CpuSeconds() - cpu;
+                    (r.Single, r.SingleCpu) = await MeasureAsync(service.Child, track, service.Url + "/v1/track", o);
                 }
                 Console.WriteLine($"{name} single: {r.Single.PerSecond:F0} req/s{r.Single.Errors}; service CPU {r.SingleCpu:F1} s during the measured run");
                 await using (var service = await StartService("service-single-quiet", store, partner.Url, ("Serilog__MinimumLevel__Default", "Warning")))
@@ -137,9 +141,7 @@ public static class Harness
             using (var baseline = await Child.StartAsync("baseline-batch", self, "baseline --urls {url}", new Dictionary<string, string>(), work, "/"))
             {
                 await WarmUpAsync("baseline batch", batch, baseline.Url + "/v1/batch", bo, 100);
-                var cpu = baseline.CpuSeconds();
-                table.BaselineBatch = await WrkResult.RunAsync(batch, baseline.Url + "/v1/batch", bo, wrkEnv);
-                table.BaselineBatchCpu = baseline.CpuSeconds() - cpu;
+                (table.BaselineBatch, table.BaselineBatchCpu) = await MeasureAsync(baseline, batch, baseline.Url + "/v1/batch", bo);
             }
             Console.WriteLine($"baseline batch: {table.BaselineBatch.PerSecond * 100:F0} events/s{table.BaselineBatch.Errors}");
             foreach (var store in stores)
@@ -149,9 +151,7 @@ public static class Harness
                 await using (var service = await StartService("service-batch", store, partner.Url))
                 {
                     await WarmUpAsync($"{name} batch", batch, service.Url + "/v1/batch", bo, 100);
-                    var cpu = service.Child.CpuSeconds();
-                    r.Batch = await WrkResult.RunAsync(batch, service.Url + "/v1/batch", bo, wrkEnv);
-                    r.BatchCpu = service.Child.CpuSeconds() - cpu;
+                    (r.Batch, r.BatchCpu) = await MeasureAsync(service.Child, batch, service.Url + "/v1/batch", bo);
                 }
                 Console.WriteLine($"{name} batch: {r.Batch.PerSecond * 100:F0} events/s{r.Batch.Errors}; service CPU {r.BatchCpu:F1} s during the measured run");
             }
@@ -263,16 +263,12 @@ public static class Harness
                     await using (var service = await StartService($"service-{stage.Key}-single", store, partner.Url, stage.Environment))
                     {
                         await WarmUpAsync($"{name} single, {stage.Name}", track, service.Url + "/v1/track", o);
-                        var cpu = service.Child.CpuSeconds();
-                        measured.Single = await WrkResult.RunAsync(track, service.Url + "/v1/track", o, wrkEnv);
-                        measured.SingleCpu = service.Child.CpuSeconds() - cpu;
+                        (measured.Single, measured.SingleCpu) = await MeasureAsync(service.Child, track, service.Url + "/v1/track", o);
                     }
                     await using (var service = await StartService($"service-{stage.Key}-batch", store, partner.Url, stage.Environment))
                     {
                         await WarmUpAsync($"{name} batch, {stage.Name}", batch, service.Url + "/v1/batch", bo, 100);
-                        var cpu = service.Child.CpuSeconds();
-                        measured.Batch = await WrkResult.RunAsync(batch, service.Url + "/v1/batch", bo, wrkEnv);
-                        measured.BatchCpu = service.Child.CpuSeconds() - cpu;
+                        (measured.Batch, measured.BatchCpu) = await MeasureAsync(service.Child, batch, service.Url + "/v1/batch", bo);
                     }
                     table[store].Stages.Add(measured);
                     Console.WriteLine($"{name} {stage.Name}: single {measured.Single.PerSecond:F0} req/s{measured.Single.Errors} " +
