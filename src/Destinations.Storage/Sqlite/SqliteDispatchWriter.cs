@@ -27,12 +27,13 @@ sealed class SqliteDispatchWriter
 
     readonly SqliteDatabase _db;
     readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
-    SqliteSession? _session; // only the loop touches it: statements on the database's writer connection of _sessionGeneration
-    int _sessionGeneration;
+    readonly WriterStatements<SqliteSession> _session; // only the loop touches it
 
     public SqliteDispatchWriter(SqliteDatabase db)
     {
         _db = db;
+        // synchronous=NORMAL for claims and outcomes (see SqliteDatabase.Writer).
+        _session = new WriterStatements<SqliteSession>(db, fullSync: false, conn => new SqliteSession(conn));
         _ = Task.Run(LoopAsync);
     }
 
@@ -74,7 +75,7 @@ sealed class SqliteDispatchWriter
 
     async ValueTask<bool> WaitAsync(ChannelReader<Work> reader)
     {
-        if (_session is null) return await reader.WaitToReadAsync().ConfigureAwait(false);
+        if (!_session.IsPrepared) return await reader.WaitToReadAsync().ConfigureAwait(false);
         using var idle = new CancellationTokenSource(IdleClose);
         try
         {
@@ -83,7 +84,7 @@ sealed class SqliteDispatchWriter
         catch (OperationCanceledException)
         {
             // Under the gate: the statements live on the connection the group commit is using meanwhile.
-            using (await _db.EnterWriteAsync(CancellationToken.None).ConfigureAwait(false)) Close();
+            using (await _db.EnterWriteAsync(CancellationToken.None).ConfigureAwait(false)) _session.Drop();
             return await reader.WaitToReadAsync().ConfigureAwait(false);
         }
     }
@@ -104,7 +105,7 @@ sealed class SqliteDispatchWriter
                 {
                     try
                     {
-                        var session = Session();
+                        var session = _session.Get();
                         session.Begin();
                         do group[done++].Run(session);
                         while (done < group.Count && !_db.Gate.PriorityWaiting);
@@ -114,8 +115,7 @@ sealed class SqliteDispatchWriter
                     {
                         // The connection may be unusable: the next transaction (ours or the group commit's) opens a fresh
                         // one. Still inside the gate, so the group commit is not using it meanwhile.
-                        Close();
-                        _db.ResetWriter();
+                        _session.Reset();
                         throw;
                     }
                 }
@@ -127,26 +127,6 @@ sealed class SqliteDispatchWriter
             }
             for (var i = start; i < done; i++) group[i].Complete();
         }
-    }
-
-    /// <summary>The statements on the database's writer connection (<see cref="SqliteDatabase.Writer"/>, switched to
-    /// <c>synchronous=NORMAL</c> for this transaction), rebuilt when the database opened a new connection. Under the gate only.</summary>
-    SqliteSession Session()
-    {
-        var conn = _db.Writer(fullSync: false);
-        if (_session is null || _sessionGeneration != _db.WriterGeneration)
-        {
-            Close();
-            _session = new SqliteSession(conn);
-            _sessionGeneration = _db.WriterGeneration;
-        }
-        return _session;
-    }
-
-    void Close()
-    {
-        _session?.Dispose();
-        _session = null;
     }
 
     /// <summary>SQLITE_ERROR / CONSTRAINT / MISMATCH / RANGE: the statement's own fault, which fails only its caller; the

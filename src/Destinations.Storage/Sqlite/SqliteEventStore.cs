@@ -28,8 +28,7 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     readonly Thread _writerThread, _checkpointThread;
     readonly ManualResetEventSlim _stopCheckpoints = new();
     readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    GroupWriter? _writer; // its statements, on the database's shared writer connection of generation _writerGeneration
-    int _writerGeneration;
+    readonly WriterStatements<GroupWriter> _writer;
     long _commits;
 
     public SqliteEventStore(SqliteDatabase db, IOptions<StorageOptions> options, TimeProvider time, DispatchSignal signal, ILogger<SqliteEventStore> logger)
@@ -40,6 +39,7 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         _signal = signal;
         _logger = logger;
         _db.CheckpointsInBackground = true;
+        _writer = new WriterStatements<GroupWriter>(db, fullSync: true, conn => new GroupWriter(conn));
         _writerThread = new Thread(WriteLoop) { IsBackground = true, Name = "SQLite group commit" };
         _writerThread.Start();
         _checkpointThread = new Thread(CheckpointLoop) { IsBackground = true, Name = "SQLite checkpoint" };
@@ -101,12 +101,7 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
                 if (group.Count > 0) Commit(group, events);
             }
             // The shared writer connection closes with the store (the dispatcher, stopped first, reopens it if it writes again).
-            using (_db.EnterWrite())
-            {
-                _writer?.Dispose();
-                _writer = null;
-                _db.ResetWriter();
-            }
+            using (_db.EnterWrite()) _writer.Reset();
         }
         finally
         {
@@ -151,22 +146,13 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
                 for (var i = 0; i < group.Count; i++) requests[i] = group[i].Events;
                 try
                 {
-                    var conn = _db.Writer(fullSync: true);
-                    if (_writer is null || _writerGeneration != _db.WriterGeneration)
-                    {
-                        _writer?.Dispose();
-                        _writer = new GroupWriter(conn);
-                        _writerGeneration = _db.WriterGeneration;
-                    }
-                    results = _writer.Write(requests, _time.GetUtcNow(), _options.DedupeWindow);
+                    results = _writer.Get().Write(requests, _time.GetUtcNow(), _options.DedupeWindow);
                 }
                 catch
                 {
                     // The connection may be unusable (file replaced, I/O error): start afresh with the next group. Still
                     // inside the gate, so the dispatcher is not using the connection meanwhile.
-                    _writer?.Dispose();
-                    _writer = null;
-                    _db.ResetWriter();
+                    _writer.Reset();
                     throw;
                 }
             }
