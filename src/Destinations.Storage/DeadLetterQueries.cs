@@ -52,7 +52,7 @@ static class DeadLetterQueries
         await queue.UpdateInstanceAsync(destinationId, s =>
         {
             wasHeld = s.IsHeld;
-            return s.IsHeld ? Delivery.InstanceHealth.Resumed(s) : s;
+            return s.IsHeld ? s.Resumed() : s;
         }, ct).ConfigureAwait(false);
         return wasHeld;
     }

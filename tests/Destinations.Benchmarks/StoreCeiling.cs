@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Destinations.Core.Routing;
 using Destinations.Core.Segment;
+using Destinations.Core.Storage;
 using Destinations.Storage;
 using Destinations.Storage.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,2 +1,3 @@
 global using Destinations.Core.Routing;
 global using Destinations.Storage.Sqlite;
+global using Destinations.Core.Storage;

@@ -2,7 +2,7 @@ using Destinations.Core.Delivery;
 using Destinations.Core.Routing;
 using Destinations.Host.Ingress;
 using Destinations.Host.OpenApi;
-using Destinations.Storage;
+using Destinations.Core.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Destinations.Host.Admin;
@@ -30,20 +30,20 @@ public static class AdminEndpoints
         return admin;
     }
 
-    static async Task<Ok<DestinationList>> ListDestinations(DestinationRegistry registry, IDeliveryQueue queue, CancellationToken ct)
+    static async Task<Ok<DestinationList>> ListDestinations(DestinationRegistry registry, IDeliveryAdmin store, CancellationToken ct)
     {
         var list = new List<DestinationSummary>();
-        foreach (var d in registry.Destinations) list.Add(await SummaryAsync(d, registry, queue, ct));
+        foreach (var d in registry.Destinations) list.Add(await SummaryAsync(d, registry, store, ct));
         return TypedResults.Ok(new DestinationList(list));
     }
 
     static async Task<Results<Ok<DestinationSummary>, ProblemHttpResult>> GetDestination(
-        string id, DestinationRegistry registry, IDeliveryQueue queue, CancellationToken ct) =>
-        registry.Find(id) is { } d ? TypedResults.Ok(await SummaryAsync(d, registry, queue, ct)) : UnknownDestination(id);
+        string id, DestinationRegistry registry, IDeliveryAdmin store, CancellationToken ct) =>
+        registry.Find(id) is { } d ? TypedResults.Ok(await SummaryAsync(d, registry, store, ct)) : UnknownDestination(id);
 
     static async Task<Results<Ok<DestinationStatsView>, ProblemHttpResult>> GetStats(
-        string id, DestinationRegistry registry, IDeliveryQueue queue, CancellationToken ct) =>
-        registry.Find(id) is { } d ? TypedResults.Ok(View(await queue.GetStatsAsync(d.Id, ct))) : UnknownDestination(id);
+        string id, DestinationRegistry registry, IDeliveryAdmin store, CancellationToken ct) =>
+        registry.Find(id) is { } d ? TypedResults.Ok(View(await store.GetStatsAsync(d.Id, ct))) : UnknownDestination(id);
 
     static async Task<Results<Ok<ConnectionTestAnswer>, ProblemHttpResult>> TestConnection(
         string id, DestinationRegistry registry, ILogger<ConnectionTestAnswer> logger, CancellationToken ct)
@@ -57,12 +57,12 @@ public static class AdminEndpoints
         return TypedResults.Ok(ConnectionTestAnswer.From(id, check));
     }
 
-    static async Task<DestinationSummary> SummaryAsync(IDestination d, DestinationRegistry registry, IDeliveryQueue queue, CancellationToken ct) =>
+    static async Task<DestinationSummary> SummaryAsync(IDestination d, DestinationRegistry registry, IDeliveryAdmin store, CancellationToken ct) =>
         new(d.Id, d.IntegrationName,
             registry.Sources.Where(s => registry.IsLinked(d.Id, s.Id)).Select(s => s.Id).ToList(),
             MaskedSettings(d),
             d is IConnectionTest,
-            View(await queue.GetStatsAsync(d.Id, ct)));
+            View(await store.GetStatsAsync(d.Id, ct)));
 
     /// <summary>Only what the partner declares through <see cref="IDescribedSettings"/> (already masked); nothing else is shown.</summary>
     public static IReadOnlyDictionary<string, string?> MaskedSettings(IDestination d) =>

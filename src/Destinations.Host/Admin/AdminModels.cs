@@ -29,7 +29,7 @@ public sealed record DestinationStatsView(
     string? HoldReason,
     DateTimeOffset? NextProbeAt,
     long Held,
-    IReadOnlyList<Destinations.Storage.RecentError> LastErrors);
+    IReadOnlyList<Destinations.Core.Storage.RecentError> LastErrors);
 
 public sealed record DestinationList(IReadOnlyList<DestinationSummary> Destinations);
 

@@ -1,7 +1,7 @@
 using Destinations.Core.Routing;
 using Destinations.Host.Ingress;
 using Destinations.Host.OpenApi;
-using Destinations.Storage;
+using Destinations.Core.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Destinations.Host.Admin;

@@ -1,4 +1,4 @@
-using Destinations.Storage;
+using Destinations.Core.Storage;
 
 namespace Destinations.Host.Admin;
 

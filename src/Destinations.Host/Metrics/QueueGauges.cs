@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Destinations.Core.Diagnostics;
 using Destinations.Core.Routing;
-using Destinations.Storage;
+using Destinations.Core.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Destinations.Host.Metrics;

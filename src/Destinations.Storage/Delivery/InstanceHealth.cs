@@ -78,16 +78,7 @@ public static class InstanceHealth
     public static InstanceState ProbeInconclusive(InstanceState s, DateTimeOffset now) => s.IsHeld ? s with { NextProbeAt = now } : s;
 
     /// <summary>Back to normal (a canary succeeded, or an operator resumed it, D12).</summary>
-    public static InstanceState Resumed(InstanceState s) => s with
-    {
-        Hold = InstanceHold.None,
-        HeldSince = null,
-        HoldReason = null,
-        NextProbeAt = null,
-        ProbeFailures = 0,
-        ConsecutiveFailures = 0,
-        FirstFailureAt = null,
-    };
+    public static InstanceState Resumed(InstanceState s) => s.Resumed();
 
     static string Describe(AttemptResult r) => r.Error ?? $"{r.Outcome}";
 }

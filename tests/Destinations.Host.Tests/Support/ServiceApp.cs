@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Destinations.Core.Storage;
 using Destinations.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

@@ -1,4 +1,4 @@
-namespace Destinations.Storage;
+namespace Destinations.Core.Storage;
 
 /// <summary>
 /// Tells idle dispatcher workers that the store committed new deliveries, so delivery starts at once instead of on the next

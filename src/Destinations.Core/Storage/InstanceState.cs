@@ -1,4 +1,4 @@
-namespace Destinations.Storage;
+namespace Destinations.Core.Storage;
 
 /// <summary>Why a destination instance's deliveries are held (not claimed except for one canary at a time).</summary>
 public enum InstanceHold
@@ -33,4 +33,16 @@ public sealed record InstanceState(
     public static InstanceState Initial(string destinationId) => new(destinationId, InstanceHold.None, null, null, null, 0, 0, null, null, null);
 
     public bool IsHeld => Hold != InstanceHold.None;
+
+    /// <summary>Back to normal: a canary succeeded, or an operator resumed the instance (D12).</summary>
+    public InstanceState Resumed() => this with
+    {
+        Hold = InstanceHold.None,
+        HeldSince = null,
+        HoldReason = null,
+        NextProbeAt = null,
+        ProbeFailures = 0,
+        ConsecutiveFailures = 0,
+        FirstFailureAt = null,
+    };
 }

@@ -1,4 +1,4 @@
-namespace Destinations.Storage;
+namespace Destinations.Core.Storage;
 
 /// <summary>
 /// The operator's side of the store, for the admin HTTP endpoints: dead letters (list, replay), resuming a paused instance

@@ -1,0 +1,58 @@
+using Destinations.Core.Delivery;
+
+namespace Destinations.Core.Storage;
+
+/// <summary>What one pass made of a claimed row (D11–D14, D25); see <see cref="Settlement"/>.</summary>
+public enum SettlementKind
+{
+    /// <summary>The first <see cref="Settlement.StepsDone"/> steps of the plan succeeded and the next ones follow now (D11:
+    /// progress stored per step). The row stays leased.</summary>
+    Progress,
+    Delivered,
+    /// <summary>Mapper-time filter (D8): final, counted with its <see cref="Settlement.Reason"/>.</summary>
+    Filtered,
+    /// <summary>The event cannot be sent as it is: final, nothing sent (<see cref="Settlement.Reason"/>).</summary>
+    Invalid,
+    /// <summary>A failed attempt, counted, to try again at <see cref="Settlement.At"/>.</summary>
+    RetryScheduled,
+    /// <summary>D12: the instance is held (paused or breaker open): the row goes back without counting the attempt, keeping
+    /// what the partner answered. It waits, still due, for the instance to resume.</summary>
+    Held,
+    /// <summary>Dead letter (<see cref="Settlement.Reason"/>). <see cref="Settlement.Failure"/> is the attempt that decided it
+    /// (counted), or null when nothing was sent.</summary>
+    Dead,
+    /// <summary>Gives the row back without counting an attempt (shutdown).</summary>
+    Released,
+    /// <summary>D14/D25: a rate-limiter wait is not an attempt: the row goes back, due at <see cref="Settlement.At"/> at the earliest.</summary>
+    Postponed,
+}
+
+/// <summary>One claimed row's outcome for <see cref="IDeliveryQueue.SettleAsync"/>.</summary>
+/// <remarks>D11: the plan is mapped at the first attempt and stored with the row. It is not written on its own before the
+/// first send: <see cref="Plan"/> carries it with the first write after that send (progress, delivered, retry, hold, dead),
+/// which saves a statement per delivery. A crash between the send and that write leaves the row as it was claimed (no plan,
+/// no attempt counted); its lease runs out and it is claimed, mapped and sent again: a re-delivery, as a lost outcome
+/// always was (at-least-once). Once written, the plan is what every later attempt sends, and progress is still stored per
+/// step before the next step goes, so a retry resends only the steps that have not succeeded.</remarks>
+/// <param name="Kind">What happened.</param>
+public sealed record Settlement(ClaimedDelivery Delivery, SettlementKind Kind)
+{
+    /// <summary>The plan (PlanSerializer JSON) mapped at this, the first, attempt, to store with the outcome (D11); null when
+    /// the row's plan is stored already (or nothing was mapped).</summary>
+    public string? Plan { get; init; }
+
+    /// <summary>Progress and Delivered: steps of the plan that have succeeded (D11).</summary>
+    public int StepsDone { get; init; }
+
+    /// <summary>RetryScheduled: the next attempt; Postponed: not before this.</summary>
+    public DateTimeOffset At { get; init; }
+
+    /// <summary>Filtered, Invalid, Dead: why.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>RetryScheduled, Held, Dead: the failed attempt (kept with the row for stats and a later dead letter).</summary>
+    public AttemptResult? Failure { get; init; }
+
+    /// <summary>The request that failed (kept for a later dead letter); null when unknown.</summary>
+    public RequestDescription? Request { get; init; }
+}
