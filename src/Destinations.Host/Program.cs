@@ -1,3 +1,4 @@
+using Destinations.Delivery;
 using Destinations.Host.Admin;
 using Destinations.Host.DryRun;
 using Destinations.Host.Endpoints;
@@ -31,7 +32,7 @@ builder.Services.AddIngress();
 builder.Services.AddAdmin();
 
 builder.Services.AddSqliteStore(builder.Configuration);
-builder.Services.AddDispatcher(builder.Configuration);
+builder.Services.AddDelivery(builder.Configuration);
 
 // Partners: each registers its IDestinationFactory; `Destinations:n:Type` picks one.
 builder.Services.AddSalesmachine(builder.Configuration);

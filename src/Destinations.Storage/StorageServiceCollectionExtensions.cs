@@ -1,4 +1,3 @@
-using Destinations.Storage.Delivery;
 using Destinations.Storage.Postgres;
 using Destinations.Storage.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -64,22 +63,5 @@ public static class StorageServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<PostgresRetention>());
         // Inserted first: migrations (under an advisory lock) before the dispatcher starts claiming.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, PostgresStoreInitializer>());
-    }
-
-    /// <summary>The background <see cref="Dispatcher"/> and its options (<c>Delivery</c> section): rate limiter (D25), batching
-    /// (D15), pausing and breaker (D12). Needs the store and the <c>DestinationRegistry</c> (registered by the host); uses
-    /// <c>DestinationsMetrics</c> when the host registered it.</summary>
-    public static IServiceCollection AddDispatcher(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(RetryJitter.Shared);
-        services.TryAddSingleton<DestinationRateLimiter>();
-        services.TryAddSingleton<DeliveryProcessor>();
-        services.TryAddSingleton<BatchSender>();
-        services.TryAddSingleton<DeliveryRunner>();
-        services.AddHostedService<Dispatcher>();
-        return services;
     }
 }

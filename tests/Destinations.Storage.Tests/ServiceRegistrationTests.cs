@@ -1,4 +1,3 @@
-using Destinations.Storage.Delivery;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -15,7 +14,6 @@ public sealed class ServiceRegistrationTests
         builder.Services.AddLogging();
         builder.Services.AddSingleton(new DestinationRegistry([], [], []));
         builder.Services.AddSqliteStore(builder.Configuration);
-        builder.Services.AddDispatcher(builder.Configuration);
         return builder.Build();
     }
 
@@ -50,7 +48,6 @@ public sealed class ServiceRegistrationTests
         {
             ["Storage:Provider"] = "postgres",
             ["Storage:ConnectionString"] = connectionString,
-            ["Delivery:Workers"] = "1",
         });
         await host.StartAsync();
         try
@@ -74,14 +71,6 @@ public sealed class ServiceRegistrationTests
     }
 
     [Fact]
-    public void Delivery_options_are_validated_with_messages_naming_the_key()
-    {
-        var result = new DeliveryOptionsValidator().Validate(null, new DeliveryOptions { Workers = 0, BaseDelay = TimeSpan.Zero });
-
-        Assert.Equal(["Delivery:Workers: must be positive (was 0)", "Delivery:BaseDelay: must be positive (was 00:00:00)"], result.Failures);
-    }
-
-    [Fact]
     public async Task The_host_starts_migrates_binds_settings_and_stores_an_event()
     {
         var folder = Path.Combine(Path.GetTempPath(), "dest-storage-tests", Guid.NewGuid().ToString("N"));
@@ -91,7 +80,6 @@ public sealed class ServiceRegistrationTests
             {
                 ["Storage:ConnectionString"] = $"Data Source={Path.Combine(folder, "data", "d.db")}",
                 ["Storage:DedupeWindow"] = "00:10:00",
-                ["Delivery:Workers"] = "1",
             });
             await host.StartAsync();
 
@@ -101,11 +89,9 @@ public sealed class ServiceRegistrationTests
             var store = host.Services.GetRequiredService<IEventStore>();
             Assert.Equal([AcceptStatus.Stored], await store.AcceptAsync([TestEvents.To("m-1", "gone")], CancellationToken.None));
             Assert.True(await store.IsReadyAsync(CancellationToken.None));
-            // The operator surface and the dispatcher's parts resolve without a metrics registration (it is optional).
-            // (The running dispatcher may already have dead-lettered the delivery to the unconfigured instance "gone".)
+            // The operator surface resolves without a metrics registration (it is optional).
             var dead = await host.Services.GetRequiredService<IDeliveryAdmin>().ListDeadLettersAsync(new DeadLetterFilter(), CancellationToken.None);
-            Assert.All(dead.Items, d => Assert.Equal("destination instance 'gone' is no longer configured", d.Reason));
-            Assert.NotNull(host.Services.GetRequiredService<DeliveryRunner>());
+            Assert.Empty(dead.Items);
 
             await host.StopAsync();
         }

@@ -1,6 +1,6 @@
-using Destinations.Storage.Delivery;
+using Destinations.Delivery;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Delivery.Tests;
 
 /// <summary>D12 pausing: held deliveries, canary probes with backoff, resume (automatic and operator), PausedMaxAge; D13 age clock.</summary>
 /// <summary>Runs against both providers (issue #6): <see cref="SqlitePauseTests"/> and <see cref="PostgresPauseTests"/>.</summary>

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Destinations.Storage.Delivery;
+namespace Destinations.Delivery;
 
 /// <summary>
 /// The background delivery loop (architecture.md, Flow step 4): <see cref="DeliveryOptions.Workers"/> workers each claim up

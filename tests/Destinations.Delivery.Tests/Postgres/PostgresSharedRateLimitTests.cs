@@ -1,6 +1,6 @@
-using Destinations.Storage.Delivery;
+using Destinations.Delivery;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Delivery.Tests;
 
 /// <summary>D25 on PostgreSQL: one token bucket row per instance, taken in the claim transaction, shared by every replica.</summary>
 public sealed class PostgresSharedRateLimitTests

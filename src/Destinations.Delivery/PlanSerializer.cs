@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
 
-namespace Destinations.Storage.Delivery;
+namespace Destinations.Delivery;
 
 /// <summary>The stored form of a delivery plan (D11): a JSON array of {step, method, path, body}. Holds no secret.</summary>
 public static class PlanSerializer

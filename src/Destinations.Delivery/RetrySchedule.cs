@@ -1,6 +1,6 @@
 using Destinations.Core.Delivery;
 
-namespace Destinations.Storage.Delivery;
+namespace Destinations.Delivery;
 
 /// <summary>Randomness for backoff jitter; a fixed value in tests.</summary>
 public sealed class RetryJitter(Func<double> nextDouble)

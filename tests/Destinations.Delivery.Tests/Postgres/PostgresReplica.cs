@@ -2,11 +2,11 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
 using Destinations.Core.Segment;
-using Destinations.Storage.Delivery;
+using Destinations.Delivery;
 using Destinations.Storage.Postgres;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Delivery.Tests;
 
 /// <summary>
 /// One service instance on a shared PostgreSQL schema, as a replica runs it: its own connection pool, event store, queue,

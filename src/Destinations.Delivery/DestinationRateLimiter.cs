@@ -2,7 +2,7 @@ using Destinations.Core.Routing;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
-namespace Destinations.Storage.Delivery;
+namespace Destinations.Delivery;
 
 /// <summary>
 /// D25 on SQLite (one process): a token bucket per destination instance, in memory. The dispatcher asks it before sending

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using Destinations.Core.Delivery;
 
-namespace Destinations.Storage.Delivery;
+namespace Destinations.Delivery;
 
 /// <summary>A claimed row being sent in this pass: its destination, its plan and how far it got (D11).</summary>
 sealed class DeliveryAttempt(ClaimedDelivery delivery, IDestination destination, IReadOnlyList<PartnerRequest> plan, bool planStored)

@@ -1,8 +1,8 @@
 using Destinations.Core.Delivery;
-using Destinations.Storage.Delivery;
+using Destinations.Delivery;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Delivery.Tests;
 
 /// <summary>A real store, a registry of fake partners and the processor, driven by a fake clock and fixed jitter.</summary>
 public sealed class DispatchHarness : IAsyncDisposable

@@ -2,13 +2,17 @@ using System.Data.Common;
 using System.Text.Json.Nodes;
 using Dapper;
 using Destinations.Core.Segment;
+using Destinations.Core.Routing;
+using Destinations.Core.Storage;
+using Destinations.Storage;
 using Destinations.Storage.Postgres;
+using Destinations.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Testing;
 
 public enum StoreProvider { Sqlite, Postgres }
 

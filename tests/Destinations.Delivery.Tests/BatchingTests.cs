@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
-using Destinations.Storage.Delivery;
+using Destinations.Delivery;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Delivery.Tests;
 
 /// <summary>The dispatcher batches due steps of one batching instance (D15) and applies each item's result to its delivery (D11).</summary>
 /// <summary>Runs against both providers (issue #6): <see cref="SqliteBatchingTests"/> and <see cref="PostgresBatchingTests"/>.</summary>

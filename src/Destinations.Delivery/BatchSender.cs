@@ -3,7 +3,7 @@ using Destinations.Core.Delivery;
 using Destinations.Core.Diagnostics;
 using Microsoft.Extensions.Logging;
 
-namespace Destinations.Storage.Delivery;
+namespace Destinations.Delivery;
 
 /// <summary>
 /// Sends the next steps of several claimed deliveries of one <see cref="IBatchingDestination"/> in shared partner calls

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
-using Destinations.Storage.Delivery;
+using Destinations.Delivery;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Delivery.Tests;
 
 /// <summary>Runs against both providers (issue #6): <see cref="SqliteDeliveryProcessorTests"/> and <see cref="PostgresDeliveryProcessorTests"/>.</summary>
 public abstract class DeliveryProcessorTests(StoreProvider provider)

@@ -1,6 +1,6 @@
-using Destinations.Storage.Delivery;
+using Destinations.Delivery;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Delivery.Tests;
 
 /// <summary>D25 rate limits per instance: a wait is not an attempt (D14), throttled instances do not hold others, 429 adapts.</summary>
 /// <summary>Runs against both providers (issue #6): <see cref="SqliteRateLimitTests"/> and <see cref="PostgresRateLimitTests"/>.</summary>

@@ -1,7 +1,7 @@
 using Destinations.Core.Delivery;
 using Microsoft.Extensions.Logging;
 
-namespace Destinations.Storage.Delivery;
+namespace Destinations.Delivery;
 
 /// <summary>
 /// Runs one claimed set: groups it by destination instance and serves the instances concurrently (one slow or broken

@@ -7,7 +7,7 @@ using Destinations.Core.Segment;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Destinations.Storage.Delivery;
+namespace Destinations.Delivery;
 
 /// <summary>What became of one claimed delivery in one pass.</summary>
 public enum DeliveryOutcome { Delivered, Filtered, Invalid, RetryScheduled, Dead, Released, LeaseLost, Held, Postponed }

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
-using Destinations.Storage.Delivery;
+using Destinations.Delivery;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Delivery.Tests;
 
 /// <summary>Dead letters keep what an operator needs (D12); list filters and paging; replay maps afresh (D11) with a new age clock (D13).</summary>
 /// <summary>Runs against both providers (issue #6): <see cref="SqliteDeadLetterTests"/> and <see cref="PostgresDeadLetterTests"/>.</summary>

@@ -1,4 +1,4 @@
-namespace Destinations.Storage.Tests;
+namespace Destinations.Testing;
 
 /// <summary>
 /// The PostgreSQL the tests run against: <c>DESTINATIONS_TEST_POSTGRES</c> (an Npgsql connection string; <c>.ci/run</c> starts

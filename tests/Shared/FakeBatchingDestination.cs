@@ -1,7 +1,7 @@
 using Destinations.Core.Delivery;
 using Destinations.Core.Segment;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Testing;
 
 /// <summary>A partner test double that takes batches: every batch call recorded, answers scripted per call.</summary>
 public sealed class FakeBatchingDestination(string id, int maxBatchSize = 3) : IBatchingDestination

@@ -1,6 +1,6 @@
-using Destinations.Storage.Delivery;
+using Destinations.Delivery;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Delivery.Tests;
 
 /// <summary>The per-instance circuit breaker: a 5xx storm holds the instance without burning attempts; a probe closes it.</summary>
 /// <summary>Runs against both providers (issue #6): <see cref="SqliteBreakerTests"/> and <see cref="PostgresBreakerTests"/>.</summary>

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Destinations.Storage.Delivery;
+namespace Destinations.Delivery;
 
 /// <summary>The <c>Delivery</c> configuration section. Defaults are D13's; every delay is configurable so tests compress hours.</summary>
 public sealed class DeliveryOptions

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Dapper;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Delivery.Tests;
 
 /// <summary>Issue #6: N replicas share one PostgreSQL queue (FOR UPDATE SKIP LOCKED + leases).</summary>
 public sealed class PostgresScaleOutTests

@@ -1,7 +1,7 @@
 using Destinations.Core.Routing;
-using Destinations.Storage.Delivery;
+using Destinations.Delivery;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Delivery.Tests;
 
 /// <summary>D16 per-user ordering (optional per instance) and crash-while-leased recovery.</summary>
 /// <summary>Runs against both providers (issue #6): <see cref="SqliteOrderingAndRecoveryTests"/> and <see cref="PostgresOrderingAndRecoveryTests"/>.</summary>

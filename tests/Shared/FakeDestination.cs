@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
 using Destinations.Core.Segment;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Testing;
 
 /// <summary>A test double of a partner (not of the database): scripted mapping and answers, every call recorded.</summary>
 public sealed class FakeDestination(string id) : IDestination

@@ -1,7 +1,7 @@
-using Destinations.Storage.Delivery;
+using Destinations.Delivery;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Destinations.Storage.Tests;
+namespace Destinations.Delivery.Tests;
 
 /// <summary>Runs against both providers (issue #6): <see cref="SqliteDispatcherTests"/> and <see cref="PostgresDispatcherTests"/>.</summary>
 public abstract class DispatcherTests(StoreProvider provider)

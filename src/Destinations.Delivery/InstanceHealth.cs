@@ -1,6 +1,6 @@
 using Destinations.Core.Delivery;
 
-namespace Destinations.Storage.Delivery;
+namespace Destinations.Delivery;
 
 /// <summary>
 /// The state machine of a destination instance, as pure functions of (state, what happened, now): D12 pausing on 401/403,
