@@ -17,9 +17,7 @@ public static class DeliveryServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(RetryJitter.Shared);
         services.TryAddSingleton<DestinationRateLimiter>();
-        services.TryAddSingleton<DeliveryProcessor>();
-        services.TryAddSingleton<BatchSender>();
-        services.TryAddSingleton<DeliveryRunner>();
+        services.TryAddSingleton<DeliverySender>();
         services.AddHostedService<Dispatcher>();
         return services;
     }

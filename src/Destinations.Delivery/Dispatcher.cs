@@ -1,3 +1,4 @@
+using Destinations.Core.Routing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,27 +8,23 @@ namespace Destinations.Delivery;
 /// <summary>
 /// The background delivery loop (architecture.md, Flow step 4): <see cref="DeliveryOptions.Workers"/> workers each claim up
 /// to <see cref="DeliveryOptions.ClaimBatchSize"/> due deliveries under a lease (skipping throttled instances, D25; ordered
-/// ones per D16) and hand them to the <see cref="DeliveryRunner"/>. An idle worker sleeps until the store signals new
+/// ones per D16) and hand them to the <see cref="DeliverySender"/>. An idle worker sleeps until the store signals new
 /// deliveries (one worker per signal) or <see cref="DeliveryOptions.PollInterval"/> passes (for due retries and probes). Worker 0 also dead-letters
 /// deliveries held past PausedMaxAge (D12) every <see cref="DeliveryOptions.MaintenanceInterval"/>.
 /// </summary>
 public sealed class Dispatcher(
     IDeliveryQueue queue,
-    DeliveryProcessor processor,
+    DeliverySender sender,
     DispatchSignal signal,
     IOptions<DeliveryOptions> options,
     TimeProvider time,
     ILogger<Dispatcher> logger,
-    DeliveryRunner? runner = null,
     DestinationRateLimiter? limiter = null,
-    Destinations.Core.Routing.DestinationRegistry? registry = null) : BackgroundService
+    DestinationRegistry? registry = null) : BackgroundService
 {
     readonly string[]? _destinations = registry?.Destinations.Select(d => d.Id).ToArray();
     readonly DeliveryOptions _options = options.Value;
     readonly string _instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
-    readonly DeliveryRunner _runner = runner ?? new DeliveryRunner(processor,
-        new BatchSender(processor, Microsoft.Extensions.Logging.Abstractions.NullLogger<BatchSender>.Instance),
-        Microsoft.Extensions.Logging.Abstractions.NullLogger<DeliveryRunner>.Instance, limiter);
     readonly HashSet<string> _ordered = new(options.Value.OrderedDestinations, StringComparer.Ordinal);
     DateTimeOffset _nextMaintenance = DateTimeOffset.MinValue;
 
@@ -70,7 +67,7 @@ public sealed class Dispatcher(
             if (ct.IsCancellationRequested)
                 foreach (var delivery in batch) await ReleaseQuietlyAsync(delivery).ConfigureAwait(false);
             else if (batch.Count > 0)
-                await _runner.RunAsync(batch, ct).ConfigureAwait(false);
+                await sender.SendAsync(batch, ct).ConfigureAwait(false);
 
             // A full claim means more may be due: wake one more worker (each commit wakes only one, DispatchSignal).
             if (batch.Count >= _options.ClaimBatchSize) signal.Notify();

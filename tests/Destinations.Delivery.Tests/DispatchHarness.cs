@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Destinations.Delivery.Tests;
 
-/// <summary>A real store, a registry of fake partners and the processor, driven by a fake clock and fixed jitter.</summary>
+/// <summary>A real store, a registry of fake partners and the sender, driven by a fake clock and fixed jitter.</summary>
 public sealed class DispatchHarness : IAsyncDisposable
 {
     public DispatchHarness(StoreProvider provider, double jitter = 0.5, Action<DeliveryOptions>? configure = null, params IDestination[] destinations)
@@ -14,16 +14,15 @@ public sealed class DispatchHarness : IAsyncDisposable
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         Registry = new DestinationRegistry([], destinations.Select(d => (d, (IReadOnlyList<string>?)null)).ToList(), []);
         Limiter = new DestinationRateLimiter(options, Registry, Store.Clock);
-        Processor = new DeliveryProcessor(Store.Queue, Registry, options,
-            new RetryJitter(() => jitter), Store.Clock, NullLogger<DeliveryProcessor>.Instance, limiter: Limiter);
-        Runner = new DeliveryRunner(Processor, new BatchSender(Processor, NullLogger<BatchSender>.Instance), NullLogger<DeliveryRunner>.Instance, Limiter);
+        Sender = new DeliverySender(Store.Queue, Registry, options,
+            new RetryJitter(() => jitter), Store.Clock, NullLogger<DeliverySender>.Instance, limiter: Limiter);
     }
 
     public DestinationRateLimiter Limiter { get; }
-    public DeliveryRunner Runner { get; }
+    public DeliverySender Sender { get; }
 
     /// <summary>One dispatcher pass as the Dispatcher makes it: claim (skipping throttled instances, D25; ordered per
-    /// Options.OrderedDestinations, D16), then group, rate-limit and batch.</summary>
+    /// Options.OrderedDestinations, D16), then send the claimed set.</summary>
     public async Task<List<DeliveryOutcome>> RunPassAsync(int max = 100)
     {
         var claimed = await Store.Queue.ClaimAsync(new ClaimRequest("test-worker", max, Options.Lease)
@@ -32,23 +31,26 @@ public sealed class DispatchHarness : IAsyncDisposable
             Ordered = Options.OrderedDestinations.ToHashSet(),
             Destinations = Registry.Destinations.Select(d => d.Id).ToArray(), // as the Dispatcher passes them (per-instance claim)
         }, CancellationToken.None);
-        return await Runner.RunAsync(claimed, CancellationToken.None);
+        return await Sender.SendAsync(claimed, CancellationToken.None);
     }
 
     public TestStore Store { get; }
     public DeliveryOptions Options { get; } = new();
     public DestinationRegistry Registry { get; }
-    public DeliveryProcessor Processor { get; }
     public DateTimeOffset Now => Store.Clock.GetUtcNow();
 
-    /// <summary>Claims everything due now and processes it, as one worker pass.</summary>
+    /// <summary>Claims everything due now and sends each row on its own (a set of one), in claim order.</summary>
     public async Task<List<DeliveryOutcome>> RunDueAsync()
     {
         var outcomes = new List<DeliveryOutcome>();
         foreach (var d in await Store.Queue.ClaimAsync("test-worker", 100, Options.Lease, CancellationToken.None))
-            outcomes.Add(await Processor.ProcessAsync(d, CancellationToken.None));
+            outcomes.Add(await SendOneAsync(d));
         return outcomes;
     }
+
+    /// <summary>Sends one claimed row as a set of one.</summary>
+    public async Task<DeliveryOutcome> SendOneAsync(ClaimedDelivery d) =>
+        Assert.Single(await Sender.SendAsync([d], CancellationToken.None));
 
     /// <summary>Moves the clock to the row's next attempt and runs that attempt.</summary>
     public async Task<List<DeliveryOutcome>> RunNextAttemptAsync(long id = 1)

@@ -13,7 +13,7 @@ public abstract class DispatcherTests(StoreProvider provider)
         // PollInterval of an hour on a clock that never moves: only the DispatchSignal can wake the workers.
         await using var h = new DispatchHarness(provider, configure: o => { o.Workers = 2; o.PollInterval = TimeSpan.FromHours(1); }, destinations: partner);
         await h.Store.EnsureMigratedAsync();
-        using var dispatcher = new Dispatcher(h.Store.Queue, h.Processor, h.Store.Signal,
+        using var dispatcher = new Dispatcher(h.Store.Queue, h.Sender, h.Store.Signal,
             Microsoft.Extensions.Options.Options.Create(h.Options), h.Store.Clock, NullLogger<Dispatcher>.Instance);
         await dispatcher.StartAsync(CancellationToken.None);
         await Task.Delay(200); // both workers found nothing and are idle
@@ -40,7 +40,7 @@ public abstract class DispatcherTests(StoreProvider provider)
         };
         await using var h = new DispatchHarness(provider, configure: o => { o.Workers = 1; o.PollInterval = TimeSpan.FromHours(1); }, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
-        using var dispatcher = new Dispatcher(h.Store.Queue, h.Processor, h.Store.Signal,
+        using var dispatcher = new Dispatcher(h.Store.Queue, h.Sender, h.Store.Signal,
             Microsoft.Extensions.Options.Options.Create(h.Options), h.Store.Clock, NullLogger<Dispatcher>.Instance);
 
         await dispatcher.StartAsync(CancellationToken.None);

@@ -68,7 +68,7 @@ public abstract class OrderingAndRecoveryTests(StoreProvider provider)
         // The first worker sends, and "crashes" before its outcome is written: the plan goes with that outcome, so the row
         // is still exactly as claimed (no plan, no attempt).
         var first = Assert.Single(await h.Store.Queue.ClaimAsync("crashed-worker", 10, h.Options.Lease, CancellationToken.None));
-        var stuck = h.Processor.ProcessAsync(first, CancellationToken.None);
+        var stuck = h.SendOneAsync(first);
         Assert.Equal(1, Volatile.Read(ref sends));
         var claimed = await h.RowAsync();
         Assert.Equal(((string?)null, 0L, 0L, (long?)null), (claimed.plan, claimed.attempts, claimed.steps_done, claimed.first_attempt_at));

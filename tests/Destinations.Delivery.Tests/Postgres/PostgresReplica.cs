@@ -10,7 +10,7 @@ namespace Destinations.Delivery.Tests;
 
 /// <summary>
 /// One service instance on a shared PostgreSQL schema, as a replica runs it: its own connection pool, event store, queue,
-/// processor and <see cref="Dispatcher"/> (its own lease owner), on the real clock.
+/// sender and <see cref="Dispatcher"/> (its own lease owner), on the real clock.
 /// </summary>
 public sealed class PostgresReplica : IAsyncDisposable
 {
@@ -23,8 +23,8 @@ public sealed class PostgresReplica : IAsyncDisposable
             Signal, NullLogger<PostgresEventStore>.Instance);
         Queue = new PostgresDeliveryQueue(Database, TimeProvider.System, Signal);
         var registry = new DestinationRegistry([], [(partner, (IReadOnlyList<string>?)null)], []);
-        var processor = new DeliveryProcessor(Queue, registry, options, RetryJitter.Shared, TimeProvider.System, NullLogger<DeliveryProcessor>.Instance);
-        Dispatcher = new Dispatcher(Queue, processor, Signal, options, TimeProvider.System, NullLogger<Dispatcher>.Instance);
+        var sender = new DeliverySender(Queue, registry, options, RetryJitter.Shared, TimeProvider.System, NullLogger<DeliverySender>.Instance);
+        Dispatcher = new Dispatcher(Queue, sender, Signal, options, TimeProvider.System, NullLogger<Dispatcher>.Instance);
     }
 
     public DeliveryOptions Options { get; } = new();

@@ -4,8 +4,8 @@ using Destinations.Delivery;
 
 namespace Destinations.Delivery.Tests;
 
-/// <summary>Runs against both providers (issue #6): <see cref="SqliteDeliveryProcessorTests"/> and <see cref="PostgresDeliveryProcessorTests"/>.</summary>
-public abstract class DeliveryProcessorTests(StoreProvider provider)
+/// <summary>Runs against both providers (issue #6): <see cref="SqliteDeliverySenderTests"/> and <see cref="PostgresDeliverySenderTests"/>.</summary>
+public abstract class DeliverySenderTests(StoreProvider provider)
 {
     static PartnerRequest Step(string name) => PartnerRequest.Post(name, "/v1/" + name, new JsonObject { ["step"] = name });
 
@@ -231,11 +231,11 @@ public abstract class DeliveryProcessorTests(StoreProvider provider)
         var claimed = Assert.Single(await h.Store.Queue.ClaimAsync("w", 1, h.Options.Lease, CancellationToken.None));
         h.Store.Clock.Advance(h.Options.Lease);
 
-        Assert.Equal(DeliveryOutcome.LeaseLost, await h.Processor.ProcessAsync(claimed, CancellationToken.None));
+        Assert.Equal(DeliveryOutcome.LeaseLost, await h.SendOneAsync(claimed));
         Assert.Empty(partner.SentSteps);
     }
 }
 
-public sealed class SqliteDeliveryProcessorTests() : DeliveryProcessorTests(StoreProvider.Sqlite);
+public sealed class SqliteDeliverySenderTests() : DeliverySenderTests(StoreProvider.Sqlite);
 
-public sealed class PostgresDeliveryProcessorTests() : DeliveryProcessorTests(StoreProvider.Postgres);
+public sealed class PostgresDeliverySenderTests() : DeliverySenderTests(StoreProvider.Postgres);
