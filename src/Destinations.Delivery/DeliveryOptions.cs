@@ -36,7 +36,8 @@ public sealed class DeliveryOptions
 
     /// <summary>D25: per-instance limits, keyed by instance id; they override <see cref="RateLimitDefaults"/>.</summary>
     public Dictionary<string, RateLimit> RateLimits { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>D25: per-type defaults, keyed by destination type (Salesmachine, SelligentMarketingCloud, UserMotion).</summary>
+    /// <summary>D25: per-type defaults, keyed by destination type (the configuration <c>Type</c>); they override the limit
+    /// the partner declares (<c>IDestinationFactory.DefaultRateLimit</c>).</summary>
     public Dictionary<string, RateLimit> RateLimitDefaults { get; set; } = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>D25: after a 429 the rate is multiplied by <see cref="ThrottledRateFactor"/> for this long.</summary>
     public TimeSpan ThrottledFor { get; set; } = TimeSpan.FromMinutes(5);

@@ -1,3 +1,4 @@
+using Destinations.Core.Delivery;
 using Destinations.Core.Routing;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
@@ -13,21 +14,6 @@ namespace Destinations.Delivery;
 /// </summary>
 public sealed class DestinationRateLimiter
 {
-    /// <summary>Partner defaults (partners/*.md): Salesmachine about 900 requests per 300 s per token; SMC 2,500 per minute.</summary>
-    public static readonly IReadOnlyDictionary<string, (int Limit, TimeSpan Period)> BuiltInDefaults = new Dictionary<string, (int, TimeSpan)>(StringComparer.OrdinalIgnoreCase)
-    {
-        ["Salesmachine"] = (900, TimeSpan.FromSeconds(300)),
-        ["SelligentMarketingCloud"] = (2500, TimeSpan.FromSeconds(60)),
-    };
-
-    /// <summary>Destination type (configuration <c>Type</c>) by Integrations-object name.</summary>
-    static readonly IReadOnlyDictionary<string, string> TypeByIntegrationName = new Dictionary<string, string>(StringComparer.Ordinal)
-    {
-        ["Salesmachine"] = "Salesmachine",
-        ["Selligent Marketing Cloud"] = "SelligentMarketingCloud",
-        ["UserMotion (Actions)"] = "UserMotion",
-    };
-
     readonly DeliveryOptions _options;
     readonly DestinationRegistry _registry;
     readonly TimeProvider _time;
@@ -48,17 +34,17 @@ public sealed class DestinationRateLimiter
 
     SharedRateLimit? SharedLimitFor(string destinationId) =>
         LimitFor(destinationId) is { } l
-            ? new SharedRateLimit(l.Limit, l.Period, Math.Max(1, (_registry.Find(destinationId) as Core.Delivery.IBatchingDestination)?.MaxBatchSize ?? 1), _options.ThrottledRateFactor)
+            ? new SharedRateLimit(l.Limit, l.Period, Math.Max(1, (_registry.Find(destinationId) as IBatchingDestination)?.MaxBatchSize ?? 1), _options.ThrottledRateFactor)
             : null;
 
-    /// <summary>The limit in force for an instance before any 429: its own, else its type's configured default, else the built-in one.</summary>
+    /// <summary>The limit in force for an instance before any 429: its own, else its type's configured default, else the one
+    /// its partner declares (<see cref="IDestinationFactory.DefaultRateLimit"/>).</summary>
     public (int Limit, TimeSpan Period)? LimitFor(string destinationId)
     {
         if (_options.RateLimits.TryGetValue(destinationId, out var own)) return own.Limit > 0 ? (own.Limit, own.Period) : null;
-        var type = _registry.Find(destinationId) is { } d ? TypeByIntegrationName.GetValueOrDefault(d.IntegrationName, d.IntegrationName) : null;
-        if (type is null) return null;
-        if (_options.RateLimitDefaults.TryGetValue(type, out var byType)) return byType.Limit > 0 ? (byType.Limit, byType.Period) : null;
-        return BuiltInDefaults.TryGetValue(type, out var builtIn) ? builtIn : null;
+        if (_registry.FactoryOf(destinationId) is not { } factory) return null;
+        if (_options.RateLimitDefaults.TryGetValue(factory.Type, out var byType)) return byType.Limit > 0 ? (byType.Limit, byType.Period) : null;
+        return factory.DefaultRateLimit is { Limit: > 0 } declared ? (declared.Limit, declared.Period) : null;
     }
 
     /// <summary>Takes up to <paramref name="wanted"/> tokens; returns how many were granted (all of them when unlimited).</summary>

@@ -11,6 +11,9 @@ public sealed class SelligentDestinationFactory(IServiceProvider services, IOpti
     public string Type => SelligentApi.Type;
     public string IntegrationName => SelligentApi.IntegrationName;
 
+    /// <summary>2,500 requests per minute (partners/selligent.md "Rate limit").</summary>
+    public PartnerRateLimit? DefaultRateLimit { get; } = new(2500, TimeSpan.FromSeconds(60));
+
     public DestinationBuildResult Create(string id, IConfigurationSection instanceSection, string keyPath)
     {
         var read = SelligentSettingsReader.Read(instanceSection.GetSection("Settings"), keyPath, options.Value);

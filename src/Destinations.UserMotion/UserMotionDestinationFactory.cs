@@ -15,6 +15,9 @@ public sealed class UserMotionDestinationFactory(IServiceProvider services) : ID
     public string Type => UserMotionApi.Type;
     public string IntegrationName => UserMotionApi.IntegrationName;
 
+    /// <summary>UserMotion documents no request limit.</summary>
+    public PartnerRateLimit? DefaultRateLimit => null;
+
     public DestinationBuildResult Create(string id, IConfigurationSection instanceSection, string keyPath)
     {
         var read = UserMotionSettingsReader.Read(instanceSection.GetSection("Settings"), keyPath);

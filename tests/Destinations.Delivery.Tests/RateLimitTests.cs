@@ -1,4 +1,6 @@
+using Destinations.Core.Delivery;
 using Destinations.Delivery;
+using Microsoft.Extensions.Configuration;
 
 namespace Destinations.Delivery.Tests;
 
@@ -33,24 +35,44 @@ public abstract class RateLimitTests(StoreProvider provider)
     }
 
     [SkippableFact]
-    public void Partner_defaults_apply_by_type_and_configuration_overrides_or_turns_them_off()
+    public void The_partners_declared_default_applies_by_type_and_configuration_overrides_or_turns_it_off()
     {
-        var sm = new FakeDestination("sm-1") { Integration = "Salesmachine" };
-        var smc = new FakeDestination("smc-1") { Integration = "Selligent Marketing Cloud" };
-        var um = new FakeDestination("um-1") { Integration = "UserMotion (Actions)" };
-        var off = new FakeDestination("sm-off") { Integration = "Salesmachine" };
+        var limited = new FakeDestinationFactory("Limited", new PartnerRateLimit(900, TimeSpan.FromSeconds(300)));
+        var unlimited = new FakeDestinationFactory("Unlimited");
+        var built = new (string Id, FakeDestinationFactory Factory)[] { ("lim-1", limited), ("unl-1", unlimited), ("lim-off", limited) };
         var options = new DeliveryOptions();
-        options.RateLimits["sm-off"] = new RateLimit { Limit = 0 };
-        var registry = new DestinationRegistry([], new[] { sm, smc, um, off }.Select(d => ((Core.Delivery.IDestination)d, (IReadOnlyList<string>?)null)).ToList(), []);
+        options.RateLimits["lim-off"] = new RateLimit { Limit = 0 };
+        var registry = new DestinationRegistry([],
+            built.Select(b => ((IDestination)new FakeDestination(b.Id), (IReadOnlyList<string>?)null)).Append((new FakeDestination("no-factory"), null)).ToList(), [],
+            built.ToDictionary(b => b.Id, b => (IDestinationFactory)b.Factory));
         var limiter = new DestinationRateLimiter(Microsoft.Extensions.Options.Options.Create(options), registry, TimeProvider.System);
 
-        Assert.Equal((900, TimeSpan.FromSeconds(300)), limiter.LimitFor("sm-1"));
-        Assert.Equal((2500, TimeSpan.FromSeconds(60)), limiter.LimitFor("smc-1"));
-        Assert.Null(limiter.LimitFor("um-1"));
-        Assert.Null(limiter.LimitFor("sm-off"));
+        Assert.Equal((900, TimeSpan.FromSeconds(300)), limiter.LimitFor("lim-1"));
+        Assert.Null(limiter.LimitFor("unl-1"));
+        Assert.Null(limiter.LimitFor("lim-off"));
+        Assert.Null(limiter.LimitFor("no-factory"));
 
-        options.RateLimitDefaults["Salesmachine"] = new RateLimit { Limit = 100, Period = TimeSpan.FromSeconds(10) };
-        Assert.Equal((100, TimeSpan.FromSeconds(10)), new DestinationRateLimiter(Microsoft.Extensions.Options.Options.Create(options), registry, TimeProvider.System).LimitFor("sm-1"));
+        options.RateLimitDefaults["Limited"] = new RateLimit { Limit = 100, Period = TimeSpan.FromSeconds(10) };
+        options.RateLimitDefaults["Unlimited"] = new RateLimit { Limit = 5, Period = TimeSpan.FromSeconds(1) };
+        var configured = new DestinationRateLimiter(Microsoft.Extensions.Options.Options.Create(options), registry, TimeProvider.System);
+        Assert.Equal((100, TimeSpan.FromSeconds(10)), configured.LimitFor("lim-1"));
+        Assert.Equal((5, TimeSpan.FromSeconds(1)), configured.LimitFor("unl-1"));
+    }
+
+    [Fact]
+    public void The_registry_keeps_the_factory_of_each_instance_it_builds()
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Destinations:0:Id"] = "lim-1",
+            ["Destinations:0:Type"] = "Limited",
+        }).Build();
+        var limited = new FakeDestinationFactory("Limited", new PartnerRateLimit(7, TimeSpan.FromSeconds(70)));
+        var registry = DestinationRegistry.Build(configuration, [limited, new FakeDestinationFactory("Other")]);
+        var limiter = new DestinationRateLimiter(Microsoft.Extensions.Options.Options.Create(new DeliveryOptions()), registry, TimeProvider.System);
+
+        Assert.Same(limited, registry.FactoryOf("lim-1"));
+        Assert.Equal((7, TimeSpan.FromSeconds(70)), limiter.LimitFor("lim-1"));
     }
 
     [SkippableFact]

@@ -47,3 +47,14 @@ public sealed class FakeDestination(string id) : IDestination
 
     public Uri Describe(PartnerRequest request) => new("https://partner.example" + request.Path);
 }
+
+/// <summary>A destination type as a partner declares it (type name, Integrations name, default rate limit), building fakes.</summary>
+public sealed class FakeDestinationFactory(string type, PartnerRateLimit? defaultRateLimit = null, string integrationName = "Fake") : IDestinationFactory
+{
+    public string Type { get; } = type;
+    public string IntegrationName { get; } = integrationName;
+    public PartnerRateLimit? DefaultRateLimit { get; } = defaultRateLimit;
+
+    public DestinationBuildResult Create(string id, Microsoft.Extensions.Configuration.IConfigurationSection instanceSection, string keyPath) =>
+        DestinationBuildResult.Ok(new FakeDestination(id) { Integration = IntegrationName });
+}

@@ -3,8 +3,9 @@ using Microsoft.Extensions.Configuration;
 namespace Destinations.Core.Delivery;
 
 /// <summary>
-/// Registered once per partner (by its <c>AddXxx()</c> extension). Builds instances from configuration entries whose
-/// <c>Type</c> equals <see cref="Type"/>.
+/// Registered once per partner (by its <c>AddXxx()</c> extension): the partner declares itself here — its type name, its name
+/// in the Integrations object, its default rate limit — and builds instances from configuration entries whose <c>Type</c>
+/// equals <see cref="Type"/>. Nothing outside the partner's project names it.
 /// </summary>
 public interface IDestinationFactory
 {
@@ -13,6 +14,10 @@ public interface IDestinationFactory
 
     /// <summary>The destination's name in the Integrations object.</summary>
     string IntegrationName { get; }
+
+    /// <summary>The partner's documented request limit per instance (D25), or null when it documents none. Configuration
+    /// (<c>Delivery:RateLimitDefaults:{Type}</c>, <c>Delivery:RateLimits:{id}</c>) overrides it.</summary>
+    PartnerRateLimit? DefaultRateLimit { get; }
 
     /// <summary>
     /// Validates and binds the instance's <c>Settings</c> section. Returns errors as

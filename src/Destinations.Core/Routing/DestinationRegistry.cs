@@ -12,9 +12,13 @@ public sealed class DestinationRegistry
 {
     readonly Dictionary<string, IDestination> _byId;
     readonly Dictionary<string, HashSet<string>?> _sourcesById;
+    readonly IReadOnlyDictionary<string, IDestinationFactory> _factoryById;
 
-    public DestinationRegistry(IReadOnlyList<SourceOptions> sources, IReadOnlyList<(IDestination Destination, IReadOnlyList<string>? Sources)> destinations, IReadOnlyList<string> warnings)
+    /// <param name="factories">The factory that built each instance, by instance id (its type and defaults).</param>
+    public DestinationRegistry(IReadOnlyList<SourceOptions> sources, IReadOnlyList<(IDestination Destination, IReadOnlyList<string>? Sources)> destinations,
+        IReadOnlyList<string> warnings, IReadOnlyDictionary<string, IDestinationFactory>? factories = null)
     {
+        _factoryById = factories ?? new Dictionary<string, IDestinationFactory>(StringComparer.Ordinal);
         Sources = sources;
         Destinations = destinations.Select(d => d.Destination).ToList();
         _byId = Destinations.ToDictionary(d => d.Id, StringComparer.Ordinal);
@@ -28,6 +32,9 @@ public sealed class DestinationRegistry
     public IReadOnlyList<string> Warnings { get; }
 
     public IDestination? Find(string id) => _byId.GetValueOrDefault(id);
+
+    /// <summary>The factory that built the instance: its destination type and the partner's defaults (null when unknown).</summary>
+    public IDestinationFactory? FactoryOf(string id) => _factoryById.GetValueOrDefault(id);
 
     public SourceOptions? FindSource(string id) => Sources.FirstOrDefault(s => string.Equals(s.Id, id, StringComparison.Ordinal));
 
@@ -63,6 +70,7 @@ public sealed class DestinationRegistry
         }
 
         var built = new List<(IDestination, IReadOnlyList<string>?)>();
+        var factoryById = new Dictionary<string, IDestinationFactory>(StringComparer.Ordinal);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         i = 0;
         foreach (var section in configuration.GetSection("Destinations").GetChildren())
@@ -86,11 +94,15 @@ public sealed class DestinationRegistry
             var result = factory.Create(id, section, path);
             errors.AddRange(result.Errors);
             warnings.AddRange(result.Warnings);
-            if (result.Destination is { } d) built.Add((d, linked.Count > 0 ? linked : null));
+            if (result.Destination is { } d)
+            {
+                built.Add((d, linked.Count > 0 ? linked : null));
+                factoryById[d.Id] = factory;
+            }
         }
 
         if (errors.Count > 0) throw new ConfigurationException(errors);
-        return new DestinationRegistry(sources, built, warnings);
+        return new DestinationRegistry(sources, built, warnings, factoryById);
     }
 }
 

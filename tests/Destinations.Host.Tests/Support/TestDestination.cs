@@ -9,6 +9,7 @@ public sealed class TestDestinationFactory : IDestinationFactory
 {
     public string Type => "Test";
     public string IntegrationName => "Test Destination";
+    public PartnerRateLimit? DefaultRateLimit => null;
 
     public DestinationBuildResult Create(string id, IConfigurationSection instanceSection, string keyPath) =>
         instanceSection["Settings:Fail"] == "true"

@@ -1,0 +1,16 @@
+using Destinations.Core.Delivery;
+
+namespace Destinations.Selligent.Tests;
+
+/// <summary>The partner declares itself through its factory: type, Integrations name, default rate limit (D25).</summary>
+public sealed class FactoryDeclarationTests
+{
+    [Fact]
+    public void The_factory_declares_the_type_the_integrations_name_and_the_default_rate_limit()
+    {
+        using var host = new TestHost(new Dictionary<string, string?>());
+
+        Assert.Equal(("SelligentMarketingCloud", "Selligent Marketing Cloud"), (host.Factory.Type, host.Factory.IntegrationName));
+        Assert.Equal(new PartnerRateLimit(2500, TimeSpan.FromSeconds(60)), host.Factory.DefaultRateLimit);
+    }
+}
