@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Destinations.Core.Delivery;
-using Polly.Timeout;
 
 namespace Destinations.Salesmachine;
 
@@ -18,12 +17,7 @@ public sealed class SalesmachineClient(HttpClient http, TimeProvider clock)
     public Task<AttemptResult> SendAsync(PartnerRequest request, SalesmachineSettings settings, CancellationToken ct)
     {
         var message = new HttpRequestMessage(new HttpMethod(request.Method), settings.UrlFor(request.Path));
-        if (request.Body is not null)
-        {
-            // Built from bytes so the header is exactly "application/json" (StringContent would add "; charset=utf-8").
-            message.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(request.Body.ToJsonString()));
-            message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        }
+        if (request.Body is not null) message.Content = PartnerCall.JsonContent(request.Body);
         return SendAsync(message, settings, ct);
     }
 
@@ -33,29 +27,9 @@ public sealed class SalesmachineClient(HttpClient http, TimeProvider clock)
 
     async Task<AttemptResult> SendAsync(HttpRequestMessage message, SalesmachineSettings settings, CancellationToken ct)
     {
-        using (message)
-        {
-            message.Headers.Authorization = BasicAuth(settings);
-            message.Headers.Accept.Add(Json);
-            try
-            {
-                using var response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
-                return await ResponseClassifier.FromResponseAsync(response, clock, ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                throw; // the caller is stopping (shutdown, lease lost): not the partner's fault, nothing to classify
-            }
-            catch (TimeoutRejectedException)
-            {
-                // The pipeline's per-attempt timeout (D13) fired; classify it as the timeout it is.
-                return ResponseClassifier.FromException(new TimeoutException());
-            }
-            catch (Exception ex)
-            {
-                return ResponseClassifier.FromException(ex);
-            }
-        }
+        message.Headers.Authorization = BasicAuth(settings);
+        message.Headers.Accept.Add(Json);
+        return (await PartnerCall.SendAsync(http, message, clock, ct).ConfigureAwait(false)).Result;
     }
 
     /// <summary>username = API token, password = API secret (which may be empty).</summary>

@@ -88,12 +88,5 @@ public static class SalesmachineMapper
     internal static string? Id(SegmentEvent e, string name) => Text(e.Json[name]);
 
     /// <summary>A non-empty string, or a number's JSON text; null for anything else.</summary>
-    internal static string? Text(JsonNode? node) => node is JsonValue v
-        ? v.GetValueKind() switch
-        {
-            JsonValueKind.String => v.GetValue<string>() is { Length: > 0 } s ? s : null,
-            JsonValueKind.Number => v.ToJsonString(),
-            _ => null,
-        }
-        : null;
+    internal static string? Text(JsonNode? node) => PartnerValues.Text(node);
 }

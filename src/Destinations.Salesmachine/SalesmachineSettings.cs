@@ -24,7 +24,7 @@ public sealed class SalesmachineSettings
 
     /// <summary>Absolute URL of a partner path; a trailing slash on <see cref="BaseUrl"/> (or a path prefix) is kept right.</summary>
     public Uri UrlFor(string path) =>
-        new(BaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/" + path.TrimStart('/'));
+        PartnerCall.Url(BaseUrl, path);
 
     /// <summary>Shows the shape, never the secrets (SecretMasker).</summary>
     public override string ToString() =>

@@ -1,8 +1,6 @@
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
-using Polly.Timeout;
 
 namespace Destinations.Selligent;
 
@@ -25,8 +23,8 @@ public sealed class SelligentClient(HttpClient http, TimeProvider clock, Sellige
         using (await locks.AcquireAsync(LockKey(url), ct).ConfigureAwait(false))
         {
             var answer = await ExchangeAsync(HttpMethod.Post, url, SelligentLoadBody.Build(rows), settings, ct).ConfigureAwait(false);
-            return answer.Failure is { } failure
-                ? Enumerable.Repeat(failure, rows.Count).ToArray()
+            return !answer.Result.IsSuccess
+                ? Enumerable.Repeat(answer.Result, rows.Count).ToArray()
                 : SelligentLoadResult.ForRows(answer.Status, answer.Body, rows.Count);
         }
     }
@@ -38,7 +36,7 @@ public sealed class SelligentClient(HttpClient http, TimeProvider clock, Sellige
         using (await locks.AcquireAsync(LockKey(url), ct).ConfigureAwait(false))
         {
             var answer = await ExchangeAsync(new HttpMethod(request.Method), url, request.Body, settings, ct).ConfigureAwait(false);
-            if (answer.Failure is { } failure) return failure;
+            if (!answer.Result.IsSuccess) return answer.Result;
             var header = (request.Body as JsonArray)?[0] as JsonArray;
             var matchKey = header?[0]?.ToString() ?? "?";
             return SelligentLoadResult.ForSegment(answer.Status, answer.Body, UserListOf(request.Path), matchKey);
@@ -49,7 +47,7 @@ public sealed class SelligentClient(HttpClient http, TimeProvider clock, Sellige
     public async Task<(AttemptResult Result, string? Body)> GetAsync(string path, SelligentSettings settings, CancellationToken ct)
     {
         var answer = await ExchangeAsync(HttpMethod.Get, settings.UrlFor(path), null, settings, ct).ConfigureAwait(false);
-        return (answer.Failure ?? new AttemptResult(AttemptOutcome.Succeeded, answer.Status, null, null, null), answer.Body);
+        return (answer.Result, answer.Body);
     }
 
     /// <summary>The lock key: the list (or segment) URL without the <c>/data…</c> tail and query, so add and remove share it.</summary>
@@ -67,46 +65,20 @@ public sealed class SelligentClient(HttpClient http, TimeProvider clock, Sellige
         return i >= 0 && i + 1 < parts.Length ? Uri.UnescapeDataString(parts[i + 1]) : "?";
     }
 
-    readonly record struct Answer(AttemptResult? Failure, int Status, string? Body);
-
-    async Task<Answer> ExchangeAsync(HttpMethod method, Uri url, JsonNode? body, SelligentSettings settings, CancellationToken ct)
+    async Task<PartnerAnswer> ExchangeAsync(HttpMethod method, Uri url, JsonNode? body, SelligentSettings settings, CancellationToken ct)
     {
-        using var message = new HttpRequestMessage(method, url);
-        if (body is not null)
-        {
-            // Built from bytes so the header is exactly "application/json" (StringContent would add "; charset=utf-8").
-            message.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body.ToJsonString()));
-            message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        }
+        var message = new HttpRequestMessage(method, url);
+        if (body is not null) message.Content = PartnerCall.JsonContent(body);
         message.Headers.TryAddWithoutValidation(ApiKeyHeader, settings.ApiKeyHeader);
         message.Headers.Accept.Add(Json);
-        try
-        {
-            using var response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
-            if (ResponseClassifier.IsSuccess(response.StatusCode))
-                return new Answer(null, status, await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-            var failure = await ResponseClassifier.FromResponseAsync(response, clock, ct).ConfigureAwait(false);
-            if (status == 429)
-            {
-                // D19: SMC says when its per-minute quota resets in X-RateLimit-Reset (seconds), not in Retry-After.
-                response.Headers.TryGetValues("X-RateLimit-Reset", out var reset);
-                failure = failure with { RetryAfter = SelligentRateLimit.Wait(failure.RetryAfter, reset) };
-            }
-            return new Answer(failure, status, null);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            throw; // the caller is stopping (shutdown, lease lost): not the partner's fault, nothing to classify
-        }
-        catch (TimeoutRejectedException)
-        {
-            // The pipeline's per-attempt timeout (D13) fired; classify it as the timeout it is.
-            return new Answer(ResponseClassifier.FromException(new TimeoutException()), 0, null);
-        }
-        catch (Exception ex)
-        {
-            return new Answer(ResponseClassifier.FromException(ex), 0, null);
-        }
+        return await PartnerCall.SendAsync(http, message, clock, ct, readBody: true, onFailure: QuotaReset).ConfigureAwait(false);
+    }
+
+    /// <summary>D19: SMC says when its per-minute quota resets in X-RateLimit-Reset (seconds), not in Retry-After.</summary>
+    static AttemptResult QuotaReset(HttpResponseMessage response, AttemptResult failure)
+    {
+        if (failure.StatusCode != 429) return failure;
+        response.Headers.TryGetValues("X-RateLimit-Reset", out var reset);
+        return failure with { RetryAfter = SelligentRateLimit.Wait(failure.RetryAfter, reset) };
     }
 }

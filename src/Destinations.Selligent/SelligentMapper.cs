@@ -49,12 +49,5 @@ public static class SelligentMapper
     /// A non-empty string, or a number's JSON text (ingress coerces ids to strings, D3, but a stored event that escaped
     /// coercion is not silently dropped); null for anything else. An empty string is no id.
     /// </summary>
-    internal static string? Text(JsonNode? node) => node is JsonValue v
-        ? v.GetValueKind() switch
-        {
-            JsonValueKind.String => v.GetValue<string>() is { Length: > 0 } s ? s : null,
-            JsonValueKind.Number => v.ToJsonString(),
-            _ => null,
-        }
-        : null;
+    internal static string? Text(JsonNode? node) => PartnerValues.Text(node);
 }

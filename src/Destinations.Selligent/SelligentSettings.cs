@@ -42,7 +42,7 @@ public sealed class SelligentSettings
 
     /// <summary>Absolute URL of a partner path (which carries its own query); a path prefix on the admin URL is kept.</summary>
     public Uri UrlFor(string path) =>
-        new(SmcAdminUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/" + path.TrimStart('/'));
+        PartnerCall.Url(SmcAdminUrl, path);
 
     /// <summary>The <c>X-ApiKey</c> header value (colon form, partners/selligent.md "API"). Never log it.</summary>
     internal string ApiKeyHeader => $"{ApiKey}:{ApiSecret}";

@@ -14,7 +14,7 @@ public sealed class UserMotionSettings
     public Uri BaseUrl { get; init; } = new(DefaultBaseUrl);
 
     public Uri UrlFor(string path) =>
-        new(BaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/" + path.TrimStart('/'));
+        PartnerCall.Url(BaseUrl, path);
 
     public override string ToString() => $"UserMotionSettings {{ ApiKey = {SecretMasker.Mask(ApiKey)}, BaseUrl = {BaseUrl} }}";
 }
