@@ -57,7 +57,7 @@ public sealed class DeliverySender(
         if (admitted < rows.Count)
         {
             var until = limiter!.NextTokenAt(destinationId);
-            logger.LogInformation("Rate limit of {Destination}: {Postponed} deliveries wait until {Until:O} (D25, not an attempt)",
+            logger.LogInformation("Rate limit of {Destination}: {Postponed} deliveries wait until {Until:O} (a rate-limit wait is not an attempt)",
                 destinationId, rows.Count - admitted, until);
             outcomes.AddRange(await PostponeAsync(rows.GetRange(admitted, rows.Count - admitted), until).ConfigureAwait(false));
             rows = rows.GetRange(0, admitted);

@@ -21,8 +21,8 @@ sealed class SettlementRules(DeliveryOptions options, RetryJitter jitter, TimePr
         if (!result.IsSuccess)
         {
             var request = plan[step];
-            logger.LogWarning("Delivery {DeliveryId} step {Step} ({StepNumber}/{Steps}) failed: {Outcome} {Status} {Error}",
-                d.Id, request.Step, step + 1, plan.Count, result.Outcome, result.StatusCode, result.Error);
+            logger.LogWarning("Delivery {DeliveryId} step {Step} ({StepNumber}/{Steps}) failed: {Outcome}, {Answer}",
+                d.Id, request.Step, step + 1, plan.Count, result.Outcome, Answer(result));
             return AfterFailure(d, RequestDescription.Of(request.Method, attempt.Destination.Describe(request), request.Body?.ToJsonString()), result, attempt.PlanToStore());
         }
         if (step + 1 < plan.Count)
@@ -48,17 +48,18 @@ sealed class SettlementRules(DeliveryOptions options, RetryJitter jitter, TimePr
         {
             case AttemptOutcome.AuthFailure:
                 // D12: the instance is paused (its health was recorded before this); the row waits, attempt not counted.
-                logger.LogWarning("Delivery {DeliveryId} held: instance {Destination} paused on {Status} (D12)", d.Id, d.DestinationId, failure.StatusCode);
+                logger.LogWarning("Delivery {DeliveryId} held: instance {Destination} is paused after HTTP {Status} (credentials); it waits for a canary to succeed",
+                    d.Id, d.DestinationId, failure.StatusCode);
                 return new Settlement(d, SettlementKind.Held) { Failure = failure, Request = request, Plan = plan };
             case AttemptOutcome.Final:
-                var final = $"partner answered {failure.StatusCode?.ToString(CultureInfo.InvariantCulture) ?? "without a status"}: final (D12)";
+                var final = $"partner answered {failure.StatusCode?.ToString(CultureInfo.InvariantCulture) ?? "without a status"}: rejected, not retried";
                 logger.LogWarning("Delivery {DeliveryId} dead: {Reason}", d.Id, final);
                 return new Settlement(d, SettlementKind.Dead) { Reason = final, Failure = failure, Request = request, Plan = plan };
         }
         // D13: the age clock does not count time held by a paused instance.
         if (_schedule.ShouldGiveUp(d.CreatedAt + d.HeldFor, attempts, now))
         {
-            var reason = $"gave up after {attempts} attempts over {FormatAge(now - d.CreatedAt - d.HeldFor)} (D13)";
+            var reason = $"gave up after {attempts} attempts over {FormatAge(now - d.CreatedAt - d.HeldFor)}: older than {FormatAge(options.MaxAge)} and tried at least {options.MinAttempts} times";
             logger.LogWarning("Delivery {DeliveryId} dead: {Reason}", d.Id, reason);
             return new Settlement(d, SettlementKind.Dead) { Reason = reason, Failure = failure, Request = request, Plan = plan };
         }
@@ -81,6 +82,14 @@ sealed class SettlementRules(DeliveryOptions options, RetryJitter jitter, TimePr
         SettlementKind.Postponed => DeliveryOutcome.Postponed,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "progress is not an outcome"),
     };
+
+    /// <summary>What the partner answered, for the log: its status, or that no answer came and why.</summary>
+    internal static string Answer(AttemptResult r)
+    {
+        if (r.StatusCode is not { } status) return $"no answer ({r.Error ?? "no error recorded"})";
+        var http = $"HTTP {status.ToString(CultureInfo.InvariantCulture)}";
+        return r.Error is { } error && error != http ? $"{http}: {error}" : http;
+    }
 
     static string FormatAge(TimeSpan age) =>
         age.TotalHours >= 1 ? $"{age.TotalHours:0.#} h" : age.TotalMinutes >= 1 ? $"{age.TotalMinutes:0.#} min" : $"{age.TotalSeconds:0.#} s";

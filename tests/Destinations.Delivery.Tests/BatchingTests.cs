@@ -5,7 +5,7 @@ using Destinations.Delivery;
 namespace Destinations.Delivery.Tests;
 
 /// <summary>The dispatcher batches due steps of one batching instance (D15) and applies each item's result to its delivery (D11).</summary>
-/// <summary>Runs against both providers (issue #6): <see cref="SqliteBatchingTests"/> and <see cref="PostgresBatchingTests"/>.</summary>
+/// <summary>Runs against both providers: <see cref="SqliteBatchingTests"/> and <see cref="PostgresBatchingTests"/>.</summary>
 public abstract class BatchingTests(StoreProvider provider)
 {
     [SkippableFact]

@@ -3,7 +3,7 @@ using Destinations.Delivery;
 namespace Destinations.Delivery.Tests;
 
 /// <summary>The per-instance circuit breaker: a 5xx storm holds the instance without burning attempts; a probe closes it.</summary>
-/// <summary>Runs against both providers (issue #6): <see cref="SqliteBreakerTests"/> and <see cref="PostgresBreakerTests"/>.</summary>
+/// <summary>Runs against both providers: <see cref="SqliteBreakerTests"/> and <see cref="PostgresBreakerTests"/>.</summary>
 public abstract class BreakerTests(StoreProvider provider)
 {
     [SkippableFact]

@@ -5,7 +5,7 @@ using Destinations.Delivery;
 namespace Destinations.Delivery.Tests;
 
 /// <summary>Dead letters keep what an operator needs (D12); list filters and paging; replay maps afresh (D11) with a new age clock (D13).</summary>
-/// <summary>Runs against both providers (issue #6): <see cref="SqliteDeadLetterTests"/> and <see cref="PostgresDeadLetterTests"/>.</summary>
+/// <summary>Runs against both providers: <see cref="SqliteDeadLetterTests"/> and <see cref="PostgresDeadLetterTests"/>.</summary>
 public abstract class DeadLetterTests(StoreProvider provider)
 {
     static Task<DeadLetterPage> ListAsync(DispatchHarness h, DeadLetterFilter filter) => h.Store.Admin.ListDeadLettersAsync(filter, CancellationToken.None);
@@ -20,7 +20,7 @@ public abstract class DeadLetterTests(StoreProvider provider)
         await h.RunPassAsync();
 
         var dead = Assert.Single((await ListAsync(h, new DeadLetterFilter())).Items);
-        Assert.Equal((1L, "sm", "track", "m-1", "partner answered 400: final (D12)", 1, TestStore.Start, TestStore.Start.AddSeconds(3)),
+        Assert.Equal((1L, "sm", "track", "m-1", "partner answered 400: rejected, not retried", 1, TestStore.Start, TestStore.Start.AddSeconds(3)),
             (dead.Id, dead.DestinationId, dead.Subscription, dead.MessageId, dead.Reason, dead.Attempts, dead.CreatedAt, dead.DeadAt));
         Assert.Equal((400, "HTTP 400", "Final: HTTP 400", """{"error":"bad contact_uid"}"""), (dead.LastStatus, dead.LastError, dead.ErrorClass, dead.ResponseExcerpt));
         Assert.Equal(new RequestDescription("POST", "https://partner.example/v1/event", """{"event_uid":"Signed Up"}"""), dead.LastRequest);

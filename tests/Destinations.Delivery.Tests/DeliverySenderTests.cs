@@ -4,7 +4,7 @@ using Destinations.Delivery;
 
 namespace Destinations.Delivery.Tests;
 
-/// <summary>Runs against both providers (issue #6): <see cref="SqliteDeliverySenderTests"/> and <see cref="PostgresDeliverySenderTests"/>.</summary>
+/// <summary>Runs against both providers: <see cref="SqliteDeliverySenderTests"/> and <see cref="PostgresDeliverySenderTests"/>.</summary>
 public abstract class DeliverySenderTests(StoreProvider provider)
 {
     static PartnerRequest Step(string name) => PartnerRequest.Post(name, "/v1/" + name, new JsonObject { ["step"] = name });
@@ -24,6 +24,29 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Equal(TestStore.Start.ToUnixTimeMilliseconds(), row.first_attempt_at);
         Assert.Equal(["event"], partner.SentSteps);
         Assert.Empty(await h.RunDueAsync());
+    }
+
+    [SkippableFact]
+    public async Task A_failed_attempt_without_an_HTTP_answer_is_logged_as_no_answer_with_its_cause()
+    {
+        var partner = new FakeDestination("sm").Answer(
+            new AttemptResult(AttemptOutcome.Retry, null, null, null, "connection error: ConnectionRefused"),
+            FakeDestination.Status(503));
+        await using var h = new DispatchHarness(provider, destinations: partner);
+        var logger = new ListLogger<DeliverySender>();
+        var sender = new DeliverySender(h.Store.Queue, h.Registry, Microsoft.Extensions.Options.Options.Create(h.Options),
+            new RetryJitter(() => 0.5), h.Store.Clock, logger);
+        await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+        await h.Store.AcceptOneAsync(TestEvents.To("m-2", "sm"));
+
+        var claimed = await h.Store.Queue.ClaimAsync("w", 10, h.Options.Lease, CancellationToken.None);
+        Assert.Equal([DeliveryOutcome.RetryScheduled, DeliveryOutcome.RetryScheduled], await sender.SendAsync(claimed, CancellationToken.None));
+
+        var failed = logger.Entries.Where(e => e.Message.Contains(" failed: ", StringComparison.Ordinal)).Select(e => e.Message).ToList();
+        Assert.Equal(2, failed.Count);
+        Assert.EndsWith("failed: Retry, no answer (connection error: ConnectionRefused)", failed[0]);
+        Assert.EndsWith("failed: Retry, HTTP 503", failed[1]);
+        Assert.DoesNotContain(logger.Entries, e => e.Message.Contains("null", StringComparison.Ordinal));
     }
 
     [SkippableFact]
@@ -106,14 +129,14 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Equal([DeliveryOutcome.Dead], await h.RunDueAsync());
 
         var row = await h.RowAsync();
-        Assert.Equal(("dead", 1L, 400L, """{"error":"bad contact_uid"}""", "HTTP 400", "partner answered 400: final (D12)"),
+        Assert.Equal(("dead", 1L, 400L, """{"error":"bad contact_uid"}""", "HTTP 400", "partner answered 400: rejected, not retried"),
             (row.status, row.attempts, row.last_status, row.last_response, row.last_error, row.reason));
     }
 
     [SkippableFact]
     public async Task An_auth_failure_holds_the_delivery_without_counting_an_attempt_never_dead_on_first_sight_D12()
     {
-        // Deliberately changed with pausing (issue #6): 401/403 pauses the instance instead of retrying with backoff.
+        // D12: 401/403 pauses the instance instead of retrying with backoff.
         var partner = new FakeDestination("sm").Answer(FakeDestination.Status(401));
         await using var h = new DispatchHarness(provider, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
@@ -137,7 +160,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         h.Store.Clock.Advance(TimeSpan.FromHours(4) + TimeSpan.FromSeconds(1));
         Assert.Equal([DeliveryOutcome.Dead], await h.RunDueAsync());
         var row = await h.RowAsync();
-        Assert.Equal(("dead", 5L, "gave up after 5 attempts over 4 h (D13)"), (row.status, row.attempts, row.reason));
+        Assert.Equal(("dead", 5L, "gave up after 5 attempts over 4 h: older than 4 h and tried at least 3 times"), (row.status, row.attempts, row.reason));
     }
 
     [SkippableFact]

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Destinations.Delivery.Tests;
 
-/// <summary>Runs against both providers (issue #6): <see cref="SqliteDispatcherTests"/> and <see cref="PostgresDispatcherTests"/>.</summary>
+/// <summary>Runs against both providers: <see cref="SqliteDispatcherTests"/> and <see cref="PostgresDispatcherTests"/>.</summary>
 public abstract class DispatcherTests(StoreProvider provider)
 {
     [SkippableFact]

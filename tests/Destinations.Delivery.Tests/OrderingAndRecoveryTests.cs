@@ -4,7 +4,7 @@ using Destinations.Delivery;
 namespace Destinations.Delivery.Tests;
 
 /// <summary>D16 per-user ordering (optional per instance) and crash-while-leased recovery.</summary>
-/// <summary>Runs against both providers (issue #6): <see cref="SqliteOrderingAndRecoveryTests"/> and <see cref="PostgresOrderingAndRecoveryTests"/>.</summary>
+/// <summary>Runs against both providers: <see cref="SqliteOrderingAndRecoveryTests"/> and <see cref="PostgresOrderingAndRecoveryTests"/>.</summary>
 public abstract class OrderingAndRecoveryTests(StoreProvider provider)
 {
     static IncomingEvent For(string messageId, string userId, string destination) =>

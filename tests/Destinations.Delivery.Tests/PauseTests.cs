@@ -3,7 +3,7 @@ using Destinations.Delivery;
 namespace Destinations.Delivery.Tests;
 
 /// <summary>D12 pausing: held deliveries, canary probes with backoff, resume (automatic and operator), PausedMaxAge; D13 age clock.</summary>
-/// <summary>Runs against both providers (issue #6): <see cref="SqlitePauseTests"/> and <see cref="PostgresPauseTests"/>.</summary>
+/// <summary>Runs against both providers: <see cref="SqlitePauseTests"/> and <see cref="PostgresPauseTests"/>.</summary>
 public abstract class PauseTests(StoreProvider provider)
 {
     static async Task<long> CountAsync(DispatchHarness h, string destination, string status) =>
@@ -22,7 +22,7 @@ public abstract class PauseTests(StoreProvider provider)
         Assert.Single(a.SentSteps);
         Assert.Equal(0L, await h.Store.ScalarAsync<long>("SELECT SUM(attempts) FROM deliveries WHERE destination_id = 'a'"));
         var state = await h.Store.Queue.GetInstanceAsync("a", CancellationToken.None);
-        Assert.Equal((InstanceHold.Paused, TestStore.Start, TestStore.Start.AddSeconds(30), "partner answered 401: credentials problem (D12)"),
+        Assert.Equal((InstanceHold.Paused, TestStore.Start, TestStore.Start.AddSeconds(30), "partner answered 401: credentials problem; paused until a canary succeeds or an operator resumes it"),
             (state.Hold, state.HeldSince, state.NextProbeAt, state.HoldReason));
 
         // New events: B goes on, A is not even tried.

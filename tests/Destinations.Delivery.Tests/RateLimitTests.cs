@@ -5,7 +5,7 @@ using Microsoft.Extensions.Configuration;
 namespace Destinations.Delivery.Tests;
 
 /// <summary>D25 rate limits per instance: a wait is not an attempt (D14), throttled instances do not hold others, 429 adapts.</summary>
-/// <summary>Runs against both providers (issue #6): <see cref="SqliteRateLimitTests"/> and <see cref="PostgresRateLimitTests"/>.</summary>
+/// <summary>Runs against both providers: <see cref="SqliteRateLimitTests"/> and <see cref="PostgresRateLimitTests"/>.</summary>
 public abstract class RateLimitTests(StoreProvider provider)
 {
     [SkippableFact]

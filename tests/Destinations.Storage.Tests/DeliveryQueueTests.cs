@@ -1,6 +1,6 @@
 namespace Destinations.Storage.Tests;
 
-/// <summary>Runs against both providers (issue #6): <see cref="SqliteDeliveryQueueTests"/> and <see cref="PostgresDeliveryQueueTests"/>.</summary>
+/// <summary>Runs against both providers: <see cref="SqliteDeliveryQueueTests"/> and <see cref="PostgresDeliveryQueueTests"/>.</summary>
 public abstract class DeliveryQueueTests(StoreProvider provider)
 {
     static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);

@@ -1,6 +1,6 @@
 namespace Destinations.Storage.Tests;
 
-/// <summary>Runs against both providers (issue #6): <see cref="SqliteEventStoreTests"/> and <see cref="PostgresEventStoreTests"/>.</summary>
+/// <summary>Runs against both providers: <see cref="SqliteEventStoreTests"/> and <see cref="PostgresEventStoreTests"/>.</summary>
 public abstract class EventStoreTests(StoreProvider provider)
 {
     [SkippableFact]

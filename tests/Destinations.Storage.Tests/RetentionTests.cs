@@ -1,6 +1,6 @@
 namespace Destinations.Storage.Tests;
 
-/// <summary>Runs against both providers (issue #6): <see cref="SqliteRetentionTests"/> and <see cref="PostgresRetentionTests"/>.</summary>
+/// <summary>Runs against both providers: <see cref="SqliteRetentionTests"/> and <see cref="PostgresRetentionTests"/>.</summary>
 public abstract class RetentionTests(StoreProvider provider)
 {
     [SkippableFact]
