@@ -11,7 +11,7 @@ public abstract class BatchingTests(StoreProvider provider)
     [SkippableFact]
     public async Task Due_deliveries_go_in_chunks_of_MaxBatchSize_and_each_keeps_its_own_outcome()
     {
-        var partner = new FakeBatchingDestination("sm", maxBatchSize: 3).AnswerBatch(r =>
+        var partner = new FakeDestination("sm") { MaxBatchSize = 3 }.AnswerBatch(r =>
             [FakeDestination.Ok, FakeDestination.Status(400, "bad item"), FakeDestination.Status(503)]);
         await using var h = new DispatchHarness(provider, destinations: partner);
         for (var i = 1; i <= 5; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
@@ -19,7 +19,7 @@ public abstract class BatchingTests(StoreProvider provider)
         var outcomes = await h.RunPassAsync();
 
         Assert.Equal([3, 2], partner.BatchSizes);
-        Assert.Empty(partner.Single.SentSteps);
+        Assert.Empty(partner.SentSteps);
         Assert.Equal([DeliveryOutcome.Delivered, DeliveryOutcome.Dead, DeliveryOutcome.RetryScheduled, DeliveryOutcome.Delivered, DeliveryOutcome.Delivered], outcomes);
         var dead = Assert.Single((await h.Store.Admin.ListDeadLettersAsync(new DeadLetterFilter(), CancellationToken.None)).Items);
         Assert.Equal((2L, 400, "bad item"), (dead.Id, dead.LastStatus, dead.ResponseExcerpt));
@@ -29,8 +29,8 @@ public abstract class BatchingTests(StoreProvider provider)
     [SkippableFact]
     public async Task Later_steps_continue_alone_after_the_batched_step_and_unbatchable_steps_go_alone_D11()
     {
-        var partner = new FakeBatchingDestination("sm");
-        partner.Single.Mapping = (e, _) => e.MessageId == "m-3"
+        var partner = new FakeDestination("sm") { MaxBatchSize = 3 };
+        partner.Mapping = (e, _) => e.MessageId == "m-3"
             ? MappingResult.Send(PartnerRequest.Post("alone", "/v1/alias", new JsonObject()))
             : MappingResult.Send(PartnerRequest.Post("account", "/v1/account", new JsonObject()), PartnerRequest.Post("contact-link", "/v1/contact", new JsonObject()));
         await using var h = new DispatchHarness(provider, destinations: partner);
@@ -38,18 +38,18 @@ public abstract class BatchingTests(StoreProvider provider)
 
         Assert.All(await h.RunPassAsync(), o => Assert.Equal(DeliveryOutcome.Delivered, o));
         Assert.Equal([2], partner.BatchSizes); // the two first steps together
-        Assert.Equal(["contact-link", "contact-link", "alone"], partner.Single.SentSteps);
+        Assert.Equal(["contact-link", "contact-link", "alone"], partner.SentSteps);
         Assert.Equal(2L, (await h.RowAsync(1)).steps_done);
     }
 
     [SkippableFact]
     public async Task A_batched_first_step_is_recorded_so_a_retry_resends_only_the_rest_with_the_stored_plan_D11()
     {
-        var partner = new FakeBatchingDestination("sm");
-        partner.Single.Mapping = (e, _) => e.MessageId == "m-1"
+        var partner = new FakeDestination("sm") { MaxBatchSize = 3 };
+        partner.Mapping = (e, _) => e.MessageId == "m-1"
             ? MappingResult.Send(PartnerRequest.Post("account", "/v1/account", new JsonObject()), PartnerRequest.Post("contact-link", "/v1/contact", new JsonObject()))
             : MappingResult.Send(PartnerRequest.Post("account", "/v1/account", new JsonObject()));
-        partner.Single.Answer(FakeDestination.Status(503, "busy"));
+        partner.Answer(FakeDestination.Status(503, "busy"));
         await using var h = new DispatchHarness(provider, jitter: 0, destinations: partner);
         for (var i = 1; i <= 2; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
 
@@ -59,11 +59,11 @@ public abstract class BatchingTests(StoreProvider provider)
         Assert.NotNull(retrying.plan); // stored with the first outcome (progress), not before the send
 
         // D8: the settings changed after the first attempt; the stored plan's remaining step is what is sent.
-        partner.Single.Mapping = (_, _) => MappingResult.Filtered("settings changed");
+        partner.Mapping = (_, _) => MappingResult.Filtered("settings changed");
         Assert.Equal([DeliveryOutcome.Delivered], await h.RunPassAsync());
         Assert.Equal([2], partner.BatchSizes);
-        Assert.Equal(["contact-link", "contact-link"], partner.Single.SentSteps);
-        Assert.Equal(2, partner.Single.MapCalls);
+        Assert.Equal(["contact-link", "contact-link"], partner.SentSteps);
+        Assert.Equal(2, partner.MapCalls);
         var done = await h.RowAsync(1);
         Assert.Equal(("delivered", 2L, 2L), (done.status, done.steps_done, done.attempts));
     }
@@ -71,7 +71,7 @@ public abstract class BatchingTests(StoreProvider provider)
     [SkippableFact]
     public async Task A_401_batch_pauses_the_instance_and_holds_every_item_D12()
     {
-        var partner = new FakeBatchingDestination("sm").AnswerBatch(r => r.Select(_ => FakeDestination.Status(401)).ToList());
+        var partner = new FakeDestination("sm") { MaxBatchSize = 3 }.AnswerBatch(r => r.Select(_ => FakeDestination.Status(401)).ToList());
         await using var h = new DispatchHarness(provider, destinations: partner);
         for (var i = 1; i <= 3; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
 
