@@ -94,6 +94,7 @@ public sealed class DeliverySender(
                 outcomes[i] = await FinishAsync(d, DeliveryOutcome.LeaseLost).ConfigureAwait(false);
                 continue;
             }
+            using var scope = BeginScope(d);
             try
             {
                 if (Plan(d, destination, out var nothingToSend) is { } attempt) ready.Add(new(i, attempt));
@@ -101,7 +102,7 @@ public sealed class DeliverySender(
             }
             catch (Exception ex)
             {
-                using (BeginScope(d)) (unsent ??= []).Add((i, _rules.AfterUnexpectedError(d, ex)));
+                (unsent ??= []).Add((i, _rules.AfterUnexpectedError(d, ex)));
             }
         }
         // Filtered, invalid, gone (and released at shutdown) rows: one write for all.
