@@ -8,7 +8,7 @@ namespace Destinations.Salesmachine;
 
 /// <summary>
 /// Pure: one Segment event + the instance's settings → the ordered Salesmachine requests (D11), or why none are sent (D8).
-/// The table it implements is in partners/salesmachine.md "Mapping"; the fixtures in the tests pin every row of it.
+/// The table it implements is in docs/partners/salesmachine.md "Mapping"; the fixtures in the tests pin every row of it.
 /// </summary>
 public static class SalesmachineMapper
 {

@@ -12,7 +12,7 @@ namespace Destinations.Selligent;
 public sealed class SelligentDestination(string id, SelligentSettings settings, int maxBatchSize, Func<SelligentClient> client)
     : IBatchingDestination, IConnectionTest, IDescribedSettings
 {
-    /// <summary>The seed's accepted calls, plus screen (documented by the seed, behind its flag: partners/selligent.md).</summary>
+    /// <summary>The seed's accepted calls, plus screen (documented by the seed, behind its flag: docs/partners/selligent.md "Mapping").</summary>
     static readonly HashSet<string> Accepted = new(StringComparer.Ordinal)
         { CallTypes.Identify, CallTypes.Track, CallTypes.Page, CallTypes.Screen, CallTypes.Group, CallTypes.Alias };
 

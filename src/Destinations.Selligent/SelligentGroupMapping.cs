@@ -33,7 +33,7 @@ public static class SelligentGroupMapping
                 return MappingResult.Invalid($"group trait 'method' is {method.ToJsonString()}: only ADD or REMOVE (D19)");
         }
 
-        // [[matchkey], [value]]: the load format's header row + one data row (partners/selligent.md "Static segment add").
+        // [[matchkey], [value]]: the load format's header row + one data row (docs/partners/selligent.md "Static segment add").
         var body = new JsonArray(new JsonArray(matchKey), new JsonArray(userId));
         var org = settings.Organization;
         var op = remove

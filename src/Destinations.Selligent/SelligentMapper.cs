@@ -7,7 +7,7 @@ namespace Destinations.Selligent;
 
 /// <summary>
 /// Pure: one Segment event + the instance's settings → the SMC requests (D11), or why none are sent (D8). Implements the
-/// table in partners/selligent.md "Mapping"; the test fixtures pin every call type × setting combination.
+/// table in docs/partners/selligent.md "Mapping"; the test fixtures pin every call type × setting combination.
 /// </summary>
 public static class SelligentMapper
 {

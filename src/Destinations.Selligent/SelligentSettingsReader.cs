@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 namespace Destinations.Selligent;
 
 /// <summary>
-/// Reads and validates an instance's <c>Settings</c> section under the contract's names (D19). Every error names its key
+/// Reads and validates an instance's <c>Settings</c> section under the API's names (D19). Every error names its key
 /// path and the rule ("Destinations[1].Settings.SmcAdminUrl: …"); no message echoes a secret or a whole URL (D22).
 /// </summary>
 public static class SelligentSettingsReader

@@ -1,6 +1,6 @@
 namespace Destinations.UserMotion;
 
-/// <summary>UserMotion's endpoints and names (partners/usermotion.md "API"; Segment's actions-usermotion).</summary>
+/// <summary>UserMotion's endpoints and names (docs/partners/usermotion.md "API"; Segment's actions-usermotion).</summary>
 public static class UserMotionApi
 {
     /// <summary>The configuration value of <c>Destinations:n:Type</c>.</summary>

@@ -15,7 +15,7 @@ public sealed class UserMotionClient(HttpClient http, TimeProvider clock)
     public Task<AttemptResult> SendAsync(PartnerRequest request, UserMotionSettings settings, CancellationToken ct) =>
         SendAsync(new HttpMethod(request.Method), settings.UrlFor(request.Path), request.Body?.ToJsonString(), settings, ct);
 
-    /// <summary>Credential check: <c>POST /v1/verify</c> without a body; any non-2xx means the key is not valid (contract).</summary>
+    /// <summary>Credential check: <c>POST /v1/verify</c> without a body; any non-2xx means the key is not valid (docs/partners/usermotion.md "API").</summary>
     public Task<AttemptResult> VerifyAsync(UserMotionSettings settings, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, settings.UrlFor(UserMotionApi.VerifyPath), null, settings, ct);
 

@@ -5,7 +5,7 @@ using Destinations.Host.Tests.Support;
 
 namespace Destinations.Host.Tests;
 
-/// <summary>Bad bodies are 4xx, never 5xx (D1, segment-ingress.md §5); content types, encodings and the hard cap.</summary>
+/// <summary>Bad bodies are 4xx, never 5xx (D1, docs/ingress.md "Answers"); content types, encodings and the hard cap.</summary>
 public class BodyTests(BodyTests.SmallCapApp app) : IClassFixture<BodyTests.SmallCapApp>
 {
     const int Cap = 1_000_000;

@@ -2,7 +2,7 @@ using Destinations.Host.Tests.Support;
 
 namespace Destinations.Host.Tests;
 
-/// <summary>POST /v1/track|identify|page|screen|group|alias (segment-ingress.md §2, D1–D3).</summary>
+/// <summary>POST /v1/track|identify|page|screen|group|alias (docs/ingress.md "Endpoints", D1–D3).</summary>
 public class TrackingApiTests(DefaultIngressApp app) : IClassFixture<DefaultIngressApp>
 {
     [Theory]

@@ -3,7 +3,7 @@ using static Destinations.Selligent.Tests.TestEvents;
 
 namespace Destinations.Selligent.Tests;
 
-/// <summary>Settings under the contract's names (D19), validated at start with key-path messages, and the SSRF guard.</summary>
+/// <summary>Settings under the API's names (D19), validated at start with key-path messages, and the SSRF guard.</summary>
 public sealed class SettingsValidationTests
 {
     static Dictionary<string, string?> Config(IEnumerable<(string Key, string? Value)> settings, params (string Key, string? Value)[] service)

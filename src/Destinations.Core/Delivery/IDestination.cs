@@ -11,7 +11,7 @@ public interface IDestination
     /// <summary>The instance's configured <c>Id</c> (also a key in the Integrations object, D9).</summary>
     string Id { get; }
 
-    /// <summary>The destination's name in the Integrations object, e.g. <c>Salesmachine</c> (segment-ingress.md §4).</summary>
+    /// <summary>The destination's name in the Integrations object, e.g. <c>Salesmachine</c> (docs/ingress.md "Integrations object").</summary>
     string IntegrationName { get; }
 
     /// <summary>

@@ -10,7 +10,7 @@ public sealed record RouterFilter(string DestinationId, string Reason);
 
 public sealed record RoutingDecision(IReadOnlyList<RoutedDelivery> Deliveries, IReadOnlyList<RouterFilter> Filtered);
 
-/// <summary>Decides, per configured instance, whether an event goes there (architecture.md, Flow step 2).</summary>
+/// <summary>Decides, per configured instance, whether an event goes there (README.md "How delivery works", step 1).</summary>
 public sealed class Router(DestinationRegistry registry)
 {
     public static class Reasons

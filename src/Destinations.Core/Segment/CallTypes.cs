@@ -1,6 +1,6 @@
 namespace Destinations.Core.Segment;
 
-/// <summary>Segment Spec call types, lower-case as stored (segment-ingress.md §1).</summary>
+/// <summary>Segment Spec call types, lower-case as stored (docs/ingress.md "The event").</summary>
 public static class CallTypes
 {
     public const string Identify = "identify";

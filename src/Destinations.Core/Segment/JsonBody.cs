@@ -6,7 +6,7 @@ namespace Destinations.Core.Segment;
 /// <summary>
 /// Parses a request body into a <see cref="JsonDocument"/> without ever throwing for bad input: empty bodies, invalid UTF-8,
 /// malformed JSON, nesting deeper than <see cref="IngressLimits.MaxJsonDepth"/> and duplicate keys (at any depth) all become a
-/// <see cref="FieldError"/> (a 400, never a 5xx: Segment would retry a 5xx for hours, segment-ingress.md §5).
+/// <see cref="FieldError"/> (a 400, never a 5xx: Segment would retry a 5xx for hours, docs/ingress.md "Answers").
 /// The document reads the body where it lies and keeps its token table in pooled arrays: no DOM, no copy of the body (a
 /// whole 500 KB batch copied per request would land on the large-object heap). The caller disposes it, and the body must
 /// outlive it.

@@ -8,7 +8,7 @@ namespace Destinations.Core.Segment;
 
 /// <summary>
 /// Turns one JSON value of a request into a normalised <see cref="SegmentEvent"/> or the field errors that reject it
-/// (segment-ingress.md §1, D3). Pure apart from the clock and the messageIds it generates. One pass over the event's
+/// (docs/ingress.md "The event", D3). Pure apart from the clock and the messageIds it generates. One pass over the event's
 /// properties finds the fields the rules need; a second writes the normalised event (write key dropped, type lower-cased or
 /// implied by the path, numeric ids as strings, the batch envelope merged, messageId and receivedAt filled) straight to
 /// UTF-8 with a reused writer: no DOM is built on the ingest path.

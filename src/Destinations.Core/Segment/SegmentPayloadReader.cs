@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Destinations.Core.Segment;
 
 /// <summary>
-/// Reads the three body forms the ingress accepts (segment-ingress.md §2) and applies Segment's size limits (§1, D1), measured
+/// Reads the three body forms the ingress accepts (docs/ingress.md "Endpoints") and applies Segment's size limits ("Limits", D1), measured
 /// on the JSON as received, before any merge. Pure: no I/O, no authentication (the host decides who may send).
 /// </summary>
 public sealed class SegmentPayloadReader(SegmentEventReader events)

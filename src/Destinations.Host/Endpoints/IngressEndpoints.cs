@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Destinations.Host.Endpoints;
 
 /// <summary>
-/// The Segment ingress (segment-ingress.md §2): Webhooks destination and Tracking-API-compatible endpoints.
+/// The Segment ingress (docs/ingress.md "Endpoints"): Webhooks destination and Tracking-API-compatible endpoints.
 /// Flow: read the body (bounded) → authenticate → parse → validate → route → store durably → answer (D1, D2).
 /// </summary>
 public static class IngressEndpoints

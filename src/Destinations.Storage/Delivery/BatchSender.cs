@@ -7,7 +7,7 @@ namespace Destinations.Storage.Delivery;
 
 /// <summary>
 /// Sends the next steps of several claimed deliveries of one <see cref="IBatchingDestination"/> in shared partner calls
-/// (architecture.md Flow step 4; Salesmachine <c>/v1/batch</c>, D15): steps with the same <c>BatchKey</c> go together in chunks
+/// (README.md "How delivery works", step 3; Salesmachine <c>/v1/batch</c>, D15): steps with the same <c>BatchKey</c> go together in chunks
 /// of <c>MaxBatchSize</c>, and each item's result is applied to its own delivery (D11), which then continues alone with any
 /// later steps. Ordering (D16) needs nothing here: the claim yields at most one delivery per user key.
 /// A chunk's outcomes are written in one call to the queue (one transaction, one round trip), so a delivery costs one row

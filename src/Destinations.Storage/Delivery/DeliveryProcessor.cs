@@ -55,7 +55,7 @@ public sealed class DeliveryProcessor(
         return await FinishAsync(d, outcome, ct).ConfigureAwait(false);
     }
 
-    /// <summary>The per-delivery log scope (architecture.md: <c>messageId</c>, <c>destination</c>; and <c>deliveryId</c>).</summary>
+    /// <summary>The per-delivery log scope (<c>messageId</c>, <c>destination</c> and <c>deliveryId</c>).</summary>
     public IDisposable? BeginScope(ClaimedDelivery d) => logger.BeginScope(new DeliveryScope(d));
 
     /// <summary>Runs <paramref name="work"/> for a leased row: skips it when the lease ran out, releases it on shutdown,

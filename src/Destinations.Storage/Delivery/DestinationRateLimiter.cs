@@ -13,7 +13,7 @@ namespace Destinations.Storage.Delivery;
 /// </summary>
 public sealed class DestinationRateLimiter
 {
-    /// <summary>Partner defaults (partners/*.md): Salesmachine about 900 requests per 300 s per token; SMC 2,500 per minute.</summary>
+    /// <summary>Partner defaults (docs/partners/*.md "Rate limit"): Salesmachine about 900 requests per 300 s per token; SMC 2,500 per minute.</summary>
     public static readonly IReadOnlyDictionary<string, (int Limit, TimeSpan Period)> BuiltInDefaults = new Dictionary<string, (int, TimeSpan)>(StringComparer.OrdinalIgnoreCase)
     {
         ["Salesmachine"] = (900, TimeSpan.FromSeconds(300)),

@@ -5,7 +5,7 @@ using Destinations.Core.Segment;
 
 namespace Destinations.Core.Tests.Routing;
 
-/// <summary>The existing IntegrationsObject (segment-ingress.md §4, D9) and Router (D4, D8, D26), as the ingress relies on them.</summary>
+/// <summary>The existing IntegrationsObject (docs/ingress.md "Integrations object", D9) and Router (D4, D8, D26), as the ingress relies on them.</summary>
 public class RoutingTests
 {
     static JsonObject? Integrations(string json) => JsonNode.Parse(json) as JsonObject;
