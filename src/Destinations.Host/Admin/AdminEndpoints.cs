@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Destinations.Host.Admin;
 
-/// <summary>The admin API (issue #7, D21): destination instances with masked settings and store stats, and the credential check.</summary>
+/// <summary>The admin API (behind the admin key, D21 in docs/decisions.md): destination instances with masked settings and store stats, and the credential check.</summary>
 public static class AdminEndpoints
 {
     public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder app)

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Destinations.Host.Admin;
 
 /// <summary>
-/// Dead letters and replay, and resuming a held instance (issue #6, D11–D13; admin key D21). The store does the work
+/// Dead letters and replay, and resuming a held instance (D11–D13 in docs/decisions.md; admin key, D21). The store does the work
 /// (<see cref="IDeliveryAdmin"/>), so these answers are right across replicas.
 /// </summary>
 public static class DeadLetterEndpoints

@@ -6,7 +6,7 @@ using Npgsql;
 namespace Destinations.Storage.Postgres;
 
 /// <summary>
-/// <see cref="IDeliveryQueue"/> on PostgreSQL, shared by N replicas (issue #6): the claim picks rows with
+/// <see cref="IDeliveryQueue"/> on PostgreSQL, shared by N replicas: the claim picks rows with
 /// <c>FOR UPDATE SKIP LOCKED</c> and leases them in one transaction; every later write checks the lease owner (as on
 /// SQLite), so a worker whose lease ran out and was taken over cannot overwrite the new owner's outcome.
 /// </summary>
