@@ -37,4 +37,16 @@ public sealed partial class FilterReasonTests
         Assert.Same(FilterReason.EventNotAllowed, result.Filter);
         Assert.Empty(result.Requests);
     }
+
+    [Fact]
+    public void Docs_operations_lists_every_code_with_its_sentence()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Destinations.sln"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        var rows = File.ReadAllLines(Path.Combine(dir.FullName, "docs", "operations.md"))
+            .Select(l => Regex.Match(l, @"^\| `([a-z_]+)` \| [a-z, ]+ \| (.+) \|$")).Where(m => m.Success)
+            .Select(m => (m.Groups[1].Value, m.Groups[2].Value)).ToList();
+        Assert.Equal(FilterReason.All.Select(r => (r.Code, r.Sentence)), rows);
+    }
 }
