@@ -133,7 +133,7 @@ public class DryRunTests
         Assert.Equal(["account", "contact-link"], requests.Select(r => r!["step"]!.GetValue<string>()));
         Assert.Equal("Retry", requests[0]!["result"]!["outcome"]!.GetValue<string>());
         Assert.Equal(500, requests[0]!["result"]!["statusCode"]!.GetValue<int>());
-        Assert.Equal("""{"outcome":"NotSent","error":"not sent: an earlier step of the plan failed, and the steps of a plan go in order"}""", requests[1]!["result"]!.ToJsonString());
+        Assert.Equal("""{"outcome":"NotSent","error":"not sent: an earlier step of the plan failed (the steps go in order and stop at the first failure)"}""", requests[1]!["result"]!.ToJsonString());
         Assert.Single(app.Partner.LogEntries);
     }
 }

@@ -57,5 +57,5 @@ public sealed record DryRunResult(
 
     public static DryRunResult From(AttemptResult r) => new(r.Outcome.ToString(), r.StatusCode, r.ResponseExcerpt, r.Error);
 
-    public static DryRunResult Skipped() => new(NotSent, null, null, "not sent: an earlier step of the plan failed, and the steps of a plan go in order");
+    public static DryRunResult Skipped() => new(NotSent, null, null, "not sent: an earlier step of the plan failed (the steps go in order and stop at the first failure)");
 }
