@@ -14,14 +14,14 @@ public static class SelligentGroupMapping
     public static MappingResult Map(SegmentEvent e, string userId, SelligentSettings settings, PartnerRequest row)
     {
         var segment = SelligentMapper.Text(e.Json["groupId"]);
-        if (segment is null) return MappingResult.Invalid("group without groupId: it names the SMC static segment (D19)");
+        if (segment is null) return MappingResult.Invalid("group without groupId: it names the SMC static segment");
         var traits = e.Traits;
         var matchKey = SelligentMapper.Text(traits?["matchkey"]);
         if (matchKey is null)
-            return MappingResult.Invalid("group trait 'matchkey' is missing: the userlist field to match userId on is mandatory (D19)");
+            return MappingResult.Invalid("group trait 'matchkey' is missing: the userlist field to match userId on is mandatory");
         var userList = SelligentMapper.Text(traits?["userlist"]);
         if (userList is null)
-            return MappingResult.Invalid("group trait 'userlist' is missing: the api name of the SMC userlist is mandatory (D19)");
+            return MappingResult.Invalid("group trait 'userlist' is missing: the api name of the SMC userlist is mandatory");
 
         var method = traits?["method"];
         var remove = false;
@@ -30,7 +30,7 @@ public static class SelligentGroupMapping
             var m = SelligentMapper.Text(method);
             if (string.Equals(m, "REMOVE", StringComparison.OrdinalIgnoreCase)) remove = true;
             else if (!string.Equals(m, "ADD", StringComparison.OrdinalIgnoreCase))
-                return MappingResult.Invalid($"group trait 'method' is {method.ToJsonString()}: only ADD or REMOVE (D19)");
+                return MappingResult.Invalid($"group trait 'method' is {method.ToJsonString()}: only ADD or REMOVE");
         }
 
         // [[matchkey], [value]]: the load format's header row + one data row (docs/partners/selligent.md "Static segment add").

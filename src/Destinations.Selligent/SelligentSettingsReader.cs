@@ -45,7 +45,7 @@ public static class SelligentSettingsReader
 
         var allowed = AllowedEvents(settings.GetSection("AllowedEvents"), $"{at}.AllowedEvents", errors);
         if (allowed.Count == 0)
-            warnings.Add($"{at}.AllowedEvents: is empty, so no track events will be sent to Selligent Marketing Cloud (D19)");
+            warnings.Add($"{at}.AllowedEvents: is empty, so no track events will be sent to Selligent Marketing Cloud");
 
         var flags = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var key in new[] { "SendAliasEvents", "SendGroupEvents", "SendPageEvents", "SendScreenEvents" })

@@ -16,7 +16,4 @@ public static class UserMotionApi
 
     /// <summary>The seed: "Individual destination instances have support a maximum of 50 mappings."</summary>
     public const int MaxMappings = 50;
-
-    /// <summary>Router-time reason when no trigger matches (D8, D20).</summary>
-    public const string NoMappingMatches = "no mapping matches";
 }

@@ -39,7 +39,7 @@ public sealed class UserMotionClient(HttpClient http, TimeProvider clock)
         }
         catch (TimeoutRejectedException)
         {
-            return ResponseClassifier.FromException(new TimeoutException()); // the per-attempt timeout (D13)
+            return ResponseClassifier.FromException(new TimeoutException()); // the per-attempt timeout (D13 in docs/decisions.md)
         }
         catch (Exception ex)
         {

@@ -68,7 +68,7 @@ public sealed class UserMotionDeliveryTests : IDisposable
         Assert.Equal("/v1/track", calls[0].RequestMessage.Path);
         // "context": null removed the default mapping; UserMotion still gets the object field, empty (docs/partners/usermotion.md "API").
         AssertJson("""{"event":"signup: pro","userId":"user_8412","context":{},"properties":{"plan":"pro"}}""", calls[0]);
-        Assert.Equal(1, (await app.StatsAsync()).Filtered["no mapping matches"]);
+        Assert.Equal(1, (await app.StatsAsync()).Filtered["no_trigger_matched"]);
     }
 
     async Task<IReadOnlyList<ILogEntry>> AwaitCallsAsync(int count)

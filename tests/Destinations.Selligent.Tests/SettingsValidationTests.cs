@@ -84,7 +84,7 @@ public sealed class SettingsValidationTests
     {
         var result = Build(Valid().Where(s => s.Item1 != "AllowedEvents:0").ToArray());
         Assert.Empty(result.Errors);
-        Assert.Equal(["Destinations[0].Settings.AllowedEvents: is empty, so no track events will be sent to Selligent Marketing Cloud (D19)"],
+        Assert.Equal(["Destinations[0].Settings.AllowedEvents: is empty, so no track events will be sent to Selligent Marketing Cloud"],
             result.Warnings);
         Assert.Empty(Assert.IsType<SelligentDestination>(result.Destination).Settings.AllowedEvents);
     }

@@ -36,7 +36,11 @@ public sealed class FixtureTests
 
         var match = destination.Subscribe(e);
         JsonNode actual;
-        if (!match.Matched) actual = new JsonObject { ["filtered"] = match.Reason };
+        if (!match.Matched)
+        {
+            actual = new JsonObject { ["filtered"] = match.Reason?.Code };
+            if (match.Detail is not null) actual["detail"] = match.Detail;
+        }
         else
         {
             var deliveries = new JsonArray();

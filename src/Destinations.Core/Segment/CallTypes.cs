@@ -14,4 +14,7 @@ public static class CallTypes
 
     public static readonly IReadOnlySet<string> All =
         new HashSet<string>(StringComparer.Ordinal) { Identify, Track, Page, Screen, Group, Alias, Delete };
+
+    /// <summary>The type as a person reads it in a reason's detail: an empty type is "untyped".</summary>
+    public static string Describe(string type) => type.Length == 0 ? "untyped" : type;
 }

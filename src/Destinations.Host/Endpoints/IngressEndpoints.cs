@@ -26,7 +26,7 @@ public static class IngressEndpoints
             .WithSummary("Segment Webhooks destination: one event or a Webhooks (Actions) array, signed with X-Signature")
             .WithMetadata(IngressExamples.Webhook, IngressExamples.SingleAnswer).ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapPost("/webhook", AcceptWebhookForTheOnlySource)
-            .WithSummary("Segment Webhooks destination when exactly one source is configured (D4)")
+            .WithSummary("Segment Webhooks destination when exactly one source is configured")
             .WithMetadata(IngressExamples.Webhook, IngressExamples.SingleAnswer).ProducesProblem(StatusCodes.Status404NotFound);
 
         foreach (var type in TrackingApiTypes)

@@ -4,7 +4,7 @@ namespace Destinations.Storage.Postgres;
 
 /// <summary>
 /// Versioned schema changes for PostgreSQL, applied at start in one transaction under an advisory lock, so replicas starting
-/// together never apply a version twice (issue #6). Same tables, columns and Unix-millisecond times as the SQLite schema, so
+/// together never apply a version twice. Same tables, columns and Unix-millisecond times as the SQLite schema, so
 /// the claim, retry and stats logic is the same on both providers. Append new versions; never edit an applied one.
 /// </summary>
 public static class PostgresMigrations
@@ -103,6 +103,7 @@ public static class PostgresMigrations
                 blocked_until    bigint NOT NULL DEFAULT 0   -- 429 Retry-After: nothing before then
             );
             """),
+        (2, FilterReasonMigration.Description, FilterReasonMigration.Sql),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent and safe when several replicas start together.</summary>

@@ -126,6 +126,7 @@ public static class SqliteMigrations
             DROP INDEX IF EXISTS ix_deliveries_dead;
             CREATE INDEX ix_deliveries_dead ON deliveries (status, updated_at) WHERE status <> 'pending';
             """),
+        (7, FilterReasonMigration.Description, FilterReasonMigration.Sql),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent. Returns how many were applied.</summary>

@@ -10,7 +10,7 @@ sealed class FakeDestination(string id, string integrationName, params string[] 
     public string IntegrationName => integrationName;
 
     public SubscriptionMatch Subscribe(SegmentEvent e) =>
-        callTypes.Contains(e.Type) ? SubscriptionMatch.Of(e.Type) : SubscriptionMatch.None($"{e.Type} is not accepted");
+        callTypes.Contains(e.Type) ? SubscriptionMatch.Of(e.Type) : SubscriptionMatch.None(FilterReason.CallTypeNotAccepted, e.Type);
 
     public MappingResult Map(SegmentEvent e, string subscription) => throw new NotSupportedException();
     public Task<AttemptResult> SendAsync(PartnerRequest request, CancellationToken ct) => throw new NotSupportedException();
