@@ -20,7 +20,7 @@ public static class PostgresMigrations
                 source_id    text   NOT NULL,
                 message_id   text   NOT NULL,
                 type         text   NOT NULL,
-                user_key     text,                     -- userId, else anonymousId (D16)
+                user_key     text,                     -- userId, else anonymousId
                 received_at  bigint NOT NULL,
                 body         text   NOT NULL
             );
@@ -39,7 +39,7 @@ public static class PostgresMigrations
                 created_at       bigint NOT NULL,
                 first_attempt_at bigint,
                 updated_at       bigint NOT NULL,
-                plan             text,                 -- JSON plan computed once at the first attempt (D11)
+                plan             text,                 -- JSON plan computed once at the first attempt
                 steps_done       bigint NOT NULL DEFAULT 0,
                 reason           text,
                 last_status      bigint,
@@ -49,9 +49,9 @@ public static class PostgresMigrations
                 last_request     text,                 -- method + URL + body, never headers
                 error_class      text,
                 replays          bigint NOT NULL DEFAULT 0,
-                UNIQUE (event_seq, destination_id, subscription) -- the delivery unit (D7)
+                UNIQUE (event_seq, destination_id, subscription) -- the delivery unit: one per (event, instance, subscription)
             );
-            -- The claim reads only pending rows: a partial index stays small however many finished rows are kept (D17).
+            -- The claim reads only pending rows: a partial index stays small however many finished rows are kept (retention).
             CREATE INDEX ix_deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending';
             CREATE INDEX ix_deliveries_destination ON deliveries (destination_id, status);
             CREATE INDEX ix_deliveries_order ON deliveries (destination_id, event_seq) WHERE status = 'pending';
