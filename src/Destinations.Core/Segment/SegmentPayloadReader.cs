@@ -95,11 +95,18 @@ public sealed class SegmentPayloadReader(SegmentEventReader events)
         return new(PayloadShape.Batch, true, null, [], results);
     }
 
-    static PayloadReadResult InvalidTextRejected(PayloadShape shape, IReadOnlyList<InvalidText> invalid)
+    static PayloadReadResult InvalidTextRejected(PayloadShape shape, IReadOnlyList<InvalidText> invalid) =>
+        PayloadReadResult.Rejected(shape, false, null, [.. InvalidTextErrors(invalid)]);
+
+    /// <summary>The first few invalid strings by name (an answer stays small however many a body holds), then a count.</summary>
+    static List<FieldError> InvalidTextErrors(IReadOnlyList<InvalidText> invalid)
     {
-        var errors = new FieldError[invalid.Count];
-        for (var i = 0; i < errors.Length; i++) errors[i] = invalid[i].ToError();
-        return PayloadReadResult.Rejected(shape, false, null, errors);
+        const int named = 20;
+        var errors = new List<FieldError>(Math.Min(invalid.Count, named + 1));
+        for (var i = 0; i < invalid.Count && i < named; i++) errors.Add(invalid[i].ToError());
+        if (invalid.Count > named)
+            errors.Add(new FieldError(invalid[named].ToError().Field, $"and {invalid.Count - named} more strings that are not valid Unicode"));
+        return errors;
     }
 
     /// <summary>
@@ -158,8 +165,7 @@ public sealed class SegmentPayloadReader(SegmentEventReader events)
         {
             // the messageId, or a name beside it, is itself the invalid text: the rejection carries no id
         }
-        var errors = new List<FieldError>(invalid.Count);
-        foreach (var t in invalid) errors.Add(t.ToError());
+        var errors = InvalidTextErrors(invalid);
         return EventReadResult.Invalid(i, messageId is { Length: > IngressLimits.MessageIdMaxLength } ? messageId[..IngressLimits.MessageIdMaxLength] : messageId, errors);
     }
 

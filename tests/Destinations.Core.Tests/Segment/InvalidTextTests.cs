@@ -161,4 +161,14 @@ public class InvalidTextTests
         var r = _reader.ReadTrackingApiEvent(Utf8("""{"event":"E","userId":"a\\u0000"}"""), CallTypes.Track);
         Assert.True(Assert.Single(r.Events).IsValid);
     }
+
+    [Fact]
+    public void Many_invalid_strings_are_named_up_to_twenty_then_counted()
+    {
+        var values = string.Join(",", Enumerable.Range(0, 50).Select(i => $"\"k{i}\":\"\\ud800\""));
+        var r = _reader.ReadTrackingApiEvent(Utf8("""{"event":"E","userId":"u","properties":{""" + values + "} }"), CallTypes.Track);
+        Assert.Equal(21, r.EnvelopeErrors.Count);
+        Assert.Equal("properties.k19", r.EnvelopeErrors[19].Field);
+        Assert.Equal(new FieldError("properties.k20", "and 30 more strings that are not valid Unicode"), r.EnvelopeErrors[20]);
+    }
 }
