@@ -6,8 +6,8 @@ namespace Destinations.Selligent;
 
 /// <summary>
 /// group → static segment ADD or REMOVE, then the event row (D11, D19; seed "Group"). <c>groupId</c> is the segment's api
-/// name, <c>userId</c> the value matched on <c>traits.matchkey</c> in <c>traits.userlist</c>. A missing mandatory trait or
-/// another method makes the whole delivery invalid: nothing is sent, not even the event row (D19).
+/// name, <c>userId</c> the value matched on <c>traits.matchkey</c> in <c>traits.userlist</c>; <c>traits.method</c> absent,
+/// null or empty means ADD. A missing mandatory trait or another method makes the whole delivery invalid: nothing is sent, not even the event row (D19).
 /// </summary>
 public static class SelligentGroupMapping
 {
@@ -23,9 +23,10 @@ public static class SelligentGroupMapping
         if (userList is null)
             return MappingResult.Invalid("group trait 'userlist' is missing: the api name of the SMC userlist is mandatory");
 
+        // The seed calls method optional with ADD by default: absent, JSON null and "" all mean ADD (D19).
         var method = traits?["method"];
         var remove = false;
-        if (method is not null)
+        if (method is not null && !IsEmptyString(method))
         {
             var m = SelligentMapper.Text(method);
             if (string.Equals(m, "REMOVE", StringComparison.OrdinalIgnoreCase)) remove = true;
@@ -41,4 +42,7 @@ public static class SelligentGroupMapping
             : PartnerRequest.Post(SelligentApi.Steps.SegmentAdd, SelligentApi.SegmentAddPath(org, userList, segment, matchKey), body);
         return MappingResult.Send(op, row);
     }
+
+    static bool IsEmptyString(JsonNode method) =>
+        method is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String && v.GetValue<string>().Length == 0;
 }

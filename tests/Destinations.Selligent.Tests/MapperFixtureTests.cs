@@ -17,7 +17,7 @@ public sealed class MapperFixtureTests
     public void There_are_fixtures_for_every_call_type_and_outcome()
     {
         var docs = MappingFixtures.LoadAll();
-        Assert.Equal(35, docs.Count);
+        Assert.Equal(37, docs.Count);
         Assert.Equal(new HashSet<string> { "identify", "track", "page", "screen", "group", "alias" },
             docs.Select(d => d["event"]!["type"]!.GetValue<string>()).ToHashSet());
         Assert.Equal(new HashSet<string> { "Send", "Filtered", "Invalid" },
