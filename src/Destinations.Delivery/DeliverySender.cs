@@ -9,8 +9,9 @@ using Microsoft.Extensions.Options;
 namespace Destinations.Delivery;
 
 /// <summary>
-/// The one way claimed deliveries go out (architecture.md Flow step 4). A claimed set is split by destination instance and
-/// the instances are served concurrently, so one slow or broken instance never delays the others. For each instance:
+/// The one way claimed deliveries go out (README.md "How delivery works", steps 3–4). A claimed set is split by destination
+/// instance and the instances are served concurrently, so one slow or broken instance never delays the others. For each
+/// instance:
 /// <list type="number">
 /// <item>its rate limiter admits rows (D25); the rest are postponed, which is not an attempt (D14);</item>
 /// <item>each admitted row gets its plan: the stored one, or mapped now at its first attempt (D8, D11);</item>
@@ -377,7 +378,7 @@ public sealed class DeliverySender(
         return outcome;
     }
 
-    /// <summary>The per-delivery log scope (architecture.md: <c>messageId</c>, <c>destination</c>; and <c>deliveryId</c>).</summary>
+    /// <summary>The per-delivery log scope (<c>messageId</c>, <c>destination</c> and <c>deliveryId</c>).</summary>
     IDisposable? BeginScope(ClaimedDelivery d) => logger.BeginScope(new DeliveryScope(d));
 
     /// <summary>A row being sent in this pass and its index in the claimed set (where its outcome goes).</summary>

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Destinations.Delivery;
 
 /// <summary>
-/// The background delivery loop (architecture.md, Flow step 4): <see cref="DeliveryOptions.Workers"/> workers each claim up
+/// The background delivery loop (README.md "How delivery works", step 3): <see cref="DeliveryOptions.Workers"/> workers each claim up
 /// to <see cref="DeliveryOptions.ClaimBatchSize"/> due deliveries under a lease (skipping throttled instances, D25; ordered
 /// ones per D16) and hand them to the <see cref="DeliverySender"/>. An idle worker sleeps until the store signals new
 /// deliveries (one worker per signal) or <see cref="DeliveryOptions.PollInterval"/> passes (for due retries and probes). Worker 0 also dead-letters

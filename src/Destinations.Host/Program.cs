@@ -41,7 +41,8 @@ builder.Services.AddSelligent(builder.Configuration);
 
 var app = builder.Build();
 
-app.BuildDestinationRegistryNow();
+// A bad configuration is printed once, plainly, and the process exits non-zero.
+if (!app.ConfigurationIsValid()) return 1;
 app.UseIngressRequestMetrics();
 // Outside the exception handler, so each request is logged with the status the client really got (a client-caused exception
 // is answered 4xx by the handler; inside it, request logging would report such a request as a 500 error).

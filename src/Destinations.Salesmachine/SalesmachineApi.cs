@@ -1,6 +1,6 @@
 namespace Destinations.Salesmachine;
 
-/// <summary>Salesmachine's endpoints and the step names of our delivery plans (partners/salesmachine.md "API", D11, D15).</summary>
+/// <summary>Salesmachine's endpoints and the step names of our delivery plans (docs/partners/salesmachine.md "API", D11, D15).</summary>
 public static class SalesmachineApi
 {
     public const string IntegrationName = "Salesmachine";

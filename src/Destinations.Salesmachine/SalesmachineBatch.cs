@@ -4,7 +4,7 @@ using Destinations.Core.Delivery;
 namespace Destinations.Salesmachine;
 
 /// <summary>
-/// Salesmachine's <c>POST /v1/batch</c> (partners/salesmachine.md; D15): a JSON array of the single-call bodies, each with
+/// Salesmachine's <c>POST /v1/batch</c> (docs/partners/salesmachine.md "Batch"; D15): a JSON array of the single-call bodies, each with
 /// <c>"method": "contact" | "account" | "event"</c>. 2xx → every item succeeded; 5xx/429 (and timeouts) → every item is
 /// retried; 401/403 → every item is an auth failure (the instance pauses, D12); any other 4xx → the items are resent one by
 /// one so only the bad ones fail.

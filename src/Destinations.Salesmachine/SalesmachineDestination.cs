@@ -20,9 +20,8 @@ public sealed class SalesmachineDestination(string id, SalesmachineSettings sett
     public SubscriptionMatch Subscribe(SegmentEvent e) => e.Type switch
     {
         _ when Accepted.Contains(e.Type) => SubscriptionMatch.Of(e.Type),
-        CallTypes.Delete => SubscriptionMatch.None("deletion is not supported by Salesmachine"), // D4
-        "" => SubscriptionMatch.None("events without a type are not accepted by Salesmachine"),
-        _ => SubscriptionMatch.None($"{e.Type} calls are not accepted by Salesmachine"),
+        CallTypes.Delete => SubscriptionMatch.None(FilterReason.DeleteNotSupported, IntegrationName), // D4
+        _ => SubscriptionMatch.None(FilterReason.CallTypeNotAccepted, CallTypes.Describe(e.Type)),
     };
 
     public MappingResult Map(SegmentEvent e, string subscription) =>

@@ -10,7 +10,7 @@ public sealed class SalesmachineDestinationFactory(IServiceProvider services) : 
     public string Type => "Salesmachine";
     public string IntegrationName => SalesmachineApi.IntegrationName;
 
-    /// <summary>About 900 requests per 300 s per API token (partners/salesmachine.md).</summary>
+    /// <summary>About 900 requests per 300 s per API token (docs/partners/salesmachine.md "Rate limit").</summary>
     public PartnerRateLimit? DefaultRateLimit { get; } = new(900, TimeSpan.FromSeconds(300));
 
     public DestinationBuildResult Create(string id, IConfigurationSection instanceSection, string keyPath)

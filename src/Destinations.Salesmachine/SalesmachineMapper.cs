@@ -8,13 +8,10 @@ namespace Destinations.Salesmachine;
 
 /// <summary>
 /// Pure: one Segment event + the instance's settings → the ordered Salesmachine requests (D11), or why none are sent (D8).
-/// The table it implements is in partners/salesmachine.md "Mapping"; the fixtures in the tests pin every row of it.
+/// The table it implements is in docs/partners/salesmachine.md "Mapping"; the fixtures in the tests pin every row of it.
 /// </summary>
 public static class SalesmachineMapper
 {
-    public const string NoUserIdReason = "no userId: Salesmachine keys contacts on the customer's user id";
-    public const string NoAliasEndpointReason = "Salesmachine publishes no alias endpoint; set AliasPath to send alias calls (D15)";
-
     public static MappingResult Map(SegmentEvent e, SalesmachineSettings settings)
     {
         var userId = Id(e, "userId");
@@ -23,13 +20,15 @@ public static class SalesmachineMapper
             // D18: the one exception to "anonymous-only events are filtered": the account call still goes.
             CallTypes.Group => Group(e, userId),
             // Checked before the userId rule: without an endpoint, the missing id is not the reason it is not sent.
-            CallTypes.Alias when settings.AliasPath is null => MappingResult.Filtered(NoAliasEndpointReason),
-            _ when userId is null => MappingResult.Filtered(NoUserIdReason),
+            // D15: Salesmachine publishes no alias endpoint; AliasPath names one when the account has it.
+            CallTypes.Alias when settings.AliasPath is null => MappingResult.Filtered(FilterReason.NoAliasPath),
+            // Salesmachine keys contacts on the customer's user id.
+            _ when userId is null => MappingResult.Filtered(FilterReason.NoUserId),
             CallTypes.Identify => MappingResult.Send(Contact(Steps.Contact, userId, CopyOf(e.Traits))),
             CallTypes.Track => Track(e, userId),
             CallTypes.Page => SalesmachinePageMapping.Map(e, userId),
             CallTypes.Alias => Alias(e, userId, settings.AliasPath!),
-            _ => MappingResult.Filtered($"{e.Type} calls are not accepted by Salesmachine"),
+            _ => MappingResult.Filtered(FilterReason.CallTypeNotAccepted, CallTypes.Describe(e.Type)),
         };
     }
 

@@ -3,7 +3,7 @@ using Destinations.Core.Delivery;
 namespace Destinations.Salesmachine;
 
 /// <summary>
-/// One Salesmachine instance's <c>Settings</c> (partners/salesmachine.md, "Settings"). Built and validated by
+/// One Salesmachine instance's <c>Settings</c> (docs/partners/salesmachine.md "Settings"). Built and validated by
 /// <see cref="SalesmachineSettingsReader"/>; immutable so the mapping of an attempt sees one consistent set (D8).
 /// </summary>
 public sealed class SalesmachineSettings

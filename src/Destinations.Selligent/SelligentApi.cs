@@ -1,6 +1,6 @@
 namespace Destinations.Selligent;
 
-/// <summary>SMC's endpoints and the step names of our delivery plans (partners/selligent.md "API", D11, D19).</summary>
+/// <summary>SMC's endpoints and the step names of our delivery plans (docs/partners/selligent.md "API", D11, D19).</summary>
 public static class SelligentApi
 {
     public const string IntegrationName = "Selligent Marketing Cloud";
@@ -26,7 +26,7 @@ public static class SelligentApi
 
     public static string FieldsPath(string organization, string list) => $"{ListPath(organization, list)}/fields";
 
-    /// <summary>The segments of a list, with their types (partners/selligent.md, API).</summary>
+    /// <summary>The segments of a list, with their types (docs/partners/selligent.md "Health").</summary>
     public static string SegmentsPath(string organization, string list) => $"{ListPath(organization, list)}/segments";
 
     public static string SegmentPath(string organization, string userList, string segment) =>

@@ -1,7 +1,7 @@
 namespace Destinations.Selligent;
 
 /// <summary>
-/// Column names of the events data list (partners/selligent.md "Mapping"). The layout is our design, so every name is
+/// Column names of the events data list (docs/partners/selligent.md "Mapping"). The layout is our design, so every name is
 /// configurable under <c>Settings:Columns:*</c>; the list's columns must already exist in SMC.
 /// </summary>
 public sealed record SelligentColumns

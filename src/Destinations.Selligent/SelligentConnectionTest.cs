@@ -5,7 +5,7 @@ using Destinations.Core.Delivery;
 namespace Destinations.Selligent;
 
 /// <summary>
-/// Test-connection (partners/selligent.md "Health"): <c>GET /Portal/Api/status</c>, then the events list's fields, checking
+/// Test-connection (docs/partners/selligent.md "Health"): <c>GET /Portal/Api/status</c>, then the events list's fields, checking
 /// that every configured column exists — a missing column would otherwise only show as failed loads — then, for each
 /// configured <c>GroupSegments</c> entry, that the userlist has that segment and that it is static.
 /// </summary>
@@ -83,7 +83,7 @@ public static class SelligentConnectionTest
     }
 
     /// <summary>
-    /// Field names from the answer. The fields schema is not pinned by the contract, so read defensively: an array (or an
+    /// Field names from the answer. The fields schema is not pinned by SMC's published Swagger, so read defensively: an array (or an
     /// object's <c>fields</c>/<c>items</c>/<c>data</c> array) of strings or of objects with <c>name</c>/<c>field_name</c>/<c>api_name</c>.
     /// Compared case-insensitively (SMC field names are upper-case by convention).
     /// </summary>

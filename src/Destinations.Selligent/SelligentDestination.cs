@@ -12,7 +12,7 @@ namespace Destinations.Selligent;
 public sealed class SelligentDestination(string id, SelligentSettings settings, int maxBatchSize, Func<SelligentClient> client)
     : IBatchingDestination, IConnectionTest, IDescribedSettings
 {
-    /// <summary>The seed's accepted calls, plus screen (documented by the seed, behind its flag: partners/selligent.md).</summary>
+    /// <summary>The seed's accepted calls, plus screen (documented by the seed, behind its flag: docs/partners/selligent.md "Mapping").</summary>
     static readonly HashSet<string> Accepted = new(StringComparer.Ordinal)
         { CallTypes.Identify, CallTypes.Track, CallTypes.Page, CallTypes.Screen, CallTypes.Group, CallTypes.Alias };
 
@@ -25,9 +25,8 @@ public sealed class SelligentDestination(string id, SelligentSettings settings, 
     public SubscriptionMatch Subscribe(SegmentEvent e) => e.Type switch
     {
         _ when Accepted.Contains(e.Type) => SubscriptionMatch.Of(e.Type),
-        CallTypes.Delete => SubscriptionMatch.None("deletion is not supported by Selligent Marketing Cloud"), // D4
-        "" => SubscriptionMatch.None("events without a type are not accepted by Selligent Marketing Cloud"),
-        _ => SubscriptionMatch.None($"{e.Type} calls are not accepted by Selligent Marketing Cloud"),
+        CallTypes.Delete => SubscriptionMatch.None(FilterReason.DeleteNotSupported, IntegrationName), // D4
+        _ => SubscriptionMatch.None(FilterReason.CallTypeNotAccepted, CallTypes.Describe(e.Type)),
     };
 
     public MappingResult Map(SegmentEvent e, string subscription) =>

@@ -11,7 +11,7 @@ public sealed class SelligentDestinationFactory(IServiceProvider services, IOpti
     public string Type => SelligentApi.Type;
     public string IntegrationName => SelligentApi.IntegrationName;
 
-    /// <summary>2,500 requests per minute (partners/selligent.md "Rate limit").</summary>
+    /// <summary>2,500 requests per minute (docs/partners/selligent.md "Rate limit").</summary>
     public PartnerRateLimit? DefaultRateLimit { get; } = new(2500, TimeSpan.FromSeconds(60));
 
     public DestinationBuildResult Create(string id, IConfigurationSection instanceSection, string keyPath)

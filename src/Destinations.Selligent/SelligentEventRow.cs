@@ -8,7 +8,7 @@ using Destinations.Core.Segment;
 namespace Destinations.Selligent;
 
 /// <summary>
-/// One row of the events data list as a JSON object {column: value} (partners/selligent.md "Mapping"). Every column is
+/// One row of the events data list as a JSON object {column: value} (docs/partners/selligent.md "Mapping"). Every column is
 /// present (null when the event has no value), so rows of one list share a header and the connection test can check them all.
 /// <see cref="SelligentLoadBody"/> turns rows into the array-of-arrays body of <c>data/load</c>.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace Destinations.Selligent;
 
 /// <summary>
-/// One load at a time per SMC list within this process (partners/selligent.md: our precaution, so concurrent loads never
+/// One load at a time per SMC list within this process (docs/partners/selligent.md "Serialised loads": our precaution, so concurrent loads never
 /// race on one list). A singleton keyed by the list's absolute URL, shared by every worker and instance; entries are
 /// reference-counted and dropped when unused, because segment names come from events.
 /// </summary>

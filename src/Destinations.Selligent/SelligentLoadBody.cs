@@ -4,7 +4,7 @@ namespace Destinations.Selligent;
 
 /// <summary>
 /// The <c>data/load</c> body: an array of arrays, first the column names, then one value row per event row
-/// (partners/selligent.md "Load rows"). Columns are the union over the rows in first-seen order; a row without a column
+/// (docs/partners/selligent.md "Load rows"). Columns are the union over the rows in first-seen order; a row without a column
 /// gets null there. No <c>fields</c> query parameter is sent, so the first row is read as the header.
 /// </summary>
 public static class SelligentLoadBody

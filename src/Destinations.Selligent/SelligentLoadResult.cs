@@ -5,7 +5,7 @@ using Destinations.Core.Delivery;
 namespace Destinations.Selligent;
 
 /// <summary>
-/// Reads a 2xx SMC answer: a 200 can still be a failure (partners/selligent.md "result_code"). Succeeded → success;
+/// Reads a 2xx SMC answer: a 200 can still be a failure (docs/partners/selligent.md "result_code"). Succeeded → success;
 /// PartiallySucceeded → the rows in <c>invalid_records</c> fail (final), the rest succeed; Failed / ValidationFailed /
 /// NotFound → final; ServiceUnavailable / InternalServerError → retry (D12). Pure, so every case is tested directly.
 /// </summary>
@@ -33,7 +33,7 @@ public static class SelligentLoadResult
 
     /// <summary>
     /// A static segment add/remove: as a one-row load, and a user missing from the userlist
-    /// (<c>number_of_records_not_found</c> &gt; 0) is a final failure with that reason (partners/selligent.md).
+    /// (<c>number_of_records_not_found</c> &gt; 0) is a final failure with that reason (docs/partners/selligent.md "Static segment add").
     /// </summary>
     public static AttemptResult ForSegment(int status, string? body, string userList, string matchKey)
     {

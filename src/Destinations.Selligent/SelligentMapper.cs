@@ -7,12 +7,10 @@ namespace Destinations.Selligent;
 
 /// <summary>
 /// Pure: one Segment event + the instance's settings → the SMC requests (D11), or why none are sent (D8). Implements the
-/// table in partners/selligent.md "Mapping"; the test fixtures pin every call type × setting combination.
+/// table in docs/partners/selligent.md "Mapping"; the test fixtures pin every call type × setting combination.
 /// </summary>
 public static class SelligentMapper
 {
-    public const string NoUserIdReason = "no userId: SMC's business key";
-
     public static MappingResult Map(SegmentEvent e, SelligentSettings settings)
     {
         // Setting gates first (D8): when a call type is switched off, that is the reason, not a missing id.
@@ -20,29 +18,29 @@ public static class SelligentMapper
         {
             CallTypes.Identify => null,
             CallTypes.Track => TrackGate(e, settings),
-            CallTypes.Page => settings.SendPageEvents ? null : "page events are off (SendPageEvents is false)",
-            CallTypes.Screen => settings.SendScreenEvents ? null : "screen events are off (SendScreenEvents is false)",
-            CallTypes.Alias => settings.SendAliasEvents ? null : "alias events are off (SendAliasEvents is false)",
-            CallTypes.Group => settings.SendGroupEvents ? null : "group events are off (SendGroupEvents is false)",
-            _ => $"{(e.Type.Length == 0 ? "untyped" : e.Type)} calls are not accepted by Selligent Marketing Cloud",
+            CallTypes.Page => settings.SendPageEvents ? null : MappingResult.Filtered(FilterReason.PageEventsOff),
+            CallTypes.Screen => settings.SendScreenEvents ? null : MappingResult.Filtered(FilterReason.ScreenEventsOff),
+            CallTypes.Alias => settings.SendAliasEvents ? null : MappingResult.Filtered(FilterReason.AliasEventsOff),
+            CallTypes.Group => settings.SendGroupEvents ? null : MappingResult.Filtered(FilterReason.GroupEventsOff),
+            _ => MappingResult.Filtered(FilterReason.CallTypeNotAccepted, CallTypes.Describe(e.Type)),
         };
-        if (gate is not null) return MappingResult.Filtered(gate);
+        if (gate is not null) return gate;
 
+        // userId is SMC's business key (D19 in docs/decisions.md).
         var userId = Text(e.Json["userId"]);
-        if (userId is null) return MappingResult.Filtered(NoUserIdReason); // D19
+        if (userId is null) return MappingResult.Filtered(FilterReason.NoUserId);
 
         var row = SelligentEventRow.Request(e, userId, settings);
         return e.Type == CallTypes.Group ? SelligentGroupMapping.Map(e, userId, settings, row) : MappingResult.Send(row);
     }
 
     /// <summary>Exact, case-sensitive allow-list match (D19); Engage Audience Entered/Exited tracks go through it too.</summary>
-    static string? TrackGate(SegmentEvent e, SelligentSettings settings)
+    static MappingResult? TrackGate(SegmentEvent e, SelligentSettings settings)
     {
-        if (string.IsNullOrEmpty(e.Event)) return "track without an event name cannot match AllowedEvents";
+        if (string.IsNullOrEmpty(e.Event)) return MappingResult.Filtered(FilterReason.EventNotAllowed, "track without an event name");
         if (settings.AllowedEvents.Contains(e.Event)) return null;
-        return settings.AllowedEvents.Count == 0
-            ? $"track event '{e.Event}' not in AllowedEvents (the list is empty)"
-            : $"track event '{e.Event}' not in AllowedEvents";
+        return MappingResult.Filtered(FilterReason.EventNotAllowed,
+            settings.AllowedEvents.Count == 0 ? $"'{e.Event}' (AllowedEvents is empty)" : $"'{e.Event}'");
     }
 
     /// <summary>

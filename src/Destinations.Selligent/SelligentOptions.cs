@@ -3,7 +3,7 @@ using Destinations.Core.Delivery;
 namespace Destinations.Selligent;
 
 /// <summary>
-/// Service-wide SMC options, section <c>Selligent</c>: the SSRF guard (partners/selligent.md "Settings", D19) and the
+/// Service-wide SMC options, section <c>Selligent</c>: the SSRF guard (docs/partners/selligent.md "Settings", D19) and the
 /// in-process resilience (D13, D14), configurable so tests and CI can widen or compress them.
 /// </summary>
 public sealed class SelligentOptions : IPartnerClientOptions

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Destinations.Selligent;
 
 /// <summary>
-/// How long to wait after a 429 (partners/selligent.md "Rate limit", D19): <c>Retry-After</c> when SMC sends one, else
+/// How long to wait after a 429 (docs/partners/selligent.md "Rate limit", D19): <c>Retry-After</c> when SMC sends one, else
 /// <c>X-RateLimit-Reset</c> as seconds, else 60 s. Headers are parsed defensively: SMC's rate-limit headers are lists such
 /// as <c>2500, 2500;w=60</c>, so the first number is taken and anything unparseable falls back.
 /// </summary>

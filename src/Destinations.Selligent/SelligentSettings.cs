@@ -3,7 +3,7 @@ using Destinations.Core.Delivery;
 namespace Destinations.Selligent;
 
 /// <summary>
-/// One SMC instance's <c>Settings</c> (partners/selligent.md "Settings"). Built and validated by
+/// One SMC instance's <c>Settings</c> (docs/partners/selligent.md "Settings"). Built and validated by
 /// <see cref="SelligentSettingsReader"/>; immutable so the mapping of an attempt sees one consistent set (D8).
 /// </summary>
 public sealed class SelligentSettings
@@ -44,7 +44,7 @@ public sealed class SelligentSettings
     public Uri UrlFor(string path) =>
         PartnerCall.Url(SmcAdminUrl, path);
 
-    /// <summary>The <c>X-ApiKey</c> header value (colon form, partners/selligent.md "API"). Never log it.</summary>
+    /// <summary>The <c>X-ApiKey</c> header value (colon form, docs/partners/selligent.md "API"). Never log it.</summary>
     internal string ApiKeyHeader => $"{ApiKey}:{ApiSecret}";
 
     /// <summary>Shows the shape, never the secrets (SecretMasker, D22).</summary>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 namespace Destinations.Selligent;
 
 /// <summary>
-/// Reads and validates an instance's <c>Settings</c> section under the contract's names (D19). Every error names its key
+/// Reads and validates an instance's <c>Settings</c> section under the API's names (D19). Every error names its key
 /// path and the rule ("Destinations[1].Settings.SmcAdminUrl: …"); no message echoes a secret or a whole URL (D22).
 /// </summary>
 public static class SelligentSettingsReader
@@ -45,7 +45,7 @@ public static class SelligentSettingsReader
 
         var allowed = AllowedEvents(settings.GetSection("AllowedEvents"), $"{at}.AllowedEvents", errors);
         if (allowed.Count == 0)
-            warnings.Add($"{at}.AllowedEvents: is empty, so no track events will be sent to Selligent Marketing Cloud (D19)");
+            warnings.Add($"{at}.AllowedEvents: is empty, so no track events will be sent to Selligent Marketing Cloud");
 
         var flags = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var key in new[] { "SendAliasEvents", "SendGroupEvents", "SendPageEvents", "SendScreenEvents" })

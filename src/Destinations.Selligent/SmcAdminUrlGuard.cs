@@ -1,7 +1,7 @@
 namespace Destinations.Selligent;
 
 /// <summary>
-/// SSRF guard for <c>SmcAdminUrl</c> (partners/selligent.md "Settings", D19): the service sends an API key to this URL, so it
+/// SSRF guard for <c>SmcAdminUrl</c> (docs/partners/selligent.md "Settings", D19): the service sends an API key to this URL, so it
 /// may only point at Selligent. https only (unless <see cref="SelligentOptions.AllowHttp"/>), no credentials, no path tricks,
 /// and the host must equal an allowed suffix or end with "." + one (so <c>evilslgnt.us</c> and <c>slgnt.us.evil.example</c>
 /// do not pass). Messages never echo the whole URL: it might carry user-info (D22).

@@ -108,7 +108,7 @@ public abstract class RetentionService : BackgroundService
             try
             {
                 var deleted = await PurgeAsync(stoppingToken).ConfigureAwait(false);
-                if (deleted > 0) _logger.LogInformation("Retention purge removed {Rows} rows (D17)", deleted);
+                if (deleted > 0) _logger.LogInformation("Retention purge removed {Rows} finished rows past their retention", deleted);
                 await Task.Delay(_options.PurgeInterval, _time, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

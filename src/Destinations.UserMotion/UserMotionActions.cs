@@ -4,7 +4,7 @@ using T = Destinations.Core.Mapping.ActionFieldType;
 namespace Destinations.UserMotion;
 
 /// <summary>
-/// The three actions and presets, declared as data with Segment's keys and default mappings (partners/usermotion.md
+/// The three actions and presets, declared as data with Segment's keys and default mappings (docs/partners/usermotion.md
 /// "Actions", "Presets"; checked against segmentio/action-destinations destinations/usermotion).
 /// </summary>
 public static class UserMotionActions
@@ -34,7 +34,7 @@ public static class UserMotionActions
     [
         ActionField.Of("userId", T.String, false, UserId),
         ActionField.Of("anonymousId", T.String, false, AnonymousId),
-        // A page has no "event" key, so it is sent as "pageview"; the page's name is not used (contract).
+        // A page has no "event" key, so it is sent as "pageview"; the page's name is not used (docs/partners/usermotion.md "Actions").
         ActionField.Of("eventName", T.String, true,
             """{"@if": {"exists": {"@path": "$.event"}, "then": {"@path": "$.event"}, "else": {"@template": "pageview"}}}"""),
         ActionField.Of("context", T.Object, false, """{"@path": "$.context"}"""),

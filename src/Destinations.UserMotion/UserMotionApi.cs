@@ -1,6 +1,6 @@
 namespace Destinations.UserMotion;
 
-/// <summary>UserMotion's endpoints and names (partners/usermotion.md "API"; Segment's actions-usermotion).</summary>
+/// <summary>UserMotion's endpoints and names (docs/partners/usermotion.md "API"; Segment's actions-usermotion).</summary>
 public static class UserMotionApi
 {
     /// <summary>The configuration value of <c>Destinations:n:Type</c>.</summary>
@@ -16,7 +16,4 @@ public static class UserMotionApi
 
     /// <summary>The seed: "Individual destination instances have support a maximum of 50 mappings."</summary>
     public const int MaxMappings = 50;
-
-    /// <summary>Router-time reason when no trigger matches (D8, D20).</summary>
-    public const string NoMappingMatches = "no mapping matches";
 }

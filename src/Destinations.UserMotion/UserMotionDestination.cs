@@ -31,12 +31,12 @@ public sealed class UserMotionDestination : IDestination, IConnectionTest, IDesc
     /// <summary>Where the mappings came from; null = the presets.</summary>
     public string? MappingsFile { get; }
 
-    /// <summary>Router-time (D8, D20): every mapping whose trigger matches; none → "no mapping matches" (alias, screen with presets).</summary>
+    /// <summary>Router-time (D8, D20): every mapping whose trigger matches; none → filtered as no_trigger_matched (alias, screen with presets).</summary>
     public SubscriptionMatch Subscribe(SegmentEvent e)
     {
-        if (e.Type == CallTypes.Delete) return SubscriptionMatch.None($"deletion is not supported by {IntegrationName}"); // D4
+        if (e.Type == CallTypes.Delete) return SubscriptionMatch.None(FilterReason.DeleteNotSupported, IntegrationName); // D4
         var matched = Mappings.Where(m => m.Trigger.Matches(e)).Select(m => m.Name).ToArray();
-        return matched.Length > 0 ? SubscriptionMatch.Of(matched) : SubscriptionMatch.None(UserMotionApi.NoMappingMatches);
+        return matched.Length > 0 ? SubscriptionMatch.Of(matched) : SubscriptionMatch.None(FilterReason.NoTriggerMatched);
     }
 
     /// <summary>
@@ -46,7 +46,7 @@ public sealed class UserMotionDestination : IDestination, IConnectionTest, IDesc
     public MappingResult Map(SegmentEvent e, string subscription) =>
         _byName.TryGetValue(subscription, out var mapping)
             ? UserMotionRequests.Map(e, mapping)
-            : MappingResult.Filtered($"the mapping '{subscription}' is no longer configured for this instance");
+            : MappingResult.Filtered(FilterReason.MappingNotConfigured, subscription);
 
     public Task<AttemptResult> SendAsync(PartnerRequest request, CancellationToken ct) => _client().SendAsync(request, Settings, ct);
 

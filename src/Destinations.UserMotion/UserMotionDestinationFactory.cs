@@ -8,7 +8,7 @@ namespace Destinations.UserMotion;
 
 /// <summary>
 /// Builds UserMotion instances from <c>Destinations</c> entries with <c>Type: UserMotion</c>: <c>Settings</c> plus an optional
-/// <c>MappingsFile</c> beside it (architecture.md, D20). Without a file the instance runs the three presets.
+/// <c>MappingsFile</c> beside it (docs/partners/usermotion.md "Custom mappings", D20). Without a file the instance runs the three presets.
 /// </summary>
 public sealed class UserMotionDestinationFactory(IServiceProvider services) : IDestinationFactory
 {

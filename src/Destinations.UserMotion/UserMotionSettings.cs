@@ -2,7 +2,7 @@ using Destinations.Core.Delivery;
 
 namespace Destinations.UserMotion;
 
-/// <summary>One UserMotion instance's <c>Settings</c> (partners/usermotion.md "Settings"). Immutable (D8).</summary>
+/// <summary>One UserMotion instance's <c>Settings</c> (docs/partners/usermotion.md "Settings"). Immutable (D8).</summary>
 public sealed class UserMotionSettings
 {
     public const string DefaultBaseUrl = "https://api.usermotion.com";

@@ -284,7 +284,7 @@ public static class Harness
             Console.WriteLine($"ceiling: {events.Count} events read as 100-event batches on one thread, {readUs:F1} µs CPU per event (the last four fifths)");
             table.CeilingReadUsPerEvent = readUs;
             var routed = new Destinations.Core.Routing.RoutingDecision([new("salesmachine-bench", "track")], []);
-            var nowhere = new Destinations.Core.Routing.RoutingDecision([], [new("salesmachine-bench", "source not linked to this destination (D26)")]);
+            var nowhere = new Destinations.Core.Routing.RoutingDecision([], [new("salesmachine-bench", Destinations.Core.Delivery.FilterReason.SourceNotLinked)]);
             foreach (var (variant, routing) in new[] { ("event + delivery + dedupe rows", routed), ("dedupe row only (routed nowhere)", nowhere) })
             {
                 var result = await StoreCeiling.RunAsync(variant, Path.Combine(work, $"ceiling-{table.Ceiling.Count}"), events, events.Count / 5, routing);

@@ -59,7 +59,7 @@ public abstract class BatchingTests(StoreProvider provider)
         Assert.NotNull(retrying.plan); // stored with the first outcome (progress), not before the send
 
         // D8: the settings changed after the first attempt; the stored plan's remaining step is what is sent.
-        partner.Mapping = (_, _) => MappingResult.Filtered("settings changed");
+        partner.Mapping = (_, _) => MappingResult.Filtered(FilterReason.EventNotAllowed);
         Assert.Equal([DeliveryOutcome.Delivered], await h.RunPassAsync());
         Assert.Equal([2], partner.BatchSizes);
         Assert.Equal(["contact-link", "contact-link"], partner.SentSteps);

@@ -62,7 +62,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Equal(("pending", 1L, 1L, 503L, "busy"), (afterFailure.status, afterFailure.attempts, afterFailure.steps_done, afterFailure.last_status, afterFailure.last_response));
 
         // D8: the settings changed after the first attempt; the stored plan is what is sent.
-        partner.Mapping = (_, _) => MappingResult.Filtered("settings changed");
+        partner.Mapping = (_, _) => MappingResult.Filtered(FilterReason.EventNotAllowed);
         Assert.Equal([DeliveryOutcome.Delivered], await h.RunNextAttemptAsync());
 
         Assert.Equal(["account", "contact", "contact"], partner.SentSteps);
@@ -201,7 +201,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
     {
         var partner = new FakeDestination("sm")
         {
-            Mapping = (e, _) => e.MessageId == "m-1" ? MappingResult.Filtered("no userId") : MappingResult.Invalid("traits.method must be ADD or REMOVE"),
+            Mapping = (e, _) => e.MessageId == "m-1" ? MappingResult.Filtered(FilterReason.NoUserId, "detail not stored") : MappingResult.Invalid("traits.method must be ADD or REMOVE"),
         };
         await using var h = new DispatchHarness(provider, destinations: partner);
         await h.Store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
@@ -209,10 +209,10 @@ public abstract class DeliverySenderTests(StoreProvider provider)
 
         Assert.Equal([DeliveryOutcome.Filtered, DeliveryOutcome.Invalid], await h.RunDueAsync());
 
-        Assert.Equal(("filtered", "no userId", 0L), ((await h.RowAsync(1)).status, (await h.RowAsync(1)).reason, (await h.RowAsync(1)).attempts));
+        Assert.Equal(("filtered", "no_user_id", 0L), ((await h.RowAsync(1)).status, (await h.RowAsync(1)).reason, (await h.RowAsync(1)).attempts));
         Assert.Equal(("invalid", "traits.method must be ADD or REMOVE"), ((await h.RowAsync(2)).status, (await h.RowAsync(2)).reason));
         Assert.Empty(partner.SentSteps);
-        Assert.Equal(new Dictionary<string, long> { ["no userId"] = 1 }, (await h.Store.Queue.GetStatsAsync("sm", CancellationToken.None)).Filtered);
+        Assert.Equal(new Dictionary<string, long> { ["no_user_id"] = 1 }, (await h.Store.Queue.GetStatsAsync("sm", CancellationToken.None)).Filtered);
     }
 
     [SkippableFact]

@@ -84,7 +84,7 @@ public abstract class PauseTests(StoreProvider provider)
         Assert.Equal(1, await h.Store.Queue.ExpireHeldAsync(h.Options.PausedMaxAge, CancellationToken.None));
 
         var dead = Assert.Single((await h.Store.Admin.ListDeadLettersAsync(new DeadLetterFilter(), CancellationToken.None)).Items);
-        Assert.Equal(("m-1", "held for more than 72 h while the instance was paused (PausedMaxAge, D12)", 401, 0),
+        Assert.Equal(("m-1", "held for more than 72 h while the instance was paused (Delivery:PausedMaxAge)", 401, 0),
             (dead.MessageId, dead.Reason, dead.LastStatus, dead.Attempts));
         Assert.Equal("pending", (await h.RowAsync(2)).status);
     }

@@ -19,7 +19,7 @@ public class AdminTests
         using var app = new OperatorApp(new Dictionary<string, string?> { ["Admin:ApiKey"] = null });
         var response = await app.Admin().SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = OperatorApp.JsonBody("{}") });
         var problem = await Json.ProblemAsync(response, 404);
-        Assert.Equal("the admin API is off: set Admin:ApiKey to enable it (D21)", problem["message"]!.GetValue<string>());
+        Assert.Equal("the admin API is off: set Admin:ApiKey to enable it", problem["message"]!.GetValue<string>());
     }
 
     [Theory]
@@ -46,7 +46,7 @@ public class AdminTests
         var response = await app.Admin().GetAsync("/admin/destinations");
         Assert.Equal(200, (int)response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();
-        var zeroStats = """{"pending":0,"retrying":0,"delivered":0,"invalid":0,"dead":0,"filtered":0,"filteredByReason":{},"duplicates":0,"state":"active","heldSince":null,"holdReason":null,"nextProbeAt":null,"held":0,"lastErrors":[]}""";
+        var zeroStats = """{"pending":0,"retrying":0,"delivered":0,"invalid":0,"dead":0,"filtered":0,"filteredByReason":{},"filterReasonSentences":{},"duplicates":0,"state":"active","heldSince":null,"holdReason":null,"nextProbeAt":null,"held":0,"lastErrors":[]}""";
         var expected = $$"""
             {"destinations":[
               {"id":"sm","integration":"Salesmachine","sources":["web"],
@@ -68,6 +68,16 @@ public class AdminTests
         Assert.Equal("sm", one["id"]!.GetValue<string>());
         var stats = await Json.ReadAsync(await client.GetAsync("/admin/destinations/test-1/stats"));
         Assert.Equal(0, stats["delivered"]!.GetValue<long>());
+
+        // A router-time filter is counted by its code; the admin API puts the sentence next to it.
+        var ingest = await app.CreateClient().PostAsync("/v1/webhook/dev", new StringContent(
+            """{"type":"track","userId":"u1","event":"E","messageId":"admin-filter-1","integrations":{"test-1":false}}""",
+            System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(200, (int)ingest.StatusCode);
+        stats = await Json.ReadAsync(await client.GetAsync("/admin/destinations/test-1/stats"));
+        Assert.Equal("""{"integrations_off":1}""", stats["filteredByReason"]!.ToJsonString());
+        var sentence = Assert.Single(stats["filterReasonSentences"]!.AsObject());
+        Assert.Equal(("integrations_off", "The event's Integrations object switches this destination off."), (sentence.Key, sentence.Value!.GetValue<string>()));
         var unknown = await Json.ProblemAsync(await client.GetAsync("/admin/destinations/nope/stats"), 404);
         Assert.Equal("no destination instance 'nope' is configured", unknown["message"]!.GetValue<string>());
         await Json.ProblemAsync(await client.PostAsync("/admin/destinations/nope/test-connection", null), 404);

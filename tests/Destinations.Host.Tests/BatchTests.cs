@@ -2,7 +2,7 @@ using Destinations.Host.Tests.Support;
 
 namespace Destinations.Host.Tests;
 
-/// <summary>POST /v1/batch and /v1/import (segment-ingress.md §2, D2, D3).</summary>
+/// <summary>POST /v1/batch and /v1/import (docs/ingress.md "Batch envelope", D2, D3).</summary>
 public class BatchTests(DefaultIngressApp app) : IClassFixture<DefaultIngressApp>
 {
     [Fact]

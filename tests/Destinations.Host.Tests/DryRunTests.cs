@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Destinations.Core.Delivery;
 using Destinations.Host.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -34,7 +35,9 @@ public class DryRunTests
                  {"step":"event","method":"POST","url":"PARTNER/v1/track/event",
                   "body":{"contact_uid":"user_8412","event_uid":"Order Completed","params":{"revenue":119.9}}}]}]},
               {"destination":"test-1","integration":"Test Destination","routed":true,"settings":{},
-               "deliveries":[{"subscription":"track","outcome":"Filtered","reason":"test","requests":[]}]}]}
+               "deliveries":[{"subscription":"track","outcome":"Filtered","reason":"no_subscription_matched",
+                 "sentence":"The destination matched no subscription for the event.","detail":"the test destination sends nothing",
+                 "requests":[]}]}]}
             """.Replace("PARTNER", app.PartnerUrl);
         Assert.Equal(JsonNode.Parse(expected)!.ToJsonString(), answer.ToJsonString());
         Assert.Empty(app.Partner.LogEntries);
@@ -48,15 +51,18 @@ public class DryRunTests
         using var app = new OperatorApp();
         var notLinked = For(await DryRunAsync(app, Track, "?source=dev"), "sm");
         Assert.False(notLinked["routed"]!.GetValue<bool>());
-        Assert.Equal("source not linked to this destination (D26)", notLinked["reason"]!.GetValue<string>());
+        Assert.Equal("source_not_linked", notLinked["reason"]!.GetValue<string>());
+        Assert.Equal(FilterReason.SourceNotLinked.Sentence, notLinked["sentence"]!.GetValue<string>());
+        Assert.Null(notLinked["detail"]);
         Assert.Empty(notLinked["deliveries"]!.AsArray());
 
         var disabled = await DryRunAsync(app, """{"type":"identify","userId":"u1","integrations":{"All":false,"test-1":true}}""");
-        Assert.Equal("disabled by the Integrations object", For(disabled, "sm")["reason"]!.GetValue<string>());
+        Assert.Equal("integrations_off", For(disabled, "sm")["reason"]!.GetValue<string>());
         Assert.True(For(disabled, "test-1")["routed"]!.GetValue<bool>());
 
         var screen = For(await DryRunAsync(app, """{"type":"screen","userId":"u1","name":"Home"}"""), "sm");
-        Assert.Equal("screen calls are not accepted by Salesmachine", screen["reason"]!.GetValue<string>());
+        Assert.Equal(("call_type_not_accepted", "The partner does not accept this call type.", "screen"),
+            (screen["reason"]!.GetValue<string>(), screen["sentence"]!.GetValue<string>(), screen["detail"]!.GetValue<string>()));
     }
 
     [Fact]
@@ -67,11 +73,11 @@ public class DryRunTests
         Assert.True(anonymous["routed"]!.GetValue<bool>());
         var delivery = anonymous["deliveries"]![0]!;
         Assert.Equal("Filtered", delivery["outcome"]!.GetValue<string>());
-        Assert.Equal("no userId: Salesmachine keys contacts on the customer's user id", delivery["reason"]!.GetValue<string>());
+        Assert.Equal(("no_user_id", FilterReason.NoUserId.Sentence), (delivery["reason"]!.GetValue<string>(), delivery["sentence"]!.GetValue<string>()));
 
         var alias = For(await DryRunAsync(app, """{"type":"alias","userId":"u1","previousId":"a1"}"""), "sm");
         Assert.Equal("Filtered", alias["deliveries"]![0]!["outcome"]!.GetValue<string>());
-        Assert.Equal("Salesmachine publishes no alias endpoint; set AliasPath to send alias calls (D15)", alias["deliveries"]![0]!["reason"]!.GetValue<string>());
+        Assert.Equal("no_alias_path", alias["deliveries"]![0]!["reason"]!.GetValue<string>());
     }
 
     [Fact]
@@ -127,7 +133,7 @@ public class DryRunTests
         Assert.Equal(["account", "contact-link"], requests.Select(r => r!["step"]!.GetValue<string>()));
         Assert.Equal("Retry", requests[0]!["result"]!["outcome"]!.GetValue<string>());
         Assert.Equal(500, requests[0]!["result"]!["statusCode"]!.GetValue<int>());
-        Assert.Equal("""{"outcome":"NotSent","error":"not sent: an earlier step of the plan failed (D11)"}""", requests[1]!["result"]!.ToJsonString());
+        Assert.Equal("""{"outcome":"NotSent","error":"not sent: an earlier step of the plan failed (the steps go in order and stop at the first failure)"}""", requests[1]!["result"]!.ToJsonString());
         Assert.Single(app.Partner.LogEntries);
     }
 }

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Destinations.Host.Tests.Support;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Destinations.Host.Tests;
 
@@ -48,22 +50,26 @@ public class HostTests(DefaultIngressApp app) : IClassFixture<DefaultIngressApp>
 
 public class StartupTests
 {
+    sealed class FatalSink : Serilog.Core.ILogEventSink
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Messages { get; } = new();
+        public void Emit(Serilog.Events.LogEvent e)
+        {
+            if (e.Level == Serilog.Events.LogEventLevel.Fatal) Messages.Enqueue(e.RenderMessage());
+        }
+    }
+
     [Fact]
     public void A_bad_configuration_stops_start_up_with_its_message()
     {
         var settings = IngressApp.TwoSources();
         settings["Destinations:1:Id"] = "test-2";
         settings["Destinations:1:Type"] = "Nope";
+        var sink = new FatalSink();
         using var app = new IngressApp(settings);
-        var ex = Assert.ThrowsAny<Exception>(() => app.CreateClient());
-        var config = FindConfigurationException(ex);
-        Assert.Contains("Destinations[1].Type: 'Nope' is not a known destination type (known: Salesmachine, SelligentMarketingCloud, Test, UserMotion)", config.Message);
-    }
-
-    static Core.Routing.ConfigurationException FindConfigurationException(Exception? ex)
-    {
-        for (; ex is not null; ex = ex.InnerException)
-            if (ex is Core.Routing.ConfigurationException c) return c;
-        throw new Xunit.Sdk.XunitException("no ConfigurationException was thrown");
+        using var withSink = app.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<Serilog.Core.ILogEventSink>(sink)));
+        Assert.ThrowsAny<Exception>(() => withSink.CreateClient());
+        var message = Assert.Single(sink.Messages);
+        Assert.Contains("Destinations[1].Type: 'Nope' is not a known destination type (known: Salesmachine, SelligentMarketingCloud, Test, UserMotion)", message);
     }
 }

@@ -42,7 +42,7 @@ public class MetricsTests
         Assert.Equal(1, Prometheus.Sample(scrape, "destinations_ingress_requests_total", ("endpoint", "/v1/webhook/{sourceId}"), ("status_code", "404")));
         Assert.Equal(2, Prometheus.Sample(scrape, "destinations_events_accepted_total", ("source", "web"), ("status", "stored")));
         Assert.Equal(1, Prometheus.Sample(scrape, "destinations_events_accepted_total", ("source", "web"), ("status", "duplicate")));
-        Assert.Equal(1, Prometheus.Sample(scrape, "destinations_events_filtered_total", ("destination", "sm"), ("reason", "screen calls are not accepted by Salesmachine")));
+        Assert.Equal(1, Prometheus.Sample(scrape, "destinations_events_filtered_total", ("destination", "sm"), ("reason", "call_type_not_accepted")));
         Assert.Equal(1, Prometheus.Sample(scrape, "destinations_queue_depth", ("destination", "sm"), ("state", "retrying")));
         Assert.Equal(0, Prometheus.Sample(scrape, "destinations_queue_depth", ("destination", "sm"), ("state", "new")));
         Assert.Equal(0, Prometheus.Sample(scrape, "destinations_queue_dead", ("destination", "sm")));

@@ -86,9 +86,9 @@ public sealed class SalesmachineDeliveryTests : IDisposable
         Assert.True(await ServiceApp.EventuallyAsync(async () => (await app.StatsAsync()).FilteredTotal == 3),
             "filtered: " + string.Join(", ", (await app.StatsAsync()).Filtered));
         var stats = await app.StatsAsync();
-        Assert.Equal(1, stats.Filtered["no userId: Salesmachine keys contacts on the customer's user id"]);
-        Assert.Equal(1, stats.Filtered["screen calls are not accepted by Salesmachine"]);
-        Assert.Equal(1, stats.Filtered["disabled by the Integrations object"]);
+        Assert.Equal(1, stats.Filtered["no_user_id"]);
+        Assert.Equal(1, stats.Filtered["call_type_not_accepted"]);
+        Assert.Equal(1, stats.Filtered["integrations_off"]);
         Assert.Empty(_partner.LogEntries);
     }
 

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace Destinations.Host.Tests;
 
 /// <summary>
-/// Swagger UI in a real headless Chromium (Debian's <c>chromium</c>; Playwright with the system browser, testing-recipes.md):
+/// Swagger UI in a real headless Chromium (Debian's <c>chromium</c>; Playwright with the system browser):
 /// authorize with the write key, "Try it out" on POST /v1/track, Execute, see 200. D24: skipped with a reason outside CI when
 /// Chromium is missing; under CI=true it must run.
 /// </summary>

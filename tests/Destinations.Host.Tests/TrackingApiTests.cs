@@ -1,8 +1,9 @@
+using Destinations.Core.Delivery;
 using Destinations.Host.Tests.Support;
 
 namespace Destinations.Host.Tests;
 
-/// <summary>POST /v1/track|identify|page|screen|group|alias (segment-ingress.md §2, D1–D3).</summary>
+/// <summary>POST /v1/track|identify|page|screen|group|alias (docs/ingress.md "Endpoints", D1–D3).</summary>
 public class TrackingApiTests(DefaultIngressApp app) : IClassFixture<DefaultIngressApp>
 {
     [Theory]
@@ -122,6 +123,7 @@ public class TrackingApiTests(DefaultIngressApp app) : IClassFixture<DefaultIngr
         Assert.Equal(200, (int)response.StatusCode);
         var stored = app.Store.Find("delete-16");
         Assert.Empty(stored.Routing.Deliveries);
-        Assert.Equal("deletion is not supported by Test Destination (D4)", Assert.Single(stored.Routing.Filtered).Reason);
+        var filter = Assert.Single(stored.Routing.Filtered);
+        Assert.Equal((FilterReason.DeleteNotSupported, "Test Destination"), (filter.Reason, filter.Detail));
     }
 }

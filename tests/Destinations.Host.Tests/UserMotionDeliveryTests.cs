@@ -10,7 +10,7 @@ namespace Destinations.Host.Tests;
 
 /// <summary>
 /// Issue 5's "done when": with no mappings configured, track, page, identify and group events sent through the service reach
-/// a fake UserMotion as /v1/track (page as pageview), /v1/identify, /v1/group with the contract's bodies and headers; a custom
+/// a fake UserMotion as /v1/track (page as pageview), /v1/identify, /v1/group with the bodies and headers of docs/partners/usermotion.md "API"; a custom
 /// mapping from configuration changes what is sent.
 /// </summary>
 public sealed class UserMotionDeliveryTests : IDisposable
@@ -66,9 +66,9 @@ public sealed class UserMotionDeliveryTests : IDisposable
         await Task.Delay(300);
         Assert.Single(_partner.LogEntries); // the identify matched no mapping: filtered, not sent (D20)
         Assert.Equal("/v1/track", calls[0].RequestMessage.Path);
-        // "context": null removed the default mapping; the contract still sends the object field, empty (usermotion.md, API).
+        // "context": null removed the default mapping; UserMotion still gets the object field, empty (docs/partners/usermotion.md "API").
         AssertJson("""{"event":"signup: pro","userId":"user_8412","context":{},"properties":{"plan":"pro"}}""", calls[0]);
-        Assert.Equal(1, (await app.StatsAsync()).Filtered["no mapping matches"]);
+        Assert.Equal(1, (await app.StatsAsync()).Filtered["no_trigger_matched"]);
     }
 
     async Task<IReadOnlyList<ILogEntry>> AwaitCallsAsync(int count)

@@ -2,7 +2,7 @@ using Destinations.Host.Tests.Support;
 
 namespace Destinations.Host.Tests;
 
-/// <summary>POST /v1/webhook[/{sourceId}] (segment-ingress.md §2–3, D4).</summary>
+/// <summary>POST /v1/webhook[/{sourceId}] (docs/ingress.md "Endpoints", "Webhook signature", D4).</summary>
 public class WebhookTests(DefaultIngressApp app) : IClassFixture<DefaultIngressApp>
 {
     [Fact]

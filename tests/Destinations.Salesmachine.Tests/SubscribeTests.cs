@@ -28,7 +28,7 @@ public sealed class SubscribeTests
     {
         var match = Destination.Subscribe(TestEvents.OfType(CallTypes.Screen));
         Assert.False(match.Matched);
-        Assert.Equal("screen calls are not accepted by Salesmachine", match.Reason);
+        Assert.Equal((FilterReason.CallTypeNotAccepted, "screen"), (match.Reason, match.Detail));
     }
 
     [Fact]
@@ -36,13 +36,14 @@ public sealed class SubscribeTests
     {
         var match = Destination.Subscribe(TestEvents.OfType(CallTypes.Delete));
         Assert.False(match.Matched);
-        Assert.Equal("deletion is not supported by Salesmachine", match.Reason);
+        Assert.Equal((FilterReason.DeleteNotSupported, "Salesmachine"), (match.Reason, match.Detail));
     }
 
     [Fact]
     public void Unknown_type_is_not_accepted()
     {
-        Assert.Equal("bogus calls are not accepted by Salesmachine", Destination.Subscribe(TestEvents.OfType("bogus")).Reason);
+        var match = Destination.Subscribe(TestEvents.OfType("bogus"));
+        Assert.Equal((FilterReason.CallTypeNotAccepted, "bogus"), (match.Reason, match.Detail));
     }
 
     [Fact]

@@ -104,9 +104,11 @@ public sealed class ConnectionAndSubscribeTests
     public void Delete_and_unknown_types_are_refused_at_routing_time()
     {
         var d = new SelligentDestination("smc", TestEvents.Settings(null), 1000, () => null!);
-        Assert.Equal("deletion is not supported by Selligent Marketing Cloud", d.Subscribe(TestEvents.OfType(CallTypes.Delete)).Reason);
-        Assert.Equal("events without a type are not accepted by Selligent Marketing Cloud", d.Subscribe(TestEvents.OfType("")).Reason);
-        Assert.Equal("foo calls are not accepted by Selligent Marketing Cloud", d.Subscribe(TestEvents.OfType("foo")).Reason);
+        Assert.Equal((FilterReason.DeleteNotSupported, "Selligent Marketing Cloud"), Reason(d.Subscribe(TestEvents.OfType(CallTypes.Delete))));
+        Assert.Equal((FilterReason.CallTypeNotAccepted, "untyped"), Reason(d.Subscribe(TestEvents.OfType(""))));
+        Assert.Equal((FilterReason.CallTypeNotAccepted, "foo"), Reason(d.Subscribe(TestEvents.OfType("foo"))));
         Assert.False(d.Subscribe(TestEvents.OfType(CallTypes.Delete)).Matched);
     }
+
+    static (FilterReason?, string?) Reason(SubscriptionMatch match) => (match.Reason, match.Detail);
 }

@@ -5,7 +5,7 @@ using WireMock.RequestBuilders;
 namespace Destinations.Selligent.Tests;
 
 /// <summary>
-/// Loads to one list are serialised per process (partners/selligent.md, our precaution), across SendAsync and
+/// Loads to one list are serialised per process (docs/partners/selligent.md "Serialised loads"), across SendAsync and
 /// SendBatchAsync and every caller; loads to different lists still run concurrently.
 /// </summary>
 public sealed class ListSerialisationTests

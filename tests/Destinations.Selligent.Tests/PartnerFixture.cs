@@ -9,7 +9,7 @@ namespace Destinations.Selligent.Tests;
 
 /// <summary>
 /// A loopback WireMock SMC and a destination built through AddSelligent with the SSRF guard widened to 127.0.0.1 + http,
-/// as a sandbox would (partners/selligent.md "Settings").
+/// as a sandbox would (docs/partners/selligent.md "Settings").
 /// </summary>
 sealed class PartnerFixture : IDisposable
 {

@@ -3,7 +3,7 @@ using static Destinations.Selligent.Tests.TestEvents;
 
 namespace Destinations.Selligent.Tests;
 
-/// <summary>Settings under the contract's names (D19), validated at start with key-path messages, and the SSRF guard.</summary>
+/// <summary>Settings under the API's names (D19), validated at start with key-path messages, and the SSRF guard.</summary>
 public sealed class SettingsValidationTests
 {
     static Dictionary<string, string?> Config(IEnumerable<(string Key, string? Value)> settings, params (string Key, string? Value)[] service)
@@ -84,7 +84,7 @@ public sealed class SettingsValidationTests
     {
         var result = Build(Valid().Where(s => s.Item1 != "AllowedEvents:0").ToArray());
         Assert.Empty(result.Errors);
-        Assert.Equal(["Destinations[0].Settings.AllowedEvents: is empty, so no track events will be sent to Selligent Marketing Cloud (D19)"],
+        Assert.Equal(["Destinations[0].Settings.AllowedEvents: is empty, so no track events will be sent to Selligent Marketing Cloud"],
             result.Warnings);
         Assert.Empty(Assert.IsType<SelligentDestination>(result.Destination).Settings.AllowedEvents);
     }

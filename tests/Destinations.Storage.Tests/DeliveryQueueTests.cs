@@ -1,3 +1,5 @@
+using Destinations.Core.Delivery;
+
 namespace Destinations.Storage.Tests;
 
 /// <summary>Runs against both providers: <see cref="SqliteDeliveryQueueTests"/> and <see cref="PostgresDeliveryQueueTests"/>.</summary>
@@ -58,7 +60,7 @@ public abstract class DeliveryQueueTests(StoreProvider provider)
     public async Task Stats_count_by_status_split_pending_and_merge_filter_reasons_D8()
     {
         await using var store = TestStore.Create(provider);
-        await store.AcceptOneAsync(TestEvents.Incoming("m-0", [new("sm", "track")], [new RouterFilter("sm", "source not linked")]));
+        await store.AcceptOneAsync(TestEvents.Incoming("m-0", [new("sm", "track")], [new RouterFilter("sm", FilterReason.SourceNotLinked)]));
         for (var i = 1; i <= 5; i++) await store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm", "other"));
         await store.AcceptOneAsync(TestEvents.To("m-1", "sm", "other")); // duplicate, counted for both
         var rows = (await store.Queue.ClaimAsync("w", 100, Lease, CancellationToken.None)).Where(r => r.DestinationId == "sm").ToList();
@@ -66,8 +68,8 @@ public abstract class DeliveryQueueTests(StoreProvider provider)
 
         var failure = FakeDestination.Status(503);
         await store.Queue.MarkDeliveredAsync(rows[0], 1, CancellationToken.None);
-        await store.Queue.MarkFilteredAsync(rows[1], "no userId", CancellationToken.None);
-        await store.Queue.MarkFilteredAsync(rows[2], "source not linked", CancellationToken.None);
+        await store.Queue.MarkFilteredAsync(rows[1], "no_user_id", CancellationToken.None);
+        await store.Queue.MarkFilteredAsync(rows[2], "source_not_linked", CancellationToken.None);
         await store.Queue.MarkInvalidAsync(rows[3], "missing groupId", CancellationToken.None);
         await store.Queue.ScheduleRetryAsync(rows[4], TestStore.Start.AddMinutes(5), failure, null, CancellationToken.None);
         await store.Queue.MarkDeadAsync(rows[5], "partner answered 400", FakeDestination.Status(400, "bad"), null, CancellationToken.None);
@@ -76,7 +78,7 @@ public abstract class DeliveryQueueTests(StoreProvider provider)
         var stats = await store.Queue.GetStatsAsync("sm", CancellationToken.None);
 
         Assert.Equal(("sm", 1L, 1L, 1L, 1L, 1L, 1L), (stats.DestinationId, stats.PendingNew, stats.Retrying, stats.Delivered, stats.Invalid, stats.Dead, stats.Duplicates));
-        Assert.Equal(new Dictionary<string, long> { ["no userId"] = 1, ["source not linked"] = 2 }, stats.Filtered);
+        Assert.Equal(new Dictionary<string, long> { ["no_user_id"] = 1, ["source_not_linked"] = 2 }, stats.Filtered);
         Assert.Equal(3L, stats.FilteredTotal);
         var other = await store.Queue.GetStatsAsync("other", CancellationToken.None);
         Assert.Equal((5L, 0L, 0L, 1L), (other.PendingNew, other.Delivered, other.FilteredTotal, other.Duplicates));

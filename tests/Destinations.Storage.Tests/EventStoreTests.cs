@@ -1,3 +1,5 @@
+using Destinations.Core.Delivery;
+
 namespace Destinations.Storage.Tests;
 
 /// <summary>Runs against both providers: <see cref="SqliteEventStoreTests"/> and <see cref="PostgresEventStoreTests"/>.</summary>
@@ -9,7 +11,7 @@ public abstract class EventStoreTests(StoreProvider provider)
         await using var store = TestStore.Create(provider);
         var incoming = TestEvents.Incoming("m-1",
             [new RoutedDelivery("sm", "track"), new RoutedDelivery("um", "Track Calls"), new RoutedDelivery("um", "Identify Calls")],
-            [new RouterFilter("smc", "disabled by the Integrations object")]);
+            [new RouterFilter("smc", FilterReason.IntegrationsOff)]);
 
         Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(incoming));
 
@@ -21,7 +23,7 @@ public abstract class EventStoreTests(StoreProvider provider)
         var now = TestStore.Start.ToUnixTimeMilliseconds();
         Assert.Equal([("sm", "track", "pending", 0L, now), ("um", "Track Calls", "pending", 0L, now), ("um", "Identify Calls", "pending", 0L, now)], deliveries);
         var filters = await store.QueryAsync<(string Destination, string Reason, string Day, long Count)>("SELECT destination_id, reason, day, count FROM filter_counts");
-        Assert.Equal([("smc", "disabled by the Integrations object", "2026-03-01", 1L)], filters);
+        Assert.Equal([("smc", "integrations_off", "2026-03-01", 1L)], filters);
         Assert.Equal(1, store.CommitCount);
     }
 
@@ -29,7 +31,7 @@ public abstract class EventStoreTests(StoreProvider provider)
     public async Task An_event_routed_nowhere_is_not_stored_but_deduplicated_and_counted()
     {
         await using var store = TestStore.Create(provider);
-        var nowhere = TestEvents.Incoming("m-1", [], [new RouterFilter("sm", "source not linked")]);
+        var nowhere = TestEvents.Incoming("m-1", [], [new RouterFilter("sm", FilterReason.SourceNotLinked)]);
 
         Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(nowhere));
         Assert.Equal(AcceptStatus.Duplicate, await store.AcceptOneAsync(nowhere));
@@ -81,7 +83,7 @@ public abstract class EventStoreTests(StoreProvider provider)
             {
                 7 => (TestEvents.To("old-1", "sm"), AcceptStatus.Duplicate),
                 8 => (TestEvents.To($"m-{i - 2}", "sm"), AcceptStatus.Duplicate), // the same id as an event just before
-                9 => (TestEvents.Incoming($"m-{i}", [], [new RouterFilter("um", "source not linked")]), AcceptStatus.Stored),
+                9 => (TestEvents.Incoming($"m-{i}", [], [new RouterFilter("um", FilterReason.SourceNotLinked)]), AcceptStatus.Stored),
                 10 => (TestEvents.To($"m-{i}", "sm", "um"), AcceptStatus.Stored),
                 _ => (TestEvents.To($"m-{i}", "sm"), AcceptStatus.Stored),
             };

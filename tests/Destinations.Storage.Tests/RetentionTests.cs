@@ -1,3 +1,5 @@
+using Destinations.Core.Delivery;
+
 namespace Destinations.Storage.Tests;
 
 /// <summary>Runs against both providers: <see cref="SqliteRetentionTests"/> and <see cref="PostgresRetentionTests"/>.</summary>
@@ -8,7 +10,7 @@ public abstract class RetentionTests(StoreProvider provider)
     {
         await using var store = TestStore.Create(provider);
         var retention = new RetentionOptions { PurgeBatchSize = 1 };
-        await store.AcceptOneAsync(TestEvents.Incoming("m-1", [new("sm", "track"), new("um", "track")], [new RouterFilter("smc", "source not linked")]));
+        await store.AcceptOneAsync(TestEvents.Incoming("m-1", [new("sm", "track"), new("um", "track")], [new RouterFilter("smc", FilterReason.SourceNotLinked)]));
         await store.AcceptOneAsync(TestEvents.To("m-2", "sm"));
         await store.AcceptOneAsync(TestEvents.To("m-3", "sm"));
         await store.AcceptOneAsync(TestEvents.To("m-1", "sm")); // a duplicate, counted

@@ -10,7 +10,11 @@ public sealed record BadRequest(string Path, byte[] Body, string? ContentType, I
 
 /// <summary>
 /// Generates hostile requests from the Segment fixtures with a seeded Random: truncated JSON, wrong types, huge strings, deep
-/// nesting, invalid UTF-8, wrong content types, oversize bodies, bad gzip, random and malformed headers — 1 to 3 mutations each.
+/// nesting, invalid UTF-8, wrong content types, oversize bodies, bad gzip, random and malformed headers; and well-formed JSON
+/// that is hard to read: escapes of every kind (lone UTF-16 surrogates among them, in values and in keys), numbers at the edges
+/// of double and long, duplicate keys at depth, byte order marks, control characters and U+0000 in ids — 1 to 3 mutations each.
+/// Text a <see cref="JsonNode"/> cannot hold (a lone surrogate escape, a raw number like 1e309) is spliced into the serialized
+/// body in place of a marker string.
 /// </summary>
 public sealed class BadPayloads(int seed, long maxBodyBytes, string sharedSecret)
 {
@@ -28,6 +32,7 @@ public sealed class BadPayloads(int seed, long maxBodyBytes, string sharedSecret
 
     public BadRequest Next()
     {
+        _splices.Clear();
         var path = Paths[_random.Next(Paths.Length)];
         var node = _fixtures[_random.Next(_fixtures.Count)].DeepClone();
         var described = new List<string>();
@@ -38,7 +43,7 @@ public sealed class BadPayloads(int seed, long maxBodyBytes, string sharedSecret
         var mutations = 1 + _random.Next(3);
         for (var m = 0; m < mutations; m++)
         {
-            var kind = _random.Next(12);
+            var kind = _random.Next(19);
             described.Add(kind switch
             {
                 0 => WrongType(ref node),
@@ -52,6 +57,13 @@ public sealed class BadPayloads(int seed, long maxBodyBytes, string sharedSecret
                 8 => (contentType = ContentTypes[_random.Next(ContentTypes.Length)]) is var ct ? $"content-type {ct ?? "(none)"}" : "",
                 9 => RandomHeaders(headers),
                 10 => Gzip(ref bytes, node, headers),
+                11 => Escapes(ref node),
+                12 => EscapedKey(node),
+                13 => EdgeNumber(ref node),
+                14 => DuplicateKeyAtDepth(node),
+                15 => ByteOrderMark(ref bytes, node),
+                16 => ControlCharacters(ref node),
+                17 => NulInId(ref node),
                 _ => "unchanged (control)",
             });
         }
@@ -89,13 +101,136 @@ public sealed class BadPayloads(int seed, long maxBodyBytes, string sharedSecret
         var close = open == "[" ? "]" : "}";
         var text = string.Concat(Enumerable.Repeat(open, depth)) + "1" + string.Concat(Enumerable.Repeat(close, depth));
         // JsonNode refuses depth > 64 itself, so the deep text is spliced into the serialized body.
-        var marker = $"\"__deep{_random.Next()}\"";
-        var at = Replace(ref root, JsonValue.Create(marker.Trim('"')));
-        _deep = (marker, text);
-        return $"nesting {depth} at {at}";
+        return $"nesting {depth} at {Replace(ref root, Splice(text))}";
     }
 
-    (string Marker, string Text)? _deep;
+    /// <summary>Raw JSON text to put in place of a marker string when the body is serialized.</summary>
+    readonly List<(string Marker, string Raw)> _splices = [];
+
+    /// <summary>A marker string value (or key) that <see cref="Serialize"/> replaces, quotes included, with <paramref name="raw"/>.</summary>
+    JsonValue Splice(string raw) => JsonValue.Create(SpliceMarker(raw));
+
+    string SpliceMarker(string raw)
+    {
+        var marker = $"__splice{_random.Next()}_{_splices.Count}";
+        _splices.Add(($"\"{marker}\"", raw));
+        return marker;
+    }
+
+    static readonly string[] EscapedTexts =
+    [
+        @"\ud800", @"\udc00", @"x\uD800y", @"\ud800\u0041", @"\ud800\ud800", @"\udbff\n", @"\udfff\ud800", @"end\uDBFF",
+        @"\ud83d\ude00", @"\uD83D\uDE00", @"\uDbFf\uDfFf", @"\/", @"a\/b", @"\b\f\n\r\t", @"\u00e9\u00E9", @"\u0041\u0062",
+        @"\u0000", @"\\u0000", @"\\ud800", @"\u001f\u0001", @"\""\\", @"\uFEFF", @"\uffff", @"\u2028\u2029", @"\u007f",
+    ];
+
+    string Escapes(ref JsonNode? root)
+    {
+        var pick = EscapedTexts[_random.Next(EscapedTexts.Length)];
+        return $"escape \"{pick}\" at " + Replace(ref root, Splice("\"" + pick + "\""));
+    }
+
+    string EscapedKey(JsonNode? root)
+    {
+        string[] keys =
+        [
+            @"\ud800", @"\udc00x", @"k\ud800\u0041", @"\u0075serId", @"tr\u0061its", @"\u0065vent", @"\u0000", @"a\/b",
+            @"\uD83D\uDE00", @"\u0063ontext", @"\n", @"\u0074ype",
+        ];
+        var objects = Objects(root);
+        if (objects.Count == 0) return "escaped key (no object)";
+        var o = objects[_random.Next(objects.Count)];
+        var key = keys[_random.Next(keys.Length)];
+        o[SpliceMarker("\"" + key + "\"")] = _random.Next(2) == 0 ? JsonValue.Create("v") : new JsonObject { ["x"] = "\u00e9" };
+        return $"escaped key \"{key}\" in {o.GetPath()}";
+    }
+
+    string EdgeNumber(ref JsonNode? root)
+    {
+        string[] numbers =
+        [
+            "1e308", "-1e308", "1e309", "-1e309", "1.7976931348623157e308", "1.7976931348623159e308", "5e-324", "4.9e-324", "1e-400",
+            "-0", "-0.0", "0e0", "-0e-0", "1E+99999", "-1e-99999999", "9223372036854775807", "9223372036854775808",
+            "-9223372036854775808", "-9223372036854775809", "18446744073709551616", "123456789012345678901234567890", "0.30000000000000004",
+        ];
+        var pick = numbers[_random.Next(numbers.Length)];
+        // An id is where a number is read (D3: coerced to the text it was written with); elsewhere it is passed through.
+        var events = EventObjects(root);
+        if (events.Count > 0 && _random.Next(2) == 0)
+        {
+            var e = events[_random.Next(events.Count)];
+            var field = IdFields[_random.Next(IdFields.Length)];
+            e[field] = Splice(pick);
+            return $"number {pick} as {e.GetPath()}.{field}";
+        }
+        return $"number {pick} at " + Replace(ref root, Splice(pick));
+    }
+
+    static readonly string[] IdFields = ["userId", "anonymousId", "groupId", "previousId", "messageId"];
+
+    string DuplicateKeyAtDepth(JsonNode? root)
+    {
+        var objects = Objects(root).Where(o => o.Count > 0).OrderByDescending(o => o.GetPath().Length).ToList();
+        if (objects.Count == 0) return "duplicate key (no object)";
+        var o = objects[_random.Next(Math.Min(objects.Count, 8))]; // among the deepest
+        var name = o.ElementAt(_random.Next(o.Count)).Key;
+        var quoted = System.Text.Json.JsonSerializer.Serialize(name);
+        // The same key as written, or spelled with an escape (the same key once unescaped).
+        if (_random.Next(2) == 0 && name.Length > 0 && char.IsAsciiLetterOrDigit(name[0])) quoted = $"\"\\u{(int)name[0]:x4}{quoted[2..]}";
+        o[SpliceMarker(quoted)] = 1;
+        return $"duplicate key {quoted} in {o.GetPath()}";
+    }
+
+    string ByteOrderMark(ref byte[]? bytes, JsonNode? node)
+    {
+        bytes ??= Serialize(node);
+        var twice = _random.Next(4) == 0;
+        bytes = twice ? [0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF, .. bytes] : [0xEF, 0xBB, 0xBF, .. bytes];
+        return twice ? "two byte order marks" : "byte order mark";
+    }
+
+    string ControlCharacters(ref JsonNode? root)
+    {
+        // Raw control characters inside a string are not JSON (a 400); DEL, U+0085 and U+2028 are; escaped ones are.
+        string[] raw = ["\"a\u0001b\"", "\"tab\there\"", "\"nl\nhere\"", "\"\u001f\"", "\"\u007f\"", "\"\u0085\"", "\"line\u2028sep\"", "\"\\u0001\\u001F\"", "\"\u0000\""];
+        var pick = raw[_random.Next(raw.Length)];
+        return $"control characters {System.Text.Json.JsonSerializer.Serialize(pick)} at " + Replace(ref root, Splice(pick));
+    }
+
+    string NulInId(ref JsonNode? root)
+    {
+        // PostgreSQL text cannot hold U+0000: an id carrying it must be that event's 400, never a failed group commit.
+        string[] values = [@"u\u0000", @"\u0000", @"a\u0000b\u0000c", @"\u0000\ud83d\ude00"];
+        string[] fields = ["userId", "anonymousId", "messageId", "groupId", "previousId", "event", "type", "name", "category"];
+        var events = EventObjects(root);
+        if (events.Count == 0) return Escapes(ref root);
+        var e = events[_random.Next(events.Count)];
+        var field = fields[_random.Next(fields.Length)];
+        var value = values[_random.Next(values.Length)];
+        e[field] = Splice("\"" + value + "\"");
+        return $"NUL in {e.GetPath()}.{field}";
+    }
+
+    static List<JsonObject> Objects(JsonNode? root)
+    {
+        var found = new List<JsonObject>();
+        void Walk(JsonNode? n)
+        {
+            if (n is JsonObject o) { found.Add(o); foreach (var (_, v) in o) Walk(v); }
+            else if (n is JsonArray a) foreach (var v in a) Walk(v);
+        }
+        Walk(root);
+        return found;
+    }
+
+    /// <summary>The objects that are events: the root object, or the elements of a batch or webhook array.</summary>
+    static List<JsonObject> EventObjects(JsonNode? root) => root switch
+    {
+        JsonArray a => a.OfType<JsonObject>().ToList(),
+        JsonObject o when o["batch"] is JsonArray batch => batch.OfType<JsonObject>().ToList(),
+        JsonObject o => [o],
+        _ => [],
+    };
 
     string OddValue(ref JsonNode? root)
     {
@@ -172,7 +307,8 @@ public sealed class BadPayloads(int seed, long maxBodyBytes, string sharedSecret
     byte[] Serialize(JsonNode? node)
     {
         var text = node?.ToJsonString() ?? "null";
-        if (_deep is { } deep) { text = text.Replace(deep.Marker, deep.Text, StringComparison.Ordinal); _deep = null; }
+        foreach (var (marker, raw) in _splices) text = text.Replace(marker, raw, StringComparison.Ordinal);
+        _splices.Clear();
         return Encoding.UTF8.GetBytes(text);
     }
 

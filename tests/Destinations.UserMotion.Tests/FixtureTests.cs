@@ -8,7 +8,7 @@ namespace Destinations.UserMotion.Tests;
 
 /// <summary>
 /// One runner for every <c>Fixtures/*.json</c>: optional custom mappings (the MappingsFile format), an event, and either the
-/// router's filter reason or one expected delivery per matching mapping. Expected bodies follow partners/usermotion.md.
+/// router's filter reason or one expected delivery per matching mapping. Expected bodies follow docs/partners/usermotion.md "API".
 /// </summary>
 public sealed class FixtureTests
 {
@@ -36,7 +36,11 @@ public sealed class FixtureTests
 
         var match = destination.Subscribe(e);
         JsonNode actual;
-        if (!match.Matched) actual = new JsonObject { ["filtered"] = match.Reason };
+        if (!match.Matched)
+        {
+            actual = new JsonObject { ["filtered"] = match.Reason?.Code };
+            if (match.Detail is not null) actual["detail"] = match.Detail;
+        }
         else
         {
             var deliveries = new JsonArray();

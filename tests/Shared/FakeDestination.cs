@@ -61,7 +61,7 @@ public sealed class FakeDestination(string id) : IBatchingDestination
     }
 
     public SubscriptionMatch Subscribe(SegmentEvent e) =>
-        CallTypes is null || CallTypes.Contains(e.Type) ? SubscriptionMatch.Of(e.Type) : SubscriptionMatch.None($"{e.Type} is not accepted");
+        CallTypes is null || CallTypes.Contains(e.Type) ? SubscriptionMatch.Of(e.Type) : SubscriptionMatch.None(FilterReason.CallTypeNotAccepted, e.Type);
 
     public MappingResult Map(SegmentEvent e, string subscription)
     {

@@ -35,7 +35,8 @@ public static class MappingFixtures
         if (result.Outcome != MappingOutcome.Send)
         {
             json["outcome"] = result.Outcome.ToString();
-            json["reason"] = result.Reason;
+            json["reason"] = result.Reason; // Filtered: the code; Invalid: the rule in words
+            if (result.Detail is not null) json["detail"] = result.Detail;
             return json;
         }
         var requests = new JsonArray();

@@ -8,7 +8,7 @@ public sealed class SourceOptions
     /// <summary>Tracking-API write key (HTTP Basic username, or <c>writeKey</c> in the body).</summary>
     public string? WriteKey { get; set; }
 
-    /// <summary>Segment Webhooks shared secret: <c>X-Signature</c> = hex HMAC-SHA1(secret, body) (segment-ingress.md §3).</summary>
+    /// <summary>Segment Webhooks shared secret: <c>X-Signature</c> = hex HMAC-SHA1(secret, body) (docs/ingress.md "Webhook signature").</summary>
     public string? SharedSecret { get; set; }
 
     /// <summary>Accept unsigned webhooks for this source (local trials only; warned at start, D4).</summary>

@@ -11,7 +11,7 @@ public interface IDestination
     /// <summary>The instance's configured <c>Id</c> (also a key in the Integrations object, D9).</summary>
     string Id { get; }
 
-    /// <summary>The destination's name in the Integrations object, e.g. <c>Salesmachine</c> (segment-ingress.md §4).</summary>
+    /// <summary>The destination's name in the Integrations object, e.g. <c>Salesmachine</c> (docs/ingress.md "Integrations object").</summary>
     string IntegrationName { get; }
 
     /// <summary>
@@ -30,10 +30,11 @@ public interface IDestination
     Uri Describe(PartnerRequest request);
 }
 
-/// <summary>Which subscriptions of an instance an event matches; when none, why not.</summary>
-public sealed record SubscriptionMatch(IReadOnlyList<string> Subscriptions, string? Reason)
+/// <summary>Which subscriptions of an instance an event matches; when none, why not (and what about the event, in
+/// <see cref="Detail"/>, e.g. the call type that is not accepted).</summary>
+public sealed record SubscriptionMatch(IReadOnlyList<string> Subscriptions, FilterReason? Reason, string? Detail = null)
 {
     public static SubscriptionMatch Of(params string[] subscriptions) => new(subscriptions, null);
-    public static SubscriptionMatch None(string reason) => new([], reason);
+    public static SubscriptionMatch None(FilterReason reason, string? detail = null) => new([], reason, detail);
     public bool Matched => Subscriptions.Count > 0;
 }

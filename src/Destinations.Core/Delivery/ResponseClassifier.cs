@@ -4,7 +4,7 @@ using System.Text;
 
 namespace Destinations.Core.Delivery;
 
-/// <summary>Turns a partner's answer (or the lack of one) into an <see cref="AttemptResult"/> (segment-ingress.md §6, D12).</summary>
+/// <summary>Turns a partner's answer (or the lack of one) into an <see cref="AttemptResult"/> (docs/ingress.md "Delivery downstream", D12).</summary>
 public static class ResponseClassifier
 {
     /// <summary>How much of a partner's body is kept with a failed attempt.</summary>

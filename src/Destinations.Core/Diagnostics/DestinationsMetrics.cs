@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Destinations.Core.Delivery;
 
 namespace Destinations.Core.Diagnostics;
 
@@ -24,7 +25,7 @@ public sealed class DestinationsMetrics : IDisposable
         _meter = meterFactory.Create(MeterName);
         _ingressRequests = _meter.CreateCounter<long>("destinations.ingress.requests", "{request}", "Ingress requests by endpoint and status code");
         _eventsAccepted = _meter.CreateCounter<long>("destinations.events.accepted", "{event}", "Events durably accepted (or duplicates acknowledged) by source");
-        _eventsFiltered = _meter.CreateCounter<long>("destinations.events.filtered", "{event}", "Events not delivered to an instance, by reason");
+        _eventsFiltered = _meter.CreateCounter<long>("destinations.events.filtered", "{event}", "Events not delivered to an instance, by reason code");
         _deliveries = _meter.CreateCounter<long>("destinations.deliveries", "{delivery}", "Delivery outcomes by destination instance and outcome");
         _attemptDuration = _meter.CreateHistogram<double>("destinations.delivery.attempt.duration", "s", "Duration of one partner call by destination instance and result");
     }
@@ -39,8 +40,10 @@ public sealed class DestinationsMetrics : IDisposable
     public void EventAccepted(string sourceId, string status, int count = 1) =>
         _eventsAccepted.Add(count, new TagList { { "source", sourceId }, { "status", status } });
 
-    public void EventFiltered(string destinationId, string reason) =>
-        _eventsFiltered.Add(1, new TagList { { "destination", destinationId }, { "reason", reason } });
+    /// <summary>The <c>reason</c> tag is the reason's stable code (e.g. <c>source_not_linked</c>), never its sentence or
+    /// detail, so the label has a small fixed set of values.</summary>
+    public void EventFiltered(string destinationId, FilterReason reason) =>
+        _eventsFiltered.Add(1, new TagList { { "destination", destinationId }, { "reason", reason.Code } });
 
     /// <param name="outcome">delivered, filtered, invalid, retry, dead, paused.</param>
     public void Delivery(string destinationId, string outcome) =>

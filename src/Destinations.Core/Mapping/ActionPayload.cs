@@ -11,7 +11,7 @@ public sealed record ActionPayloadResult(JsonObject? Payload, string? InvalidRea
 
 /// <summary>
 /// Resolves a mapping's fields against an event and validates them like Segment does before <c>perform</c>: top-level null
-/// values and empty strings are removed (contract), then required fields and field types are checked.
+/// values and empty strings are removed (docs/partners/usermotion.md "Actions"), then required fields and field types are checked.
 /// </summary>
 public static class ActionPayload
 {

@@ -6,7 +6,7 @@ using Destinations.Core.Segment;
 namespace Destinations.Core.Mapping;
 
 /// <summary>
-/// A subscription trigger in the FQL subset of the UserMotion contract (D20): comparisons (<c>= != &lt; &gt; &lt;= &gt;=</c>,
+/// A subscription trigger in the FQL subset of docs/partners/usermotion.md "Triggers" (D20): comparisons (<c>= != &lt; &gt; &lt;= &gt;=</c>,
 /// <c>= null</c>), <c>contains()</c>, <c>match()</c>, <c>and</c>/<c>or</c>, negation with <c>!</c> or <c>not</c>, parentheses,
 /// over <c>type</c>, <c>event</c>, <c>name</c>, <c>userId</c>, <c>properties.*</c>, <c>traits.*</c>, <c>context.*</c>.
 /// Parsed once at start-up; precedence is not &gt; and &gt; or (Segment's own parser has none, so ours accepts more, not less).

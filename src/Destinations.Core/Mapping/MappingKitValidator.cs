@@ -12,7 +12,7 @@ public static class MappingKitValidator
     public static readonly IReadOnlyList<string> Supported =
         ["@path", "@template", "@literal", "@if", "@case", "@replace", "@json", "@merge", "@arrayPath"];
 
-    /// <summary>Segment directives outside the contract's subset: named as unsupported rather than unknown.</summary>
+    /// <summary>Segment directives outside our subset (docs/partners/usermotion.md "Mapping-kit"): named as unsupported rather than unknown.</summary>
     static readonly HashSet<string> KnownElsewhere = ["@flatten", "@transform", "@excludeWhenNull", "@liquid", "@split"];
 
     public static IReadOnlyList<string> Validate(JsonNode? mapping, string path)

@@ -65,7 +65,7 @@ public sealed class DestinationRegistry
             if (string.IsNullOrEmpty(s.WriteKey) && string.IsNullOrEmpty(s.SharedSecret) && !s.AllowUnsigned)
                 warnings.Add($"{path}: source '{s.Id}' has no WriteKey and no SharedSecret and does not AllowUnsigned: nothing can send to it");
             if (s.AllowUnsigned)
-                warnings.Add($"{path}: source '{s.Id}' accepts unsigned webhooks (AllowUnsigned) — for local trials only (D4)");
+                warnings.Add($"{path}: source '{s.Id}' accepts unsigned webhooks (AllowUnsigned) — for local trials only: anyone who can reach the service can post events as this source");
             sources.Add(s);
         }
 
@@ -82,7 +82,7 @@ public sealed class DestinationRegistry
             if (string.IsNullOrWhiteSpace(id)) { errors.Add($"{path}.Id: is required"); continue; }
             if (!ids.Add(id)) errors.Add($"{path}.Id: '{id}' is used by another destination instance");
             if (id == "All" || integrationNames.Contains(id))
-                errors.Add($"{path}.Id: '{id}' may not equal a destination name or 'All' (D9)");
+                errors.Add($"{path}.Id: '{id}' may not equal a destination name or 'All': the Integrations object keys on both, so such an Id would be ambiguous");
             foreach (var src in linked.Where(src => sources.All(s => s.Id != src)))
                 errors.Add($"{path}.Sources: '{src}' is not a configured source");
             if (string.IsNullOrWhiteSpace(type)) { errors.Add($"{path}.Type: is required"); continue; }

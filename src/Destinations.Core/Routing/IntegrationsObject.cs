@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace Destinations.Core.Routing;
 
-/// <summary>The Segment Integrations object (segment-ingress.md §4, D9).</summary>
+/// <summary>The Segment Integrations object (docs/ingress.md "Integrations object", D9).</summary>
 public static class IntegrationsObject
 {
     /// <summary>

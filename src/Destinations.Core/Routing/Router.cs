@@ -1,3 +1,4 @@
+using Destinations.Core.Delivery;
 using Destinations.Core.Segment;
 
 namespace Destinations.Core.Routing;
@@ -5,32 +6,28 @@ namespace Destinations.Core.Routing;
 /// <summary>A delivery to create: one row per (event, destination instance, subscription) (D7).</summary>
 public sealed record RoutedDelivery(string DestinationId, string Subscription);
 
-/// <summary>A router-time filter decision: no delivery row, a per-instance counter by reason (D8).</summary>
-public sealed record RouterFilter(string DestinationId, string Reason);
+/// <summary>A router-time filter decision: no delivery row, a per-instance counter by the reason's code (D8 in
+/// docs/decisions.md). <paramref name="Detail"/> says what about this event (e.g. the call type); it is shown, not counted.</summary>
+public sealed record RouterFilter(string DestinationId, FilterReason Reason, string? Detail = null);
 
 public sealed record RoutingDecision(IReadOnlyList<RoutedDelivery> Deliveries, IReadOnlyList<RouterFilter> Filtered);
 
-/// <summary>Decides, per configured instance, whether an event goes there (architecture.md, Flow step 2).</summary>
+/// <summary>Decides, per configured instance, whether an event goes there (README.md "How delivery works", step 1).</summary>
 public sealed class Router(DestinationRegistry registry)
 {
-    public static class Reasons
-    {
-        public const string SourceNotLinked = "source not linked to this destination (D26)";
-        public const string IntegrationsDisabled = "disabled by the Integrations object";
-        public static string DeletionNotSupported(string integrationName) => $"deletion is not supported by {integrationName} (D4)";
-    }
-
     public RoutingDecision Route(string sourceId, SegmentEvent e)
     {
         var deliveries = new List<RoutedDelivery>();
         var filtered = new List<RouterFilter>();
         foreach (var d in registry.Destinations)
         {
-            if (!registry.IsLinked(d.Id, sourceId)) { filtered.Add(new(d.Id, Reasons.SourceNotLinked)); continue; }
-            if (e.Type == CallTypes.Delete) { filtered.Add(new(d.Id, Reasons.DeletionNotSupported(d.IntegrationName))); continue; }
-            if (!IntegrationsObject.IsEnabled(e.Integrations, d.Id, d.IntegrationName)) { filtered.Add(new(d.Id, Reasons.IntegrationsDisabled)); continue; }
+            // D26: a destination hears only the sources linked to it.
+            if (!registry.IsLinked(d.Id, sourceId)) { filtered.Add(new(d.Id, FilterReason.SourceNotLinked)); continue; }
+            // D4: none of the partners has a deletion call.
+            if (e.Type == CallTypes.Delete) { filtered.Add(new(d.Id, FilterReason.DeleteNotSupported, d.IntegrationName)); continue; }
+            if (!IntegrationsObject.IsEnabled(e.Integrations, d.Id, d.IntegrationName)) { filtered.Add(new(d.Id, FilterReason.IntegrationsOff)); continue; }
             var match = d.Subscribe(e);
-            if (!match.Matched) { filtered.Add(new(d.Id, match.Reason ?? "no subscription matches")); continue; }
+            if (!match.Matched) { filtered.Add(new(d.Id, match.Reason ?? FilterReason.NoSubscriptionMatched, match.Detail)); continue; }
             foreach (var s in match.Subscriptions) deliveries.Add(new(d.Id, s));
         }
         return new RoutingDecision(deliveries, filtered);

@@ -4,7 +4,7 @@ namespace Destinations.Core.Segment;
 
 /// <summary>
 /// The Tracking-API batch envelope <c>{"batch":[…], "context":{…}, "integrations":{…}, "sentAt":"…", "writeKey":"…"}</c>
-/// (segment-ingress.md §2, D3). Its elements live in the request's <see cref="JsonDocument"/>: valid while it is.
+/// (docs/ingress.md "Batch envelope", D3). Its elements live in the request's <see cref="JsonDocument"/>: valid while it is.
 /// </summary>
 public sealed class BatchEnvelope
 {

@@ -1,6 +1,6 @@
 namespace Destinations.Core.Segment;
 
-/// <summary>Segment Spec call types, lower-case as stored (segment-ingress.md §1).</summary>
+/// <summary>Segment Spec call types, lower-case as stored (docs/ingress.md "The event").</summary>
 public static class CallTypes
 {
     public const string Identify = "identify";
@@ -14,4 +14,7 @@ public static class CallTypes
 
     public static readonly IReadOnlySet<string> All =
         new HashSet<string>(StringComparer.Ordinal) { Identify, Track, Page, Screen, Group, Alias, Delete };
+
+    /// <summary>The type as a person reads it in a reason's detail: an empty type is "untyped".</summary>
+    public static string Describe(string type) => type.Length == 0 ? "untyped" : type;
 }

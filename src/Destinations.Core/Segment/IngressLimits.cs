@@ -1,7 +1,7 @@
 namespace Destinations.Core.Segment;
 
 /// <summary>
-/// Segment's size limits (segment-ingress.md §1, D1), measured on the decompressed JSON as received, before any merge.
+/// Segment's size limits (docs/ingress.md "Limits", D1), measured on the decompressed JSON as received, before any merge.
 /// Over any of them → 400 naming the limit. The server's hard body cap (413) lives in the host.
 /// </summary>
 public static class IngressLimits

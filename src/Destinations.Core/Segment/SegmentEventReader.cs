@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -8,7 +9,7 @@ namespace Destinations.Core.Segment;
 
 /// <summary>
 /// Turns one JSON value of a request into a normalised <see cref="SegmentEvent"/> or the field errors that reject it
-/// (segment-ingress.md §1, D3). Pure apart from the clock and the messageIds it generates. One pass over the event's
+/// (docs/ingress.md "The event", D3). Pure apart from the clock and the messageIds it generates. One pass over the event's
 /// properties finds the fields the rules need; a second writes the normalised event (write key dropped, type lower-cased or
 /// implied by the path, numeric ids as strings, the batch envelope merged, messageId and receivedAt filled) straight to
 /// UTF-8 with a reused writer: no DOM is built on the ingest path.
@@ -67,6 +68,11 @@ public sealed partial class SegmentEventReader(IValidator<SegmentEvent> validato
         var messageId = f[Fields.MessageId].ValueKind == JsonValueKind.String ? f[Fields.MessageId].GetString() : null;
         if (messageId is { Length: > IngressLimits.MessageIdMaxLength })
             Error("messageId", $"messageId is {messageId.Length} characters; the limit is {IngressLimits.MessageIdMaxLength}");
+        // U+0000 (only reachable as the escape \u0000) is valid JSON, but these fields are stored and compared as text and
+        // PostgreSQL text cannot hold it: the event is refused here rather than failing the group commit of every event with it.
+        foreach (var i in NulChecked)
+            if (HasNul(f[i]) && !(i == Fields.Type && impliedType is not null)) // an implied type replaces the body's
+                Error(Fields.Names[i], $"{Fields.Names[i]} contains the NUL character (\\u0000), which cannot be stored as text");
         if (errors is not null) return EventReadResult.Invalid(index, Truncate(messageId), errors);
 
         // The HTTP Tracking API allows a missing messageId: generate one and report it (D2).
@@ -104,6 +110,17 @@ public sealed partial class SegmentEventReader(IValidator<SegmentEvent> validato
             default: error(field, $"{field} must be a string or a number, not {Kind(value)}"); return null;
         }
     }
+
+    static readonly int[] NulChecked =
+    [
+        Fields.Type, Fields.MessageId, Fields.UserId, Fields.AnonymousId, Fields.GroupId, Fields.PreviousId,
+        Fields.Event, Fields.Name, Fields.Category, Fields.Channel,
+    ];
+
+    /// <summary>A string value holding U+0000; only an escaped string can, so the common case is one search for a backslash.</summary>
+    static bool HasNul(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String && JsonMarshal.GetRawUtf8Value(value).IndexOf((byte)'\\') >= 0
+        && value.GetString()!.Contains('\0', StringComparison.Ordinal);
 
     static string? Str(Fields f, int i) => f[i].ValueKind == JsonValueKind.String ? f[i].GetString() : null;
 

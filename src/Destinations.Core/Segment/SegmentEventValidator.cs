@@ -3,7 +3,7 @@ using FluentValidation;
 namespace Destinations.Core.Segment;
 
 /// <summary>
-/// The semantic rules of Segment's Spec (segment-ingress.md §1) on a normalised event. Structural rules (JSON types, id
+/// The semantic rules of Segment's Spec (docs/ingress.md "The event") on a normalised event. Structural rules (JSON types, id
 /// coercion, messageId length) are applied earlier by <see cref="SegmentEventReader"/>; property names are the JSON names.
 /// </summary>
 public sealed class SegmentEventValidator : AbstractValidator<SegmentEvent>

@@ -4,7 +4,7 @@ using System.Text;
 namespace Destinations.Core.Segment;
 
 /// <summary>
-/// Segment Webhooks signature (segment-ingress.md §3): <c>X-Signature</c> = lower-case hex HMAC-SHA1(shared secret, raw body).
+/// Segment Webhooks signature (docs/ingress.md "Webhook signature"): <c>X-Signature</c> = lower-case hex HMAC-SHA1(shared secret, raw body).
 /// With Webhooks (Actions) batching the body is an array signed over its <b>first element only</b>, so a match on either the
 /// whole body or the first element's raw bytes (as they appear in the body) is accepted. Compared in constant time.
 /// </summary>

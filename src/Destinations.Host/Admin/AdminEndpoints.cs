@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Destinations.Host.Admin;
 
-/// <summary>The admin API (issue #7, D21): destination instances with masked settings and store stats, and the credential check.</summary>
+/// <summary>The admin API (behind the admin key, D21 in docs/decisions.md): destination instances with masked settings and store stats, and the credential check.</summary>
 public static class AdminEndpoints
 {
     public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder app)
@@ -20,7 +20,7 @@ public static class AdminEndpoints
             .WithSummary("One destination instance: linked sources, settings (secrets masked), stats")
             .WithMetadata(AdminExamples.One);
         admin.MapGet("/destinations/{id}/stats", GetStats)
-            .WithSummary("Delivery counts of one instance, read from the store (D8)")
+            .WithSummary("Delivery counts of one instance, read from the store (so the same on every replica)")
             .WithMetadata(AdminExamples.Stats);
         admin.MapPost("/destinations/{id}/test-connection", TestConnection)
             .WithSummary("Runs the partner's credential check now (e.g. Salesmachine GET /v1/ping); 200 with ok=false when it fails")
@@ -69,8 +69,11 @@ public static class AdminEndpoints
         d is IDescribedSettings described ? described.MaskedSettings : new Dictionary<string, string?>();
 
     static DestinationStatsView View(DestinationStats s) =>
-        new(s.PendingNew, s.Retrying, s.Delivered, s.Invalid, s.Dead, s.FilteredTotal, s.Filtered, s.Duplicates,
+        new(s.PendingNew, s.Retrying, s.Delivered, s.Invalid, s.Dead, s.FilteredTotal, s.Filtered, Sentences(s.Filtered.Keys), s.Duplicates,
             StateName(s.State), s.State?.HeldSince, s.State?.HoldReason, s.State?.NextProbeAt, s.Held, s.LastErrors);
+
+    static Dictionary<string, string> Sentences(IEnumerable<string> codes) =>
+        codes.Select(FilterReason.Find).OfType<FilterReason>().ToDictionary(r => r.Code, r => r.Sentence, StringComparer.Ordinal);
 
     static string StateName(InstanceState? state) => state?.Hold switch
     {

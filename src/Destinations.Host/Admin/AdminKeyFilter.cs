@@ -18,7 +18,7 @@ public sealed class AdminKeyFilter(IOptions<AdminOptions> options) : IEndpointFi
     {
         var key = options.Value.ApiKey;
         if (string.IsNullOrEmpty(key))
-            return IngressProblems.NotFound("the admin API is off: set Admin:ApiKey to enable it (D21)");
+            return IngressProblems.NotFound("the admin API is off: set Admin:ApiKey to enable it");
         if (!IsAuthorized(context.HttpContext.Request, key))
         {
             context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";

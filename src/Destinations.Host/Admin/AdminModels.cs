@@ -14,6 +14,9 @@ public sealed record DestinationSummary(
 
 /// <summary>Counts read from the store (right across replicas, D8), and whether the instance is held (D12, breaker).</summary>
 /// <param name="State"><c>active</c>, <c>paused</c> (401/403, D12) or <c>breaker-open</c>.</param>
+/// <param name="FilteredByReason">Filtered counts by the reason's stable code (e.g. <c>no_user_id</c>).</param>
+/// <param name="FilterReasonSentences">Each code of <see cref="FilteredByReason"/> in words (a code this version does not
+/// know, e.g. a text stored before codes existed and not recognised by the migration, is left out).</param>
 /// <param name="Held">Pending deliveries held while the instance is paused or its breaker open.</param>
 public sealed record DestinationStatsView(
     long Pending,
@@ -23,6 +26,7 @@ public sealed record DestinationStatsView(
     long Dead,
     long Filtered,
     IReadOnlyDictionary<string, long> FilteredByReason,
+    IReadOnlyDictionary<string, string> FilterReasonSentences,
     long Duplicates,
     string State,
     DateTimeOffset? HeldSince,

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Destinations.Host.Admin;
 
 /// <summary>
-/// Dead letters and replay, and resuming a held instance (issue #6, D11–D13; admin key D21). The store does the work
+/// Dead letters and replay, and resuming a held instance (D11–D13 in docs/decisions.md; admin key, D21). The store does the work
 /// (<see cref="IDeliveryAdmin"/>), so these answers are right across replicas.
 /// </summary>
 public static class DeadLetterEndpoints
@@ -18,10 +18,10 @@ public static class DeadLetterEndpoints
             .WithSummary("Dead letters, oldest first, filtered by destination, time of death (since inclusive, until exclusive) and partner status; paged by cursor")
             .WithMetadata(DeadLetterExamples.Page);
         admin.MapPost("/dead-letters/replay", Replay)
-            .WithSummary("Replays dead letters by ids, by destination and/or time range, or all (all=true): each maps afresh with the current settings (D11)")
+            .WithSummary("Replays dead letters by ids, by destination and/or time range, or all (all=true): each maps afresh with the current settings")
             .WithMetadata(DeadLetterExamples.ReplayRequests, DeadLetterExamples.Replayed);
         admin.MapPost("/destinations/{id}/resume", Resume)
-            .WithSummary("Ends a pause (401/403, D12) or an open circuit breaker now; the held deliveries go out again")
+            .WithSummary("Ends a pause (after a 401/403) or an open circuit breaker now; the held deliveries go out again")
             .WithMetadata(DeadLetterExamples.Resumed);
         return admin;
     }

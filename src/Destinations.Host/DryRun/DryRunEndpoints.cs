@@ -19,7 +19,7 @@ public static class DryRunEndpoints
         group.MapPost("/dry-run", Run).WithName("DryRun")
             .WithSummary("Event tester: routing, mapped partner requests and filter reasons per destination instance; ?send=true sends them now")
             .WithDescription("The same code path as delivery (Router, then each destination's mapper). Nothing is stored. With send=true the " +
-                             "requests are sent synchronously, bypassing queue, dedupe, stats and dead letters (D21), and each carries the partner's answer.")
+                             "requests are sent synchronously, bypassing queue, dedupe, stats and dead letters, and each carries the partner's answer.")
             .WithMetadata(DryRunExamples.Request, DryRunExamples.Response);
         return group;
     }

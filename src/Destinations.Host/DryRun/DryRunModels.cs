@@ -9,21 +9,31 @@ namespace Destinations.Host.DryRun;
 public sealed record DryRunAnswer(string Source, string MessageId, string Type, bool Sent, IReadOnlyList<DryRunDestination> Destinations);
 
 /// <param name="Routed">False when the router filtered the event for this instance (D8); <see cref="Reason"/> says why.</param>
+/// <param name="Reason">The filter reason's stable code (<see cref="FilterReason.Code"/>), as the metrics and stats count it.</param>
+/// <param name="Sentence">The same reason in words.</param>
+/// <param name="Detail">What about this event, when there is more to say (e.g. the call type that is not accepted).</param>
 /// <param name="Settings">The instance's settings as the admin API shows them (secrets masked).</param>
 public sealed record DryRunDestination(
     string Destination,
     string Integration,
     bool Routed,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Sentence,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail,
     IReadOnlyDictionary<string, string?> Settings,
     IReadOnlyList<DryRunDelivery> Deliveries);
 
 /// <summary>One delivery (D7): the mapper's outcome for a subscription and the plan of partner requests (D11).</summary>
 /// <param name="Outcome">Send, Filtered or Invalid (the mapper's <see cref="MappingOutcome"/>).</param>
+/// <param name="Reason">Filtered: the filter reason's stable code; Invalid: the rule the event breaks, in words.</param>
+/// <param name="Sentence">Filtered: the filter reason in words.</param>
+/// <param name="Detail">Filtered: what about this event, when there is more to say (e.g. the event name not allowed).</param>
 public sealed record DryRunDelivery(
     string Subscription,
     string Outcome,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Sentence,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail,
     IReadOnlyList<DryRunRequest> Requests);
 
 /// <param name="Url">Where the request goes (<see cref="IDestination.Describe"/>); holds no secret. Auth headers are added
@@ -47,5 +57,5 @@ public sealed record DryRunResult(
 
     public static DryRunResult From(AttemptResult r) => new(r.Outcome.ToString(), r.StatusCode, r.ResponseExcerpt, r.Error);
 
-    public static DryRunResult Skipped() => new(NotSent, null, null, "not sent: an earlier step of the plan failed (D11)");
+    public static DryRunResult Skipped() => new(NotSent, null, null, "not sent: an earlier step of the plan failed (the steps go in order and stop at the first failure)");
 }

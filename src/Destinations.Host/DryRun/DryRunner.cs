@@ -27,7 +27,8 @@ public sealed class DryRunner(Router router, DestinationRegistry registry, ILogg
             var deliveries = new List<DryRunDelivery>();
             foreach (var routed in routing.Deliveries.Where(r => r.DestinationId == d.Id))
                 deliveries.Add(await DeliveryAsync(d, SegmentEvent.FromStored(stored), routed.Subscription, send, ct));
-            results.Add(new DryRunDestination(d.Id, d.IntegrationName, filter is null, filter?.Reason, AdminEndpoints.MaskedSettings(d), deliveries));
+            results.Add(new DryRunDestination(d.Id, d.IntegrationName, filter is null, filter?.Reason.Code, filter?.Reason.Sentence, filter?.Detail,
+                AdminEndpoints.MaskedSettings(d), deliveries));
         }
         logger.LogInformation("Dry-run of {MessageId} ({Type}) from source {SourceId}: {Routed} of {Destinations} instances routed, sent: {Sent}",
             e.MessageId, e.Type, sourceId, results.Count(r => r.Routed), results.Count, send);
@@ -52,6 +53,6 @@ public sealed class DryRunner(Router router, DestinationRegistry registry, ILogg
             }
             requests.Add(new DryRunRequest(request.Step, request.Method, d.Describe(request).ToString(), request.Body?.DeepClone(), result));
         }
-        return new DryRunDelivery(subscription, mapping.Outcome.ToString(), mapping.Reason, requests);
+        return new DryRunDelivery(subscription, mapping.Outcome.ToString(), mapping.Reason, mapping.Filter?.Sentence, mapping.Detail, requests);
     }
 }

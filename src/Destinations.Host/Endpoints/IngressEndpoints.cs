@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Destinations.Host.Endpoints;
 
 /// <summary>
-/// The Segment ingress (segment-ingress.md §2): Webhooks destination and Tracking-API-compatible endpoints.
+/// The Segment ingress (docs/ingress.md "Endpoints"): Webhooks destination and Tracking-API-compatible endpoints.
 /// Flow: read the body (bounded) → authenticate → parse → validate → route → store durably → answer (D1, D2).
 /// </summary>
 public static class IngressEndpoints
@@ -26,7 +26,7 @@ public static class IngressEndpoints
             .WithSummary("Segment Webhooks destination: one event or a Webhooks (Actions) array, signed with X-Signature")
             .WithMetadata(IngressExamples.Webhook, IngressExamples.SingleAnswer).ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapPost("/webhook", AcceptWebhookForTheOnlySource)
-            .WithSummary("Segment Webhooks destination when exactly one source is configured (D4)")
+            .WithSummary("Segment Webhooks destination when exactly one source is configured")
             .WithMetadata(IngressExamples.Webhook, IngressExamples.SingleAnswer).ProducesProblem(StatusCodes.Status404NotFound);
 
         foreach (var type in TrackingApiTypes)

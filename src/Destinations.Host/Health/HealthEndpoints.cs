@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Destinations.Host.Health;
 
-/// <summary>Ready means the event store can be read and written (architecture.md: /health/ready = store reachable).</summary>
+/// <summary>Ready means the event store can be read and written (docs/configuration.md "Hosting, health and probe mode").</summary>
 public sealed class EventStoreHealthCheck(IEventStore store) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)

@@ -16,7 +16,7 @@ public sealed record RejectedEvent(int Index, string? MessageId, string Message)
 public sealed record GeneratedMessageId(int Index, string MessageId);
 
 /// <summary>
-/// Source-generated serialisation of the ingress answers (issue #8: no per-request reflection): first in the HTTP JSON
+/// Source-generated serialisation of the ingress answers (no reflection per request: the answers are written on every ingest call): first in the HTTP JSON
 /// options' resolver chain, so minimal APIs write these types with generated code; other types fall through to the default.
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

@@ -9,7 +9,7 @@ namespace Destinations.Host.Ingress;
 public readonly record struct RequestBody(ReadOnlyMemory<byte> Bytes, ProblemHttpResult? Problem);
 
 /// <summary>
-/// Reads a request body under the server's hard cap (D1): JSON, text/plain or no Content-Type (else 415); identity or gzip
+/// Reads a request body under the server's hard cap (D1): JSON, text/plain, form-urlencoded or no Content-Type (else 415); identity or gzip
 /// Content-Encoding (else 415); the cap applies after decompression, so a decompression bomb stops at the cap (413).
 /// </summary>
 public static class RequestBodyReader
@@ -84,18 +84,22 @@ public static class RequestBodyReader
         }
     }
 
-    /// <summary>D1: application/json, text/plain or absent are read as JSON (UTF-8); anything else → 415.</summary>
+    /// <summary>
+    /// D1: application/json, text/plain, application/x-www-form-urlencoded or absent are read as JSON, whatever the charset
+    /// parameter says (JSON is UTF-8; a body that is not fails as invalid UTF-8, a 400); anything else → 415.
+    /// Form-urlencoded is here because RudderStack's Node SDK posts its gzip JSON batches with the type its HTTP client
+    /// (axios) gives a binary body: refusing it would refuse every event from that SDK.
+    /// </summary>
     static ProblemHttpResult? ContentTypeProblem(string? contentType)
     {
         if (string.IsNullOrWhiteSpace(contentType)) return null;
-        const string expected = "Content-Type must be application/json, text/plain or absent";
+        const string expected = "Content-Type must be application/json, text/plain, application/x-www-form-urlencoded or absent";
         if (!MediaTypeHeaderValue.TryParse(contentType, out var media)) return IngressProblems.UnsupportedMediaType(expected);
         var type = media.MediaType.Value ?? "";
-        if (!type.Equals("application/json", StringComparison.OrdinalIgnoreCase) && !type.Equals("text/plain", StringComparison.OrdinalIgnoreCase))
-            return IngressProblems.UnsupportedMediaType(expected);
-        var charset = media.Charset.Value;
-        if (charset is not null && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
-            return IngressProblems.UnsupportedMediaType("the body must be UTF-8 JSON (charset=utf-8 or none)");
-        return null;
+        foreach (var readable in ReadAsJson)
+            if (type.Equals(readable, StringComparison.OrdinalIgnoreCase)) return null;
+        return IngressProblems.UnsupportedMediaType(expected);
     }
+
+    static readonly string[] ReadAsJson = ["application/json", "text/plain", "application/x-www-form-urlencoded"];
 }

@@ -8,7 +8,7 @@ namespace Destinations.Host.Ingress;
 
 /// <summary>
 /// Who sent a Tracking-API request: the write key as HTTP Basic username (empty password), or <c>writeKey</c> in the body
-/// (segment-ingress.md §2). Keys are compared in constant time and never logged or echoed.
+/// (docs/ingress.md "Authentication"). Keys are compared in constant time and never logged or echoed.
 /// </summary>
 public sealed class SourceAuthenticator(DestinationRegistry registry)
 {

@@ -5,7 +5,10 @@ public static class AdminExamples
 {
     const string StatsJson = """
         { "pending": 2, "retrying": 1, "delivered": 1520, "invalid": 0, "dead": 3, "filtered": 41,
-          "filteredByReason": { "screen calls are not accepted by Salesmachine": 40, "disabled by the Integrations object": 1 }, "duplicates": 7,
+          "filteredByReason": { "call_type_not_accepted": 40, "integrations_off": 1 },
+          "filterReasonSentences": { "call_type_not_accepted": "The partner does not accept this call type.",
+                                     "integrations_off": "The event's Integrations object switches this destination off." },
+          "duplicates": 7,
           "state": "active", "heldSince": null, "holdReason": null, "nextProbeAt": null, "held": 0,
           "lastErrors": [ { "deliveryId": 4182, "at": "2026-11-20T10:15:31.410+00:00", "status": 400, "errorClass": "Final: HTTP 400", "error": "HTTP 400" } ] }
         """;

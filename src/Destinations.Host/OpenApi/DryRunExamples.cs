@@ -9,7 +9,7 @@ public static class DryRunExamples
             { "type": "track", "userId": "user_8412", "event": "Order Completed", "messageId": "dry-run-01",
               "properties": { "order_id": "ord_1009", "revenue": 119.9 }, "timestamp": "2026-11-20T10:15:30.622Z" }
             """,
-        ["disabled by the Integrations object"] = """
+        ["switched off by the Integrations object"] = """
             { "type": "identify", "userId": "user_8412", "traits": { "email": "ada@example.com" }, "messageId": "dry-run-02",
               "integrations": { "All": true, "Salesmachine": false } }
             """,
@@ -25,6 +25,7 @@ public static class DryRunExamples
                   "body": { "contact_uid": "user_8412", "event_uid": "Order Completed", "params": { "order_id": "ord_1009", "revenue": 119.9 } },
                   "result": { "outcome": "Succeeded", "statusCode": 200 } } ] } ] },
             { "destination": "um", "integration": "UserMotion (Actions)", "routed": false,
-              "reason": "source not linked to this destination (D26)", "settings": { "ApiKey": "********" }, "deliveries": [] } ] }
+              "reason": "source_not_linked", "sentence": "The event's source is not linked to this destination instance.",
+              "settings": { "ApiKey": "********" }, "deliveries": [] } ] }
         """);
 }

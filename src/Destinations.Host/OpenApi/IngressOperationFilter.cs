@@ -23,7 +23,7 @@ public sealed class IngressOperationFilter : IOperationFilter
         operation.RequestBody = new OpenApiRequestBody
         {
             Required = true,
-            Description = "UTF-8 JSON; Content-Type application/json, text/plain or none; Content-Encoding gzip allowed",
+            Description = "UTF-8 JSON; Content-Type application/json, text/plain, application/x-www-form-urlencoded or none; Content-Encoding gzip allowed",
             Content = new Dictionary<string, IOpenApiMediaType> { ["application/json"] = media },
         };
         operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(example.SecurityScheme, context.Document)] = [] }];

@@ -34,7 +34,7 @@ public static class SwaggerSetup
             {
                 Type = SecuritySchemeType.Http,
                 Scheme = "bearer",
-                Description = "The admin key (Admin:ApiKey) as a bearer token, for /admin/* and /v1/dry-run (D21).",
+                Description = "The admin key (Admin:ApiKey) as a bearer token, for /admin/* and /v1/dry-run.",
             });
             o.OperationFilter<IngressOperationFilter>();
             o.OperationFilter<OperatorOperationFilter>();

@@ -14,24 +14,17 @@ public static class DestinationsRegistration
     }
 
     /// <summary>
-    /// Builds the registry now rather than on the first request: a bad configuration stops start-up with its message (every
-    /// key path and rule), and its warnings (e.g. AllowUnsigned, D4) are logged once.
+    /// Builds the registry now rather than on the first request: a bad configuration throws <see cref="ConfigurationException"/>
+    /// (every key path and rule) before the host starts (<see cref="StartupCheck"/> reports it), and its warnings (e.g.
+    /// AllowUnsigned, D4) are logged once.
     /// </summary>
     public static WebApplication BuildDestinationRegistryNow(this WebApplication app)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Destinations.Configuration");
-        try
-        {
-            var registry = app.Services.GetRequiredService<DestinationRegistry>();
-            foreach (var warning in registry.Warnings) logger.LogWarning("Configuration: {Warning}", warning);
-            logger.LogInformation("{Sources} sources, {Destinations} destination instances configured",
-                registry.Sources.Count, registry.Destinations.Count);
-        }
-        catch (ConfigurationException ex)
-        {
-            logger.LogCritical("{Message}", ex.Message);
-            throw;
-        }
+        var registry = app.Services.GetRequiredService<DestinationRegistry>();
+        foreach (var warning in registry.Warnings) logger.LogWarning("Configuration: {Warning}", warning);
+        logger.LogInformation("{Sources} sources, {Destinations} destination instances configured",
+            registry.Sources.Count, registry.Destinations.Count);
         return app;
     }
 }

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Diagnostics;
 namespace Destinations.Host.Startup;
 
 /// <summary>
-/// Exceptions a client can cause must not become a 500 (Segment retries 5xx for hours, segment-ingress.md §5): Kestrel's
+/// Exceptions a client can cause must not become a 500 (Segment retries 5xx for hours, docs/ingress.md "Answers"): Kestrel's
 /// BadHttpRequestException keeps its 4xx, an aborted or broken request body is a 400, storage trouble a 503 with Retry-After.
 /// Anything else is a genuine bug and is left to the default 500 problem (without details).
 /// </summary>

@@ -4,7 +4,7 @@ using Npgsql;
 namespace Destinations.Storage.Postgres;
 
 /// <summary>
-/// The claim of <see cref="PostgresDeliveryQueue"/>, for N replicas on one queue (issue #6): due rows are picked with
+/// The claim of <see cref="PostgresDeliveryQueue"/>, for N replicas on one queue: due rows are picked with
 /// <c>FOR UPDATE SKIP LOCKED</c> (a row another replica is claiming is skipped, never waited for) and leased in the same
 /// transaction. Held instances (D12) give one canary per due probe, the state row locked so only one replica sends it;
 /// throttled instances (D25) are skipped; ordered instances (D16) only yield a user's earliest pending delivery.

@@ -6,7 +6,7 @@ using Npgsql;
 namespace Destinations.Storage.Postgres;
 
 /// <summary>
-/// <see cref="IDeliveryQueue"/> on PostgreSQL, shared by N replicas (issue #6): the claim picks rows with
+/// <see cref="IDeliveryQueue"/> on PostgreSQL, shared by N replicas: the claim picks rows with
 /// <c>FOR UPDATE SKIP LOCKED</c> and leases them in one transaction; every later write checks the lease owner (as on
 /// SQLite), so a worker whose lease ran out and was taken over cannot overwrite the new owner's outcome.
 /// </summary>
@@ -77,7 +77,7 @@ public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time
         return await conn.ExecuteAsync(new CommandDefinition($"""
             UPDATE deliveries d SET status = 'dead', updated_at = @Now, {ClearLease},
                 reason = 'held for more than ' || @MaxAgeText || ' while the instance was ' ||
-                    CASE s.hold WHEN 'paused' THEN 'paused' ELSE 'held by its circuit breaker' END || ' (PausedMaxAge, D12)'
+                    CASE s.hold WHEN 'paused' THEN 'paused' ELSE 'held by its circuit breaker' END || ' (Delivery:PausedMaxAge)'
             FROM destination_state s
             WHERE s.destination_id = d.destination_id AND s.hold IS NOT NULL AND d.status = 'pending'
               AND (d.lease_until IS NULL OR d.lease_until < @Now) AND @Now - GREATEST(s.held_since, d.created_at) > @MaxAgeMs

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Destinations.Storage.Postgres;
 
 /// <summary>
-/// <see cref="IEventStore"/> on PostgreSQL with group commit, the same shape as SqliteEventStore (architecture.md, Flow step 3): callers enqueue their events; one
+/// <see cref="IEventStore"/> on PostgreSQL with group commit, the same shape as SqliteEventStore (README.md "How delivery works", step 2): callers enqueue their events; one
 /// writer loop takes up to <see cref="StorageOptions.GroupCommitMaxEvents"/> events or waits at most
 /// <see cref="StorageOptions.GroupCommitMaxDelay"/> for more, writes them all in one transaction, commits (one fsync), then
 /// answers every caller. A failed commit fails every caller of that group; the writer keeps running.

@@ -43,7 +43,7 @@ static class PostgresGroupWriter
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false)) seqs.Add(reader.GetInt64(0));
         }
-        seqs.Sort(); // ingest order (D16): earlier events get smaller sequence numbers
+        seqs.Sort(); // ingest order (D16 in docs/decisions.md): earlier events get smaller sequence numbers
 
         var ev = new EventColumns();
         var dl = new DeliveryColumns();
@@ -63,7 +63,7 @@ static class PostgresGroupWriter
             }
             results[r][i] = AcceptStatus.Stored;
             foreach (var filter in incoming.Routing.Filtered)
-                filters[(filter.DestinationId, filter.Reason)] = filters.GetValueOrDefault((filter.DestinationId, filter.Reason)) + 1;
+                filters[(filter.DestinationId, filter.Reason.Code)] = filters.GetValueOrDefault((filter.DestinationId, filter.Reason.Code)) + 1;
             if (incoming.Routing.Deliveries.Count == 0) continue;
             var seq = seqs[nextSeq++];
             ev.Add(seq, incoming, StoredValues.ReceivedAtMs(e, nowMs));

@@ -4,7 +4,7 @@ namespace Destinations.Storage.Postgres;
 
 /// <summary>
 /// Versioned schema changes for PostgreSQL, applied at start in one transaction under an advisory lock, so replicas starting
-/// together never apply a version twice (issue #6). Same tables, columns and Unix-millisecond times as the SQLite schema, so
+/// together never apply a version twice. Same tables, columns and Unix-millisecond times as the SQLite schema, so
 /// the claim, retry and stats logic is the same on both providers. Append new versions; never edit an applied one.
 /// </summary>
 public static class PostgresMigrations
@@ -20,7 +20,7 @@ public static class PostgresMigrations
                 source_id    text   NOT NULL,
                 message_id   text   NOT NULL,
                 type         text   NOT NULL,
-                user_key     text,                     -- userId, else anonymousId (D16)
+                user_key     text,                     -- userId, else anonymousId
                 received_at  bigint NOT NULL,
                 body         text   NOT NULL
             );
@@ -39,7 +39,7 @@ public static class PostgresMigrations
                 created_at       bigint NOT NULL,
                 first_attempt_at bigint,
                 updated_at       bigint NOT NULL,
-                plan             text,                 -- JSON plan computed once at the first attempt (D11)
+                plan             text,                 -- JSON plan computed once at the first attempt
                 steps_done       bigint NOT NULL DEFAULT 0,
                 reason           text,
                 last_status      bigint,
@@ -49,9 +49,9 @@ public static class PostgresMigrations
                 last_request     text,                 -- method + URL + body, never headers
                 error_class      text,
                 replays          bigint NOT NULL DEFAULT 0,
-                UNIQUE (event_seq, destination_id, subscription) -- the delivery unit (D7)
+                UNIQUE (event_seq, destination_id, subscription) -- the delivery unit: one per (event, instance, subscription)
             );
-            -- The claim reads only pending rows: a partial index stays small however many finished rows are kept (D17).
+            -- The claim reads only pending rows: a partial index stays small however many finished rows are kept (retention).
             CREATE INDEX ix_deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending';
             CREATE INDEX ix_deliveries_destination ON deliveries (destination_id, status);
             CREATE INDEX ix_deliveries_order ON deliveries (destination_id, event_seq) WHERE status = 'pending';
@@ -103,6 +103,7 @@ public static class PostgresMigrations
                 blocked_until    bigint NOT NULL DEFAULT 0   -- 429 Retry-After: nothing before then
             );
             """),
+        (2, FilterReasonMigration.Description, FilterReasonMigration.Sql),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent and safe when several replicas start together.</summary>

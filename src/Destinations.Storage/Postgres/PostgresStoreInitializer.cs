@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 namespace Destinations.Storage.Postgres;
 
 /// <summary>
-/// Applies the migrations when the host starts (issue #6: migrations at start, under an advisory lock so replicas starting
-/// together do not race), so an unreachable database stops start-up with its reason. Logs where, never the connection string.
+/// Applies the migrations when the host starts (under an advisory lock, so replicas starting together do not race), so an
+/// unreachable database stops start-up with its reason. Logs where, never the connection string.
 /// </summary>
 public sealed class PostgresStoreInitializer(PostgresDatabase db, ILogger<PostgresStoreInitializer> logger) : IHostedService
 {

@@ -86,7 +86,7 @@ sealed class GroupWriter : IDisposable
             }
             results[r][i] = AcceptStatus.Stored;
             foreach (var filter in incoming.Routing.Filtered)
-                filters[(filter.DestinationId, filter.Reason)] = filters.GetValueOrDefault((filter.DestinationId, filter.Reason)) + 1;
+                filters[(filter.DestinationId, filter.Reason.Code)] = filters.GetValueOrDefault((filter.DestinationId, filter.Reason.Code)) + 1;
             // Routed nowhere: the dedupe record and the counters are all there is to keep.
             if (incoming.Routing.Deliveries.Count > 0) stored.Add(incoming);
         }

@@ -45,7 +45,7 @@ public sealed class SqliteDatabase
     /// and only after <see cref="EnsureMigratedAsync"/>. One connection, not one each: in WAL mode a connection empties its
     /// page cache whenever another connection has committed since its own last transaction, so two writers taking turns
     /// re-read every page they touch from the OS on every transaction — measured at ~27 page reads per ingest commit, a
-    /// quarter of the group-commit thread's time with deliveries running (docs/benchmarks.md, round 4).
+    /// quarter of the group-commit thread's time with deliveries running (measured in docs/benchmarks.md).
     /// <para><paramref name="fullSync"/>: <c>synchronous=FULL</c> for the group commit — an acknowledged event survives kill -9
     /// and power loss, so every commit fsyncs the WAL. <c>NORMAL</c> for the dispatcher's claims and outcomes: in WAL mode a
     /// NORMAL commit is atomic and survives kill -9 (the WAL is in the OS cache); only a power loss can drop the last NORMAL

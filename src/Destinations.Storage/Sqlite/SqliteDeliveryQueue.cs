@@ -54,7 +54,7 @@ public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, Di
             UPDATE deliveries SET status = 'dead', updated_at = @Now, {ClearLease},
                 reason = 'held for more than ' || @MaxAgeText || ' while the instance was ' ||
                     (SELECT CASE s.hold WHEN 'paused' THEN 'paused' ELSE 'held by its circuit breaker' END
-                     FROM destination_state s WHERE s.destination_id = deliveries.destination_id) || ' (PausedMaxAge, D12)'
+                     FROM destination_state s WHERE s.destination_id = deliveries.destination_id) || ' (Delivery:PausedMaxAge)'
             WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < @Now) AND EXISTS (
                 SELECT 1 FROM destination_state s WHERE s.destination_id = deliveries.destination_id AND s.hold IS NOT NULL
                   AND @Now - MAX(s.held_since, deliveries.created_at) > @MaxAgeMs)

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Destinations.Storage.Sqlite;
 
 /// <summary>
-/// <see cref="IEventStore"/> on SQLite with group commit (architecture.md, Flow step 3): callers enqueue their events; one
+/// <see cref="IEventStore"/> on SQLite with group commit (README.md "How delivery works", step 2): callers enqueue their events; one
 /// writer loop takes what is queued (up to <see cref="StorageOptions.GroupCommitMaxEvents"/> events, never waiting for more:
 /// <see cref="StorageOptions.GroupCommitMaxDelay"/> is only an upper bound, the wait is zero), writes them all in one
 /// transaction behind the database's write gate, commits (one fsync), then answers every caller; the next group forms

@@ -16,7 +16,7 @@ public static class SqliteMigrations
                 source_id    TEXT    NOT NULL,
                 message_id   TEXT    NOT NULL,
                 type         TEXT    NOT NULL,
-                user_key     TEXT,                     -- userId, else anonymousId (D16)
+                user_key     TEXT,                     -- userId, else anonymousId
                 received_at  INTEGER NOT NULL,
                 body         TEXT    NOT NULL          -- the normalised event as accepted
             );
@@ -34,13 +34,13 @@ public static class SqliteMigrations
                 created_at       INTEGER NOT NULL,
                 first_attempt_at INTEGER,
                 updated_at       INTEGER NOT NULL,
-                plan             TEXT,                 -- JSON array of PartnerRequest, computed once at the first attempt (D11)
-                steps_done       INTEGER NOT NULL DEFAULT 0, -- steps of the plan that succeeded (D11)
+                plan             TEXT,                 -- JSON array of PartnerRequest, computed once at the first attempt
+                steps_done       INTEGER NOT NULL DEFAULT 0, -- steps of the plan that succeeded
                 reason           TEXT,                 -- filtered / invalid / dead reason
                 last_status      INTEGER,
                 last_error       TEXT,
                 last_response    TEXT,                 -- excerpt of the partner's answer
-                UNIQUE (event_seq, destination_id, subscription) -- the delivery unit (D7)
+                UNIQUE (event_seq, destination_id, subscription) -- the delivery unit: one per (event, instance, subscription)
             );
             CREATE INDEX ix_deliveries_due ON deliveries (status, next_attempt_at);
             CREATE INDEX ix_deliveries_destination ON deliveries (destination_id, status);
@@ -126,6 +126,7 @@ public static class SqliteMigrations
             DROP INDEX IF EXISTS ix_deliveries_dead;
             CREATE INDEX ix_deliveries_dead ON deliveries (status, updated_at) WHERE status <> 'pending';
             """),
+        (7, FilterReasonMigration.Description, FilterReasonMigration.Sql),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent. Returns how many were applied.</summary>

@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
 using Destinations.Core.Configuration;
+using Destinations.Core.Delivery;
 using Destinations.Core.Routing;
 using Destinations.Core.Segment;
 
 namespace Destinations.Core.Tests.Routing;
 
-/// <summary>The existing IntegrationsObject (segment-ingress.md §4, D9) and Router (D4, D8, D26), as the ingress relies on them.</summary>
+/// <summary>The existing IntegrationsObject (docs/ingress.md "Integrations object", D9) and Router (D4, D8, D26), as the ingress relies on them.</summary>
 public class RoutingTests
 {
     static JsonObject? Integrations(string json) => JsonNode.Parse(json) as JsonObject;
@@ -45,7 +46,7 @@ public class RoutingTests
             (new FakeDestination("smc", "Selligent Marketing Cloud", "track"), null));
         var decision = router.Route("web", new SegmentEvent(Fixtures.Object("integrations-filtered.json")));
         Assert.Equal(["sm", "um"], decision.Deliveries.Select(d => d.DestinationId));
-        Assert.Equal(new RouterFilter("smc", Router.Reasons.IntegrationsDisabled), Assert.Single(decision.Filtered));
+        Assert.Equal(new RouterFilter("smc", FilterReason.IntegrationsOff), Assert.Single(decision.Filtered));
     }
 
     [Fact]
@@ -54,7 +55,7 @@ public class RoutingTests
         var router = RouterFor((new FakeDestination("sm", "Salesmachine", "track", "delete"), null));
         var decision = router.Route("web", new SegmentEvent(Fixtures.Object("delete.json")));
         Assert.Empty(decision.Deliveries);
-        Assert.Equal(new RouterFilter("sm", "deletion is not supported by Salesmachine (D4)"), Assert.Single(decision.Filtered));
+        Assert.Equal(new RouterFilter("sm", FilterReason.DeleteNotSupported, "Salesmachine"), Assert.Single(decision.Filtered));
     }
 
     [Fact]
@@ -66,7 +67,7 @@ public class RoutingTests
         var e = Event("""{"type":"track","event":"E","userId":"u","messageId":"m"}""");
         var fromWeb = router.Route("web", e);
         Assert.Equal(["all-sources"], fromWeb.Deliveries.Select(d => d.DestinationId));
-        Assert.Equal(new RouterFilter("app-only", Router.Reasons.SourceNotLinked), Assert.Single(fromWeb.Filtered));
+        Assert.Equal(new RouterFilter("app-only", FilterReason.SourceNotLinked), Assert.Single(fromWeb.Filtered));
         Assert.Equal(["all-sources", "app-only"], router.Route("app", e).Deliveries.Select(d => d.DestinationId));
     }
 
@@ -76,7 +77,7 @@ public class RoutingTests
         var router = RouterFor((new FakeDestination("sm", "Salesmachine", "identify"), null));
         var decision = router.Route("web", Event("""{"type":"track","event":"E","userId":"u","messageId":"m"}"""));
         Assert.Empty(decision.Deliveries);
-        Assert.Equal(new RouterFilter("sm", "track is not accepted"), Assert.Single(decision.Filtered));
+        Assert.Equal(new RouterFilter("sm", FilterReason.CallTypeNotAccepted, "track"), Assert.Single(decision.Filtered));
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using Destinations.Core.Segment;
 
 namespace Destinations.Core.Tests.Segment;
 
-/// <summary>segment-ingress.md §3, with the fixtures signed by Segment's rules for the secret <c>test-shared-secret</c>.</summary>
+/// <summary>docs/ingress.md "Webhook signature", with the fixtures signed by Segment's rules for the secret <c>test-shared-secret</c>.</summary>
 public class WebhookSignatureTests
 {
     const string Secret = "test-shared-secret";

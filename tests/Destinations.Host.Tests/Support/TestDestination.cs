@@ -21,7 +21,7 @@ public sealed class TestDestinationFactory : IDestinationFactory
         public string Id => id;
         public string IntegrationName => "Test Destination";
         public SubscriptionMatch Subscribe(SegmentEvent e) => SubscriptionMatch.Of(e.Type);
-        public MappingResult Map(SegmentEvent e, string subscription) => MappingResult.Filtered("test");
+        public MappingResult Map(SegmentEvent e, string subscription) => MappingResult.Filtered(FilterReason.NoSubscriptionMatched, "the test destination sends nothing");
         public Task<AttemptResult> SendAsync(PartnerRequest request, CancellationToken ct) => throw new NotSupportedException();
         public Uri Describe(PartnerRequest request) => new("http://test.invalid/");
     }
