@@ -12,10 +12,10 @@ public static class InstanceHealth
     /// <param name="isProbe">The call was the canary of a held instance (only its failures move the next probe).</param>
     public static InstanceState After(InstanceState s, AttemptResult result, bool isProbe, DateTimeOffset now, DeliveryOptions o) => result.Outcome switch
     {
-        AttemptOutcome.Succeeded => s.IsHeld ? Resumed(s) : s.ConsecutiveFailures > 0 ? s with { ConsecutiveFailures = 0, FirstFailureAt = null } : s,
+        AttemptOutcome.Succeeded => s.IsHeld ? s.Resumed() : s.ConsecutiveFailures > 0 ? s with { ConsecutiveFailures = 0, FirstFailureAt = null } : s,
         AttemptOutcome.AuthFailure => Paused(s, result, isProbe, now, o),
         // A final 4xx proves the partner is up and answering: it closes an open breaker, never a D12 pause (that needs a 2xx).
-        AttemptOutcome.Final when s.Hold == InstanceHold.BreakerOpen && isProbe => Resumed(s),
+        AttemptOutcome.Final when s.Hold == InstanceHold.BreakerOpen && isProbe => s.Resumed(),
         AttemptOutcome.Final => s.ConsecutiveFailures > 0 ? s with { ConsecutiveFailures = 0, FirstFailureAt = null } : s,
         _ => RetryableFailure(s, result, isProbe, now, o),
     };
@@ -76,9 +76,6 @@ public static class InstanceHealth
 
     /// <summary>A canary that sent nothing (mapped to filtered/invalid): let another one go at once.</summary>
     public static InstanceState ProbeInconclusive(InstanceState s, DateTimeOffset now) => s.IsHeld ? s with { NextProbeAt = now } : s;
-
-    /// <summary>Back to normal (a canary succeeded, or an operator resumed it, D12).</summary>
-    public static InstanceState Resumed(InstanceState s) => s.Resumed();
 
     static string Describe(AttemptResult r) => r.Error ?? $"{r.Outcome}";
 }
