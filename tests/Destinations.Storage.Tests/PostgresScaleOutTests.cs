@@ -6,7 +6,7 @@ namespace Destinations.Storage.Tests;
 /// <summary>Issue #6: N replicas share one PostgreSQL queue (FOR UPDATE SKIP LOCKED + leases).</summary>
 public sealed class PostgresScaleOutTests
 {
-    [SkippableFact]
+    [Fact]
     public async Task Two_replicas_drain_10000_events_each_delivered_exactly_once()
     {
         const int Events = 10_000;
@@ -39,7 +39,7 @@ public sealed class PostgresScaleOutTests
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_replica_that_dies_holding_leases_gives_its_rows_to_the_other_when_the_leases_expire()
     {
         var connectionString = PostgresTestDatabase.NewSchema(out var schema);

@@ -42,7 +42,7 @@ public sealed class ServiceRegistrationTests
         Assert.True(validator.Validate(null, new StorageOptions { Provider = "POSTGRES", ConnectionString = "Host=db;Database=d" }).Succeeded);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task With_provider_Postgres_the_host_migrates_at_start_and_uses_the_postgres_store()
     {
         var connectionString = PostgresTestDatabase.NewSchema(out var schema);
