@@ -11,7 +11,8 @@ namespace Destinations.Host.Tests;
 /// <summary>
 /// Issue 5's "done when": with no mappings configured, track, page, identify and group events sent through the service reach
 /// a fake UserMotion as /v1/track (page as pageview), /v1/identify, /v1/group with the contract's bodies and headers; a custom
-/// mapping from configuration changes what is sent.
+/// mapping from configuration changes what is sent. And the failure paths through the real host (<see cref="FailurePaths"/>):
+/// retry then success, 401 pause then resume, 400 to dead letter then replay.
 /// </summary>
 public sealed class UserMotionDeliveryTests : IDisposable
 {
@@ -70,6 +71,21 @@ public sealed class UserMotionDeliveryTests : IDisposable
         AssertJson("""{"event":"signup: pro","userId":"user_8412","context":{},"properties":{"plan":"pro"}}""", calls[0]);
         Assert.Equal(1, (await app.StatsAsync()).Filtered["no mapping matches"]);
     }
+
+    FailurePaths Failures => new(_partner, ServiceApp.UserMotionId, settings => ServiceApp.ForUserMotion(_partner.Url!, settings: settings),
+        () => Response.Create().WithStatusCode(200).WithBody("{}"));
+
+    [Fact]
+    public Task A_500_is_retried_with_the_same_request_until_UserMotion_accepts() =>
+        Failures.A_500_is_retried_with_the_same_request_until_the_partner_accepts();
+
+    [Fact]
+    public Task A_401_pauses_the_UserMotion_instance_until_the_operator_resumes_it() =>
+        Failures.A_401_pauses_the_instance_without_spending_attempts_until_the_operator_resumes_it();
+
+    [Fact]
+    public Task A_400_from_UserMotion_is_dead_lettered_and_a_replay_delivers_it() =>
+        Failures.A_400_is_dead_lettered_after_one_attempt_and_a_replay_delivers_it();
 
     async Task<IReadOnlyList<ILogEntry>> AwaitCallsAsync(int count)
     {
