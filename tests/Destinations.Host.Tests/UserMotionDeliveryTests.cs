@@ -58,15 +58,18 @@ public sealed class UserMotionDeliveryTests : IDisposable
             [ { "name": "Signups only", "trigger": "type = \"track\" and event = \"Signed Up\"", "action": "track",
                 "fields": { "eventName": { "@template": "signup: {{properties.plan}}" }, "context": null } } ]
             """);
-        await using var app = ServiceApp.ForUserMotion(_partner.Url!, file);
+        // Ordering on (D16): the marker, sent last for the same user, goes only once the identify has settled.
+        await using var app = ServiceApp.ForUserMotion(_partner.Url!, file,
+            new Dictionary<string, string?> { ["Delivery:OrderedDestinations:0"] = ServiceApp.UserMotionId });
         await app.SendAsync("/v1/track", """{"userId":"user_8412","event":"Signed Up","messageId":"um-signup","properties":{"plan":"pro"},"context":{"ip":"1.2.3.4"}}""");
         await app.SendAsync("/v1/identify", """{"userId":"user_8412","messageId":"um-identify-2","traits":{"email":"grace@example.com"}}""");
+        await app.SendAsync("/v1/track", """{"userId":"user_8412","event":"Signed Up","messageId":"um-marker","properties":{"plan":"marker"}}""");
 
-        var calls = await AwaitCallsAsync(1);
+        var calls = await AwaitCallsAsync(2);
         Assert.True(await ServiceApp.EventuallyAsync(async () => (await app.StatsAsync()).FilteredTotal == 1));
-        await Task.Delay(300);
-        Assert.Single(_partner.LogEntries); // the identify matched no mapping: filtered, not sent (D20)
-        Assert.Equal("/v1/track", calls[0].RequestMessage.Path);
+        // The identify matched no mapping: filtered, not sent (D20); the marker is the only call after the first.
+        Assert.Equal(["/v1/track", "/v1/track"], calls.Select(c => c.RequestMessage.Path));
+        Assert.Contains("signup: marker", calls[1].RequestMessage.Body);
         // "context": null removed the default mapping; the contract still sends the object field, empty (usermotion.md, API).
         AssertJson("""{"event":"signup: pro","userId":"user_8412","context":{},"properties":{"plan":"pro"}}""", calls[0]);
         Assert.Equal(1, (await app.StatsAsync()).Filtered["no mapping matches"]);
