@@ -84,7 +84,7 @@ public sealed class ServiceRegistrationTests
     [Fact]
     public async Task The_host_starts_migrates_binds_settings_and_stores_an_event()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "dest-storage-tests", Guid.NewGuid().ToString("N"));
+        var folder = Directory.CreateTempSubdirectory("dest-storage-").FullName; // per test and owned by whoever runs it
         try
         {
             using var host = BuildHost(new()
