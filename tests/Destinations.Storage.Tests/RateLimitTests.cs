@@ -6,7 +6,7 @@ namespace Destinations.Storage.Tests;
 /// <summary>Runs against both providers (issue #6): <see cref="SqliteRateLimitTests"/> and <see cref="PostgresRateLimitTests"/>.</summary>
 public abstract class RateLimitTests(StoreProvider provider)
 {
-    [SkippableFact]
+    [Fact]
     public async Task Rows_over_the_limit_are_postponed_without_an_attempt_and_other_instances_keep_flowing_D14()
     {
         var a = new FakeDestination("a");
@@ -32,7 +32,7 @@ public abstract class RateLimitTests(StoreProvider provider)
         Assert.Equal(3, a.SentSteps.Count);
     }
 
-    [SkippableFact]
+    [Fact]
     public void Partner_defaults_apply_by_type_and_configuration_overrides_or_turns_them_off()
     {
         var sm = new FakeDestination("sm-1") { Integration = "Salesmachine" };
@@ -53,7 +53,7 @@ public abstract class RateLimitTests(StoreProvider provider)
         Assert.Equal((100, TimeSpan.FromSeconds(10)), new DestinationRateLimiter(Microsoft.Extensions.Options.Options.Create(options), registry, TimeProvider.System).LimitFor("sm-1"));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_429_lowers_the_rate_for_a_while_and_honours_Retry_After_D25()
     {
         var a = new FakeDestination("a").Answer(FakeDestination.Status(429, retryAfter: TimeSpan.FromSeconds(20)));
