@@ -8,7 +8,7 @@ namespace Destinations.Delivery.Tests;
 /// <summary>Runs against both providers: <see cref="SqliteBatchingTests"/> and <see cref="PostgresBatchingTests"/>.</summary>
 public abstract class BatchingTests(StoreProvider provider)
 {
-    [SkippableFact]
+    [Fact]
     public async Task Due_deliveries_go_in_chunks_of_MaxBatchSize_and_each_keeps_its_own_outcome()
     {
         var partner = new FakeDestination("sm") { MaxBatchSize = 3 }.AnswerBatch(r =>
@@ -26,7 +26,7 @@ public abstract class BatchingTests(StoreProvider provider)
         Assert.Equal(1L, (await h.RowAsync(3)).attempts);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Later_steps_continue_alone_after_the_batched_step_and_unbatchable_steps_go_alone_D11()
     {
         var partner = new FakeDestination("sm") { MaxBatchSize = 3 };
@@ -42,7 +42,7 @@ public abstract class BatchingTests(StoreProvider provider)
         Assert.Equal(2L, (await h.RowAsync(1)).steps_done);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_batched_first_step_is_recorded_so_a_retry_resends_only_the_rest_with_the_stored_plan_D11()
     {
         var partner = new FakeDestination("sm") { MaxBatchSize = 3 };
@@ -68,7 +68,7 @@ public abstract class BatchingTests(StoreProvider provider)
         Assert.Equal(("delivered", 2L, 2L), (done.status, done.steps_done, done.attempts));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_401_batch_pauses_the_instance_and_holds_every_item_D12()
     {
         var partner = new FakeDestination("sm") { MaxBatchSize = 3 }.AnswerBatch(r => r.Select(_ => FakeDestination.Status(401)).ToList());

@@ -6,7 +6,7 @@ namespace Destinations.Delivery.Tests;
 /// <summary>Runs against both providers: <see cref="SqliteBreakerTests"/> and <see cref="PostgresBreakerTests"/>.</summary>
 public abstract class BreakerTests(StoreProvider provider)
 {
-    [SkippableFact]
+    [Fact]
     public async Task Five_failures_in_a_row_open_the_breaker_hold_the_rest_and_a_successful_probe_closes_it()
     {
         var a = new FakeDestination("a").Answer(Enumerable.Repeat(FakeDestination.Status(503), 6).ToArray());
@@ -38,7 +38,7 @@ public abstract class BreakerTests(StoreProvider provider)
         Assert.Equal(8L, await h.Store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries WHERE destination_id = 'a' AND status = 'delivered'"));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Failures_spread_wider_than_the_window_do_not_open_it_and_429_never_counts()
     {
         var a = new FakeDestination("a").Answer(

@@ -10,7 +10,7 @@ public abstract class DeadLetterTests(StoreProvider provider)
 {
     static Task<DeadLetterPage> ListAsync(DispatchHarness h, DeadLetterFilter filter) => h.Store.Admin.ListDeadLettersAsync(filter, CancellationToken.None);
 
-    [SkippableFact]
+    [Fact]
     public async Task A_dead_letter_keeps_the_event_the_request_without_headers_the_status_excerpt_and_error_class()
     {
         var partner = new FakeDestination("sm").Answer(FakeDestination.Status(400, """{"error":"bad contact_uid"}"""));
@@ -28,7 +28,7 @@ public abstract class DeadLetterTests(StoreProvider provider)
         Assert.DoesNotContain("Authorization", (await h.RowAsync()).last_request, StringComparison.OrdinalIgnoreCase);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Timeouts_and_connection_errors_are_classed_by_kind()
     {
         var partner = new FakeDestination("sm").Answer(
@@ -44,7 +44,7 @@ public abstract class DeadLetterTests(StoreProvider provider)
         Assert.Equal([DeliveryOutcome.Delivered], await h.RunPassAsync());
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Dead_letters_filter_by_destination_time_range_and_status_and_page_with_a_cursor()
     {
         var a = new FakeDestination("a").Answer(FakeDestination.Status(400), FakeDestination.Status(404), FakeDestination.Status(400));
@@ -72,7 +72,7 @@ public abstract class DeadLetterTests(StoreProvider provider)
         Assert.Null(last.NextCursor);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Replay_round_trip_maps_afresh_with_the_current_settings_and_a_new_age_clock_D11_D13()
     {
         var partner = new FakeDestination("sm").Answer(FakeDestination.Status(400));
@@ -98,7 +98,7 @@ public abstract class DeadLetterTests(StoreProvider provider)
         Assert.Equal(0, await h.Store.Admin.ReplayAsync(ReplaySelection.ByIds(1), CancellationToken.None)); // only dead rows replay
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Replay_selects_by_destination_and_time_range_or_all()
     {
         var a = new FakeDestination("a").Answer(Enumerable.Repeat(FakeDestination.Status(400), 3).ToArray());
@@ -116,7 +116,7 @@ public abstract class DeadLetterTests(StoreProvider provider)
         Assert.Equal(0L, await h.Store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries WHERE status = 'dead'"));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Stats_show_the_hold_held_rows_and_the_last_errors()
     {
         var a = new FakeDestination("a").Answer(FakeDestination.Status(500, "boom"), FakeDestination.Status(401));

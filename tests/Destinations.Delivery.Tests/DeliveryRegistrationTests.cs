@@ -18,7 +18,7 @@ public sealed class DeliveryRegistrationTests
     [Fact]
     public async Task The_engine_registered_beside_the_store_runs_without_metrics_and_settles_what_it_claims()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "dest-delivery-tests", Guid.NewGuid().ToString("N"));
+        var folder = Directory.CreateTempSubdirectory("dest-delivery-").FullName; // per test and owned by whoever runs it
         try
         {
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -9,7 +9,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
 {
     static PartnerRequest Step(string name) => PartnerRequest.Post(name, "/v1/" + name, new JsonObject { ["step"] = name });
 
-    [SkippableFact]
+    [Fact]
     public async Task A_successful_send_marks_the_delivery_delivered_and_keeps_the_plan()
     {
         var partner = new FakeDestination("sm");
@@ -26,7 +26,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Empty(await h.RunDueAsync());
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_failed_attempt_without_an_HTTP_answer_is_logged_as_no_answer_with_its_cause()
     {
         var partner = new FakeDestination("sm").Answer(
@@ -49,7 +49,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.DoesNotContain(logger.Entries, e => e.Message.Contains("null", StringComparison.Ordinal));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_retry_resends_only_the_steps_not_yet_done_and_maps_once_D11()
     {
         var partner = new FakeDestination("sm") { Mapping = (_, _) => MappingResult.Send(Step("account"), Step("contact")) }
@@ -71,7 +71,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Equal(("delivered", 2L, 2L), (done.status, done.attempts, done.steps_done));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_retry_is_scheduled_with_exponential_backoff_and_full_jitter()
     {
         var partner = new FakeDestination("sm").Answer(FakeDestination.Status(503), FakeDestination.Status(500), FakeDestination.Status(429));
@@ -102,7 +102,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), schedule.DelayAfter(attempts, null));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Retry_After_is_honoured_when_longer_than_the_backoff()
     {
         var partner = new FakeDestination("sm").Answer(
@@ -119,7 +119,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Equal((h.Now + TimeSpan.FromSeconds(5)).ToUnixTimeMilliseconds(), (await h.RowAsync()).next_attempt_at);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_final_answer_dead_letters_with_the_status_and_excerpt_D12()
     {
         var partner = new FakeDestination("sm").Answer(FakeDestination.Status(400, """{"error":"bad contact_uid"}"""));
@@ -133,7 +133,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
             (row.status, row.attempts, row.last_status, row.last_response, row.last_error, row.reason));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task An_auth_failure_holds_the_delivery_without_counting_an_attempt_never_dead_on_first_sight_D12()
     {
         // D12: 401/403 pauses the instance instead of retrying with backoff.
@@ -146,7 +146,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Equal(("pending", 0L, 401L, "AuthFailure: HTTP 401"), (row.status, row.attempts, row.last_status, row.error_class));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Gives_up_only_when_older_than_MaxAge_and_attempted_MinAttempts_times_D13()
     {
         var partner = new FakeDestination("sm").Answer(Enumerable.Repeat(FakeDestination.Status(503), 10).ToArray());
@@ -163,7 +163,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Equal(("dead", 5L, "gave up after 5 attempts over 4 h: older than 4 h and tried at least 3 times"), (row.status, row.attempts, row.reason));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task An_old_delivery_still_gets_MinAttempts_D13()
     {
         var partner = new FakeDestination("sm").Answer(Enumerable.Repeat(FakeDestination.Status(503), 3).ToArray());
@@ -177,7 +177,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Equal(3L, (await h.RowAsync()).attempts);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_Retry_After_past_the_deadline_gets_one_more_attempt_D13()
     {
         var partner = new FakeDestination("sm").Answer(
@@ -196,7 +196,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Equal(["event", "event", "event", "event"], partner.SentSteps);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Mapper_time_filters_and_invalid_events_are_recorded_with_their_reasons_D8()
     {
         var partner = new FakeDestination("sm")
@@ -215,7 +215,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Equal(new Dictionary<string, long> { ["no_user_id"] = 1 }, (await h.Store.Queue.GetStatsAsync("sm", CancellationToken.None)).Filtered);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_delivery_for_an_instance_no_longer_configured_is_dead_lettered()
     {
         await using var h = new DispatchHarness(provider, destinations: new FakeDestination("other"));
@@ -226,7 +226,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Equal(("dead", 0L, "destination instance 'gone' is no longer configured"), (row.status, row.attempts, row.reason));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_row_that_throws_is_retried_with_backoff_and_the_next_row_still_goes()
     {
         var partner = new FakeDestination("sm")
@@ -245,7 +245,7 @@ public abstract class DeliverySenderTests(StoreProvider provider)
         Assert.Null(row.plan);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_row_whose_lease_ran_out_is_not_sent()
     {
         var partner = new FakeDestination("sm");

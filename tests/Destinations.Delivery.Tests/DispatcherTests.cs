@@ -6,7 +6,7 @@ namespace Destinations.Delivery.Tests;
 /// <summary>Runs against both providers: <see cref="SqliteDispatcherTests"/> and <see cref="PostgresDispatcherTests"/>.</summary>
 public abstract class DispatcherTests(StoreProvider provider)
 {
-    [SkippableFact]
+    [Fact]
     public async Task Idle_workers_wake_on_a_commit_instead_of_waiting_for_the_poll()
     {
         var partner = new FakeDestination("sm");
@@ -30,7 +30,7 @@ public abstract class DispatcherTests(StoreProvider provider)
         Assert.Equal(["event", "event"], partner.SentSteps);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Stopping_mid_send_gives_the_row_back_without_counting_an_attempt()
     {
         var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -10,7 +10,7 @@ public abstract class OrderingAndRecoveryTests(StoreProvider provider)
     static IncomingEvent For(string messageId, string userId, string destination) =>
         new("web", TestEvents.Track(messageId, userId), new RoutingDecision([new RoutedDelivery(destination, "track")], []));
 
-    [SkippableFact]
+    [Fact]
     public async Task An_ordered_instance_sends_a_users_next_event_only_after_the_earlier_one_left_pending_D16()
     {
         var a = new FakeDestination("a").Answer(FakeDestination.Status(503), FakeDestination.Ok, FakeDestination.Status(400));
@@ -37,7 +37,7 @@ public abstract class OrderingAndRecoveryTests(StoreProvider provider)
         Assert.Equal(["event", "event", "event", "event"], a.SentSteps);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_crash_while_leased_returns_the_row_when_the_lease_expires_and_it_is_delivered_once_more()
     {
         var partner = new FakeDestination("sm");
@@ -56,7 +56,7 @@ public abstract class OrderingAndRecoveryTests(StoreProvider provider)
         Assert.Equal(("delivered", 1L), ((await h.RowAsync()).status, (await h.RowAsync()).attempts));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_crash_between_send_and_outcome_leaves_the_row_as_claimed_and_it_is_mapped_and_delivered_again_D11()
     {
         var answered = new TaskCompletionSource();

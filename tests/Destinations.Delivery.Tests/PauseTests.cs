@@ -9,7 +9,7 @@ public abstract class PauseTests(StoreProvider provider)
     static async Task<long> CountAsync(DispatchHarness h, string destination, string status) =>
         await h.Store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries WHERE destination_id = @destination AND status = @status", new { destination, status });
 
-    [SkippableFact]
+    [Fact]
     public async Task A_401_storm_on_A_pauses_A_while_B_keeps_delivering_then_a_canary_resumes_A_D12()
     {
         var a = new FakeDestination("a").Answer(FakeDestination.Status(401), FakeDestination.Status(401));
@@ -48,7 +48,7 @@ public abstract class PauseTests(StoreProvider provider)
         Assert.Equal(1 + 1 + 4, a.SentSteps.Count);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task An_operator_resume_releases_held_deliveries_and_paused_time_does_not_age_them_D12_D13()
     {
         var a = new FakeDestination("a").Answer(FakeDestination.Status(403), FakeDestination.Status(503));
@@ -68,7 +68,7 @@ public abstract class PauseTests(StoreProvider provider)
         Assert.Equal(1L, (await h.RowAsync()).attempts);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Deliveries_held_longer_than_PausedMaxAge_become_dead_letters_D12()
     {
         var a = new FakeDestination("a").Answer(FakeDestination.Status(401));

@@ -8,7 +8,7 @@ namespace Destinations.Delivery.Tests;
 /// <summary>Runs against both providers: <see cref="SqliteRateLimitTests"/> and <see cref="PostgresRateLimitTests"/>.</summary>
 public abstract class RateLimitTests(StoreProvider provider)
 {
-    [SkippableFact]
+    [Fact]
     public async Task Rows_over_the_limit_are_postponed_without_an_attempt_and_other_instances_keep_flowing_D14()
     {
         var a = new FakeDestination("a");
@@ -34,7 +34,7 @@ public abstract class RateLimitTests(StoreProvider provider)
         Assert.Equal(3, a.SentSteps.Count);
     }
 
-    [SkippableFact]
+    [Fact]
     public void The_partners_declared_default_applies_by_type_and_configuration_overrides_or_turns_it_off()
     {
         var limited = new FakeDestinationFactory("Limited", new PartnerRateLimit(900, TimeSpan.FromSeconds(300)));
@@ -75,7 +75,7 @@ public abstract class RateLimitTests(StoreProvider provider)
         Assert.Equal((7, TimeSpan.FromSeconds(70)), limiter.LimitFor("lim-1"));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_429_lowers_the_rate_for_a_while_and_honours_Retry_After_D25()
     {
         var a = new FakeDestination("a").Answer(FakeDestination.Status(429, retryAfter: TimeSpan.FromSeconds(20)));

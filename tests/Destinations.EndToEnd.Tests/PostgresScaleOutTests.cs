@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -11,23 +13,22 @@ using Xunit.Abstractions;
 namespace Destinations.EndToEnd.Tests;
 
 /// <summary>
-/// Issue 6, scale-out: two service processes on one PostgreSQL (Storage:Provider=Postgres) share one queue — events accepted by
-/// either are delivered once, by whichever replica claims them (FOR UPDATE SKIP LOCKED with leases).
+/// Scale-out: two service processes on one PostgreSQL (Storage:Provider=Postgres) share one queue — events accepted by either
+/// are delivered by whichever replica claims them (FOR UPDATE SKIP LOCKED with leases). The design promises at-least-once:
+/// every event delivered, and a second delivery only for work in flight when a lease ran out (at most claim batch size ×
+/// workers per expiry).
 /// </summary>
 public sealed class PostgresScaleOutTests(ITestOutputHelper output)
 {
-    const int Events = 2_000;
+    const int Events = 2_000, Replicas = 2, Workers = 4, ClaimBatchSize = 64;
+    static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
 
-    [SkippableFact]
-    public async Task Two_replicas_on_one_PostgreSQL_deliver_every_event_exactly_once()
+    [Fact]
+    public async Task Two_replicas_on_one_PostgreSQL_deliver_every_event_at_least_once_and_duplicates_only_from_expired_leases()
     {
         var postgres = Environment.GetEnvironmentVariable("DESTINATIONS_TEST_POSTGRES");
-        if (string.IsNullOrEmpty(postgres))
-        {
-            // D24: under CI the test must run for real.
-            Assert.NotEqual("true", Environment.GetEnvironmentVariable("CI"));
-            throw new SkipException("DESTINATIONS_TEST_POSTGRES is not set (.ci/run starts a loopback PostgreSQL and sets it)");
-        }
+        Assert.False(string.IsNullOrEmpty(postgres),
+            "DESTINATIONS_TEST_POSTGRES is not set: run the suite with `bash .ci/run`, which starts PostgreSQL on loopback and sets it");
 
         using var partner = WireMockServer.Start();
         partner.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(201).WithBody("{}"));
@@ -40,14 +41,15 @@ public sealed class PostgresScaleOutTests(ITestOutputHelper output)
             // Each replica signs with its own token so the fake partner can tell who delivered what.
             env["Destinations__0__Settings__ApiToken"] = token;
             env["Delivery__RateLimits__salesmachine-e2e__Limit"] = "0";
-            // The end-to-end default lease (3 s, for the crash tests) can run out on a loaded CI machine while a claimed set of
-            // 256 is still being sent, and the other replica then sends those rows too (at-least-once, as designed): seen once
-            // in CI (30 duplicates of 2,000, the run took 28 s against 10 s alone). This test is about sharing the queue, so
-            // its leases are long enough never to run out and the exactly-once assertion below holds.
-            env["Delivery__Lease"] = "00:00:30";
+            // Leases long enough that they rarely run out; when one does (a loaded machine), the other replica sends those
+            // rows too, which the bound below allows.
+            env["Delivery__Lease"] = Lease.ToString();
+            env["Delivery__Workers"] = Workers.ToString(CultureInfo.InvariantCulture);
+            env["Delivery__ClaimBatchSize"] = ClaimBatchSize.ToString(CultureInfo.InvariantCulture);
             env["Serilog__MinimumLevel__Default"] = "Warning";
             return env;
         }
+        var elapsed = Stopwatch.StartNew();
         await using var a = await ServiceProcess.StartAsync(Replica("replica-a-token"));
         await using var b = await ServiceProcess.StartAsync(Replica("replica-b-token"));
 
@@ -89,13 +91,22 @@ public sealed class PostgresScaleOutTests(ITestOutputHelper output)
         Assert.Equal(Events, expected.Count);
         Assert.True(await E2eEnvironment.WaitUntilAsync(() => expected.IsSubsetOf(Deliveries().Keys), TimeSpan.FromSeconds(90)),
             $"delivered {Deliveries().Count} of {Events}\n{a.Output}\n{b.Output}");
-        await Task.Delay(1000); // anything delivered twice would show by now
+        // Counted once both replicas are gone: nothing can be sent after that.
+        a.KillHard();
+        b.KillHard();
+        elapsed.Stop();
 
         var deliveries = Deliveries();
-        var twice = deliveries.Where(kv => kv.Value.Count > 1).Select(kv => kv.Key).Take(5).ToList();
+        var duplicates = deliveries.Values.Sum(v => v.Count - 1L);
+        // A worker holds one claim at a time, so its leases can run out at most once per lease period.
+        var possibleExpiries = Replicas * (long)(elapsed.Elapsed / Lease);
+        var allowed = possibleExpiries * ClaimBatchSize * Workers;
         var byReplica = deliveries.Values.SelectMany(v => v).GroupBy(t => t).ToDictionary(g => g.Key, g => g.Count());
-        output.WriteLine($"accepted {Events}; delivered {deliveries.Count}; by replica: {string.Join(", ", byReplica.Select(kv => $"{kv.Key}={kv.Value}"))}");
-        Assert.Empty(twice); // no lease expired in this run, so exactly once
+        output.WriteLine($"accepted {Events}; delivered {deliveries.Count} distinct; duplicates {duplicates} (allowed {allowed}: " +
+            $"{possibleExpiries} possible lease expiries in {elapsed.Elapsed.TotalSeconds:F1} s with {Lease.TotalSeconds} s leases, " +
+            $"{ClaimBatchSize} × {Workers} in flight each); by replica: {string.Join(", ", byReplica.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        Assert.True(duplicates <= allowed, $"{duplicates} duplicates, more than expired leases explain ({allowed}), e.g. " +
+            string.Join(", ", deliveries.Where(kv => kv.Value.Count > 1).Select(kv => kv.Key).Take(5)));
         Assert.True(byReplica.GetValueOrDefault("replica-b-token") > Events / 10,
             $"replica B delivered only what it accepted: {byReplica.GetValueOrDefault("replica-b-token")}");
     }

@@ -72,16 +72,11 @@ public class DockerTests
             var env = Map(Map(Map(Compose()["services"])["destinations"])["environment"])
                 .ToDictionary(kv => (string)kv.Key, kv => Interpolate((string)kv.Value));
             env.Remove("ASPNETCORE_HTTP_PORTS");
-            // The compose file's PostgreSQL is the loopback one CI starts (its own schema); without one, the SQLite default.
-            if (Environment.GetEnvironmentVariable("DESTINATIONS_TEST_POSTGRES") is { Length: > 0 } postgres)
-                env["Storage__ConnectionString"] = $"{postgres};Search Path=publish_{Guid.NewGuid():N}";
-            else if (Environment.GetEnvironmentVariable("CI") == "true")
-                throw new InvalidOperationException("DESTINATIONS_TEST_POSTGRES is not set: .ci/run starts PostgreSQL (D24)");
-            else
-            {
-                env["Storage__Provider"] = "Sqlite";
-                env.Remove("Storage__ConnectionString");
-            }
+            // The compose file's PostgreSQL is the loopback one .ci/run starts (its own schema).
+            var postgres = Environment.GetEnvironmentVariable("DESTINATIONS_TEST_POSTGRES");
+            Assert.False(string.IsNullOrEmpty(postgres),
+                "DESTINATIONS_TEST_POSTGRES is not set: run the suite with `bash .ci/run`, which starts PostgreSQL on loopback and sets it");
+            env["Storage__ConnectionString"] = $"{postgres};Search Path=publish_{Guid.NewGuid():N}";
             env["Destinations__0__Settings__BaseUrl"] = $"http://127.0.0.1:{ServiceProcess.FreeLoopbackPort()}";
             await using var host = await ServiceProcess.StartAsync(env, dll: dll);
             Assert.Contains("\"@mt\":", host.Output); // Logging__Json=true: compact JSON lines

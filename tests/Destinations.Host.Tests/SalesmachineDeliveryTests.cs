@@ -95,13 +95,12 @@ public sealed class SalesmachineDeliveryTests : IDisposable
     [Fact]
     public async Task A_duplicate_messageId_is_acknowledged_but_delivered_once()
     {
-        await using var app = new ServiceApp(_partner.Url!);
+        await using var app = Ordered();
         const string body = """{"userId":"user_8412","event":"Order Completed","messageId":"it-dup-1"}""";
         Assert.Equal(HttpStatusCode.OK, (await app.SendAsync("/v1/track", body)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await app.SendAsync("/v1/track", body)).StatusCode);
-        await CallsAsync(1);
-        await Task.Delay(500);
-        Assert.Single(_partner.LogEntries);
+        await MarkerDeliveredAsync(app);
+        Assert.Single(Calls("Order Completed"));
         Assert.Equal(1, (await app.StatsAsync()).Duplicates);
     }
 
@@ -143,14 +142,36 @@ public sealed class SalesmachineDeliveryTests : IDisposable
     public async Task A_400_is_dead_lettered_after_one_attempt()
     {
         _partner.Reset();
-        _partner.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(400).WithBody("""{"error":"bad contact"}"""));
-        await using var app = new ServiceApp(_partner.Url!);
+        _partner.Given(Request.Create().UsingPost()).AtPriority(10).RespondWith(Response.Create().WithStatusCode(400).WithBody("""{"error":"bad contact"}"""));
+        AcceptMarker();
+        await using var app = Ordered();
         await app.SendAsync("/v1/identify", """{"userId":"user_8412","messageId":"it-dead-1","traits":{}}""");
 
         Assert.True(await ServiceApp.EventuallyAsync(async () => (await app.StatsAsync()).Dead == 1));
-        await Task.Delay(300);
-        Assert.Single(_partner.LogEntries);
+        await MarkerDeliveredAsync(app);
+        Assert.Equal([400], _partner.LogEntries.Where(e => e.RequestMessage.Path == "/v1/contact").Select(e => (int)e.ResponseMessage.StatusCode!));
     }
+
+    const string MarkerEvent = "Marker Sent";
+
+    /// <summary>The service with ordering on (D16) for its instance: a marker event sent last for the same user is delivered
+    /// only after every earlier delivery of that user settled, so once it arrived, "nothing else was sent" can be checked.</summary>
+    ServiceApp Ordered() => new(_partner.Url!, new Dictionary<string, string?> { ["Delivery:OrderedDestinations:0"] = ServiceApp.DestinationId });
+
+    /// <summary>The marker is accepted whatever the other mappings answer.</summary>
+    void AcceptMarker() => _partner.Given(Request.Create().UsingPost().WithBody((string? body) => body?.Contains(MarkerEvent) == true))
+        .AtPriority(1).RespondWith(Response.Create().WithStatusCode(201).WithBody("{}"));
+
+    async Task MarkerDeliveredAsync(ServiceApp app)
+    {
+        var response = await app.SendAsync("/v1/track", $$"""{"userId":"user_8412","event":"{{MarkerEvent}}","messageId":"marker-{{Guid.NewGuid():N}}"}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(await ServiceApp.EventuallyAsync(() => Task.FromResult(Calls(MarkerEvent).Any(e => e.ResponseMessage.StatusCode is 201))),
+            $"the marker was not delivered; partner calls: {string.Join(", ", _partner.LogEntries.Select(e => e.RequestMessage.Path))}");
+    }
+
+    List<ILogEntry> Calls(string containing) =>
+        _partner.LogEntries.Where(e => e.RequestMessage.Body?.Contains(containing) == true).ToList();
 
     async Task<IReadOnlyList<ILogEntry>> CallsAsync(int count)
     {

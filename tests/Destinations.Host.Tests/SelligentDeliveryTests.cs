@@ -11,15 +11,14 @@ namespace Destinations.Host.Tests;
 /// <summary>
 /// Issue 4's "done when": a group call sent through the service reaches a fake SMC as the static-segment load, and a track in
 /// Allowed Events lands as an event row (keyed on MESSAGE_ID, so a re-delivery is an upsert); a track not allowed is filtered.
+/// And the failure paths through the real host (<see cref="FailurePaths"/>): retry then success, 401 pause then resume, 400 to
+/// dead letter then replay.
 /// </summary>
 public sealed class SelligentDeliveryTests : IDisposable
 {
     readonly WireMockServer _partner = WireMockServer.Start();
 
-    public SelligentDeliveryTests() =>
-        _partner.Given(Request.Create().UsingAnyMethod())
-            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
-                .WithBody("""{"result_code":"Succeeded","number_of_inserted_records":1,"number_of_updated_records":0,"number_of_failed_records":0}"""));
+    public SelligentDeliveryTests() => _partner.Given(Request.Create().UsingAnyMethod()).RespondWith(Accepted());
 
     public void Dispose() => _partner.Stop();
 
@@ -55,6 +54,22 @@ public sealed class SelligentDeliveryTests : IDisposable
         Assert.Equal(1, Assert.Single((await app.StatsAsync()).Filtered).Value);
         Assert.Equal(3, _partner.LogEntries.Count());
     }
+
+    FailurePaths Failures => new(_partner, ServiceApp.SelligentId,
+        settings => ServiceApp.ForSelligent(_partner.Url!, settings, FailurePaths.EventName, FailurePaths.MarkerName), Accepted);
+
+    static IResponseBuilder Accepted() => Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
+        .WithBody("""{"result_code":"Succeeded","number_of_inserted_records":1,"number_of_updated_records":0,"number_of_failed_records":0}""");
+
+    [Fact]
+    public Task A_500_is_retried_with_the_same_request_until_SMC_accepts() => Failures.A_500_is_retried_with_the_same_request_until_the_partner_accepts();
+
+    [Fact]
+    public Task A_401_pauses_the_SMC_instance_until_the_operator_resumes_it() =>
+        Failures.A_401_pauses_the_instance_without_spending_attempts_until_the_operator_resumes_it();
+
+    [Fact]
+    public Task A_400_from_SMC_is_dead_lettered_and_a_replay_delivers_it() => Failures.A_400_is_dead_lettered_after_one_attempt_and_a_replay_delivers_it();
 
     /// <summary>An event row as column → value: the body is an array of arrays, the first row the column names.</summary>
     static Dictionary<string, string?> Row(ILogEntry call)

@@ -11,7 +11,8 @@ namespace Destinations.Host.Tests;
 /// <summary>
 /// Issue 5's "done when": with no mappings configured, track, page, identify and group events sent through the service reach
 /// a fake UserMotion as /v1/track (page as pageview), /v1/identify, /v1/group with the bodies and headers of docs/partners/usermotion.md "API"; a custom
-/// mapping from configuration changes what is sent.
+/// mapping from configuration changes what is sent. And the failure paths through the real host (<see cref="FailurePaths"/>):
+/// retry then success, 401 pause then resume, 400 to dead letter then replay.
 /// </summary>
 public sealed class UserMotionDeliveryTests : IDisposable
 {
@@ -57,19 +58,37 @@ public sealed class UserMotionDeliveryTests : IDisposable
             [ { "name": "Signups only", "trigger": "type = \"track\" and event = \"Signed Up\"", "action": "track",
                 "fields": { "eventName": { "@template": "signup: {{properties.plan}}" }, "context": null } } ]
             """);
-        await using var app = ServiceApp.ForUserMotion(_partner.Url!, file);
+        // Ordering on (D16): the marker, sent last for the same user, goes only once the identify has settled.
+        await using var app = ServiceApp.ForUserMotion(_partner.Url!, file,
+            new Dictionary<string, string?> { ["Delivery:OrderedDestinations:0"] = ServiceApp.UserMotionId });
         await app.SendAsync("/v1/track", """{"userId":"user_8412","event":"Signed Up","messageId":"um-signup","properties":{"plan":"pro"},"context":{"ip":"1.2.3.4"}}""");
         await app.SendAsync("/v1/identify", """{"userId":"user_8412","messageId":"um-identify-2","traits":{"email":"grace@example.com"}}""");
+        await app.SendAsync("/v1/track", """{"userId":"user_8412","event":"Signed Up","messageId":"um-marker","properties":{"plan":"marker"}}""");
 
-        var calls = await AwaitCallsAsync(1);
+        var calls = await AwaitCallsAsync(2);
         Assert.True(await ServiceApp.EventuallyAsync(async () => (await app.StatsAsync()).FilteredTotal == 1));
-        await Task.Delay(300);
-        Assert.Single(_partner.LogEntries); // the identify matched no mapping: filtered, not sent (D20)
-        Assert.Equal("/v1/track", calls[0].RequestMessage.Path);
+        // The identify matched no mapping: filtered, not sent (D20); the marker is the only call after the first.
+        Assert.Equal(["/v1/track", "/v1/track"], calls.Select(c => c.RequestMessage.Path));
+        Assert.Contains("signup: marker", calls[1].RequestMessage.Body);
         // "context": null removed the default mapping; UserMotion still gets the object field, empty (docs/partners/usermotion.md "API").
         AssertJson("""{"event":"signup: pro","userId":"user_8412","context":{},"properties":{"plan":"pro"}}""", calls[0]);
         Assert.Equal(1, (await app.StatsAsync()).Filtered["no_trigger_matched"]);
     }
+
+    FailurePaths Failures => new(_partner, ServiceApp.UserMotionId, settings => ServiceApp.ForUserMotion(_partner.Url!, settings: settings),
+        () => Response.Create().WithStatusCode(200).WithBody("{}"));
+
+    [Fact]
+    public Task A_500_is_retried_with_the_same_request_until_UserMotion_accepts() =>
+        Failures.A_500_is_retried_with_the_same_request_until_the_partner_accepts();
+
+    [Fact]
+    public Task A_401_pauses_the_UserMotion_instance_until_the_operator_resumes_it() =>
+        Failures.A_401_pauses_the_instance_without_spending_attempts_until_the_operator_resumes_it();
+
+    [Fact]
+    public Task A_400_from_UserMotion_is_dead_lettered_and_a_replay_delivers_it() =>
+        Failures.A_400_is_dead_lettered_after_one_attempt_and_a_replay_delivers_it();
 
     async Task<IReadOnlyList<ILogEntry>> AwaitCallsAsync(int count)
     {

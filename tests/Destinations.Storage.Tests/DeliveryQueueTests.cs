@@ -7,7 +7,7 @@ public abstract class DeliveryQueueTests(StoreProvider provider)
 {
     static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
 
-    [SkippableFact]
+    [Fact]
     public async Task A_leased_row_is_not_claimed_again_until_its_lease_expires()
     {
         await using var store = TestStore.Create(provider);
@@ -30,7 +30,7 @@ public abstract class DeliveryQueueTests(StoreProvider provider)
         Assert.Equal("delivered", await store.ScalarAsync<string>("SELECT status FROM deliveries"));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Claim_takes_only_due_rows_up_to_the_batch_size_oldest_first()
     {
         await using var store = TestStore.Create(provider);
@@ -43,7 +43,7 @@ public abstract class DeliveryQueueTests(StoreProvider provider)
         Assert.Equal([5L], (await store.Queue.ClaimAsync("w", 3, Lease, CancellationToken.None)).Select(c => c.Id));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Release_makes_a_row_claimable_at_once_without_counting_an_attempt()
     {
         await using var store = TestStore.Create(provider);
@@ -56,7 +56,7 @@ public abstract class DeliveryQueueTests(StoreProvider provider)
         Assert.Equal(0, again.Attempts);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Stats_count_by_status_split_pending_and_merge_filter_reasons_D8()
     {
         await using var store = TestStore.Create(provider);
@@ -84,7 +84,7 @@ public abstract class DeliveryQueueTests(StoreProvider provider)
         Assert.Equal((5L, 0L, 0L, 1L), (other.PendingNew, other.Delivered, other.FilteredTotal, other.Duplicates));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task The_queue_reports_ready_on_a_working_file()
     {
         await using var store = TestStore.Create(provider);

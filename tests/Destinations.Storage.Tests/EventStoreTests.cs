@@ -5,7 +5,7 @@ namespace Destinations.Storage.Tests;
 /// <summary>Runs against both providers: <see cref="SqliteEventStoreTests"/> and <see cref="PostgresEventStoreTests"/>.</summary>
 public abstract class EventStoreTests(StoreProvider provider)
 {
-    [SkippableFact]
+    [Fact]
     public async Task Accept_stores_the_event_one_row_per_routed_delivery_and_router_filter_counts_D7_D8()
     {
         await using var store = TestStore.Create(provider);
@@ -27,7 +27,7 @@ public abstract class EventStoreTests(StoreProvider provider)
         Assert.Equal(1, store.CommitCount);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task An_event_routed_nowhere_is_not_stored_but_deduplicated_and_counted()
     {
         await using var store = TestStore.Create(provider);
@@ -41,7 +41,7 @@ public abstract class EventStoreTests(StoreProvider provider)
         Assert.Equal(1L, await store.ScalarAsync<long>("SELECT count FROM filter_counts WHERE destination_id = 'sm'"));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Duplicates_within_the_window_are_counted_not_stored_and_accepted_again_after_it_D5()
     {
         await using var store = TestStore.Create(provider);
@@ -59,7 +59,7 @@ public abstract class EventStoreTests(StoreProvider provider)
         Assert.Equal(3L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM events"));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task The_dedupe_window_is_configurable()
     {
         await using var store = TestStore.Create(provider, o => o.DedupeWindow = TimeSpan.FromMinutes(10));
@@ -68,7 +68,7 @@ public abstract class EventStoreTests(StoreProvider provider)
         Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(TestEvents.To("m-1", "sm")));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_large_group_keeps_every_status_sequence_delivery_and_counter_right()
     {
         // 300 events: more than one multi-row statement per table (SQLite writes 64 rows per statement), with duplicates
@@ -106,7 +106,7 @@ public abstract class EventStoreTests(StoreProvider provider)
         Assert.Equal(2L + 300 - 12, await store.ScalarAsync<long>("SELECT COUNT(*) FROM dedupe"));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_duplicate_inside_one_group_is_detected()
     {
         await using var store = TestStore.Create(provider);
@@ -117,7 +117,7 @@ public abstract class EventStoreTests(StoreProvider provider)
         Assert.Equal(["m-1", "m-2"], await store.QueryAsync<string>("SELECT message_id FROM events ORDER BY seq"));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Concurrent_callers_share_transactions_group_commit()
     {
         await using var store = TestStore.Create(provider, o => o.GroupCommitMaxDelay = TimeSpan.FromMilliseconds(5));
@@ -138,7 +138,7 @@ public abstract class EventStoreTests(StoreProvider provider)
         Assert.InRange(store.CommitCount, 1, 50);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_group_larger_than_the_limit_is_split_into_several_commits_without_splitting_a_request()
     {
         await using var store = TestStore.Create(provider, o => { o.GroupCommitMaxEvents = 3; o.GroupCommitMaxDelay = TimeSpan.FromMilliseconds(50); });
@@ -151,7 +151,7 @@ public abstract class EventStoreTests(StoreProvider provider)
         Assert.Equal(4L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM events"));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_failing_commit_fails_the_callers_and_the_writer_keeps_running()
     {
         await using var store = TestStore.Create(provider);
@@ -168,7 +168,7 @@ public abstract class EventStoreTests(StoreProvider provider)
         Assert.Equal(2L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM dedupe"));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Accepted_events_survive_closing_and_reopening_the_store()
     {
         var first = TestStore.Create(provider);
@@ -185,7 +185,7 @@ public abstract class EventStoreTests(StoreProvider provider)
         Assert.Equal(AcceptStatus.Duplicate, await reopened.AcceptOneAsync(TestEvents.To("m-1", "sm")));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Each_commit_signals_the_dispatcher()
     {
         await using var store = TestStore.Create(provider);

@@ -39,7 +39,7 @@ public abstract class FilterReasonMigrationTests(StoreProvider provider)
         ("the mapping 'Identify User' is no longer configured for this instance", "mapping_not_configured"),
     ];
 
-    [SkippableFact]
+    [Fact]
     public async Task Stored_filter_reason_texts_become_codes_and_counters_of_one_code_are_added_up()
     {
         await using var store = TestStore.Create(provider);

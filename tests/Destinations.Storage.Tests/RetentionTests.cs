@@ -5,7 +5,7 @@ namespace Destinations.Storage.Tests;
 /// <summary>Runs against both providers: <see cref="SqliteRetentionTests"/> and <see cref="PostgresRetentionTests"/>.</summary>
 public abstract class RetentionTests(StoreProvider provider)
 {
-    [SkippableFact]
+    [Fact]
     public async Task Purge_keeps_delivered_7_days_dead_letters_and_counters_30_days_D17()
     {
         await using var store = TestStore.Create(provider);

@@ -88,7 +88,9 @@ public sealed class CrashTortureTests(ITestOutputHelper output)
             var ackedIds = Enumerable.Range(0, Events).Where(i => acked[i] == 1).Select(Id).ToHashSet(StringComparer.Ordinal);
             var drained = await TortureEnvironment.WaitUntilAsync(
                 () => ackedIds.All(id => partner.DeliveryTimes(id).Count > 0), DrainDeadline);
-            await Task.Delay(500); // let a last duplicate, if any, arrive before counting
+            // Final counts: the service is gone and the partner has answered everything it received.
+            current?.KillHard();
+            await partner.StopAsync();
 
             var counts = partner.DeliveryCounts();
             var lost = ackedIds.Where(id => !counts.ContainsKey(id)).ToList();
@@ -123,25 +125,25 @@ public sealed class CrashTortureTests(ITestOutputHelper output)
     static bool InFlightAtAKill(IReadOnlyList<long> times, List<long> kills) =>
         kills.Any(k => times[0] - k <= 1_000 && k - times[0] <= InFlightWindowMs);
 
-    static string Id(int i) => $"crash-{i}";
+    internal static string Id(int i) => $"crash-{i}";
 
     /// <summary>
     /// Requests in a random mix: a batch of <see cref="BatchSize"/> with probability 1/(BatchSize+1), else a single identify,
     /// so about half the events travel in batches.
     /// </summary>
-    static List<(int First, int Count)> Plan(Random random)
+    internal static List<(int First, int Count)> Plan(Random random, int events = Events)
     {
         var units = new List<(int, int)>();
-        for (var i = 0; i < Events;)
+        for (var i = 0; i < events;)
         {
-            var count = random.Next(BatchSize + 1) == 0 ? Math.Min(BatchSize, Events - i) : 1;
+            var count = random.Next(BatchSize + 1) == 0 ? Math.Min(BatchSize, events - i) : 1;
             units.Add((i, count));
             i += count;
         }
         return units;
     }
 
-    static async Task<bool> PostAsync(HttpClient http, Uri service, (int First, int Count) unit)
+    internal static async Task<bool> PostAsync(HttpClient http, Uri service, (int First, int Count) unit)
     {
         var (path, body) = unit.Count == 1
             ? ("/v1/identify", TortureEnvironment.Identify(Id(unit.First)))

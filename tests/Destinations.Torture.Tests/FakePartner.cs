@@ -121,10 +121,21 @@ public sealed class FakePartner : IAsyncDisposable
         }
     }
 
+    bool _stopped;
+
+    /// <summary>Stops taking requests and waits for those already received to be answered (and recorded): once the services
+    /// sending here are gone too, nothing more can arrive, so the counts are final.</summary>
+    public async Task StopAsync()
+    {
+        if (_stopped) return;
+        _stopped = true;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _app.StopAsync(stop.Token);
+    }
+
     public async ValueTask DisposeAsync()
     {
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        await _app.StopAsync(stop.Token);
+        await StopAsync();
         await _app.DisposeAsync();
     }
 }

@@ -68,7 +68,7 @@ public sealed class TestStore : IAsyncDisposable
 
     public static TestStore Create(StoreProvider provider = StoreProvider.Sqlite, Action<StorageOptions>? configure = null, FakeTimeProvider? clock = null)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "dest-storage-tests", Guid.NewGuid().ToString("N"));
+        var folder = Directory.CreateTempSubdirectory("dest-storage-").FullName; // per test and owned by whoever runs it
         string? schema = null;
         var options = new StorageOptions
         {

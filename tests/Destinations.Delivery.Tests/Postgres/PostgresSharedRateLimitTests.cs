@@ -16,7 +16,7 @@ public sealed class PostgresSharedRateLimitTests
     static Task<IReadOnlyList<ClaimedDelivery>> Claim(TestStore replica, DestinationRateLimiter limiter, string owner, int max) =>
         replica.Queue.ClaimAsync(new ClaimRequest(owner, max, TimeSpan.FromMinutes(5)) { RateLimits = limiter.SharedLimits }, CancellationToken.None);
 
-    [SkippableFact]
+    [Fact]
     public async Task Two_replicas_share_one_bucket_and_throttled_instances_do_not_hold_others()
     {
         await using var one = TestStore.Create(StoreProvider.Postgres);
@@ -38,7 +38,7 @@ public sealed class PostgresSharedRateLimitTests
         Assert.Equal(0L, await one.ScalarAsync<long>("SELECT SUM(attempts) FROM deliveries")); // waiting is no attempt (D14)
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_429_on_one_replica_blocks_the_instance_on_every_replica_until_Retry_After()
     {
         await using var one = TestStore.Create(StoreProvider.Postgres);

@@ -61,7 +61,11 @@ public sealed class ServiceApp(string partnerUrl, IDictionary<string, string?>? 
     public const string SelligentApiSecret = "smc-secret-9f4c";
 
     /// <summary>The service with one Selligent Marketing Cloud instance; the SSRF guard widened to the loopback fake (D19).</summary>
-    public static ServiceApp ForSelligent(string partnerUrl, params string[] allowedEvents)
+    public static ServiceApp ForSelligent(string partnerUrl, params string[] allowedEvents) =>
+        ForSelligent(partnerUrl, new Dictionary<string, string?>(), allowedEvents);
+
+    /// <summary>As above, with more settings (added or replacing).</summary>
+    public static ServiceApp ForSelligent(string partnerUrl, IDictionary<string, string?> settings, params string[] allowedEvents)
     {
         var extra = new Dictionary<string, string?>
         {
@@ -79,6 +83,7 @@ public sealed class ServiceApp(string partnerUrl, IDictionary<string, string?>? 
             ["Destinations:0:Settings:SendGroupEvents"] = "true",
         };
         for (var i = 0; i < allowedEvents.Length; i++) extra[$"Destinations:0:Settings:AllowedEvents:{i}"] = allowedEvents[i];
+        foreach (var (k, v) in settings) extra[k] = v;
         return new ServiceApp(partnerUrl, extra, SelligentId);
     }
 
@@ -86,7 +91,7 @@ public sealed class ServiceApp(string partnerUrl, IDictionary<string, string?>? 
     public const string UserMotionApiKey = "um-key-6e0d";
 
     /// <summary>The service with one UserMotion (Actions) instance instead of Salesmachine; presets unless a mappings file is given.</summary>
-    public static ServiceApp ForUserMotion(string partnerUrl, string? mappingsFile = null)
+    public static ServiceApp ForUserMotion(string partnerUrl, string? mappingsFile = null, IDictionary<string, string?>? settings = null)
     {
         var extra = new Dictionary<string, string?>
         {
@@ -98,6 +103,7 @@ public sealed class ServiceApp(string partnerUrl, IDictionary<string, string?>? 
             ["Destinations:0:Settings:ApiKey"] = UserMotionApiKey,
             ["Destinations:0:MappingsFile"] = mappingsFile,
         };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) extra[k] = v;
         return new ServiceApp(partnerUrl, extra, UserMotionId);
     }
 

@@ -5,7 +5,7 @@ namespace Destinations.Storage.Tests;
 
 public sealed class PostgresMigrationTests
 {
-    [SkippableFact]
+    [Fact]
     public async Task Replicas_starting_together_apply_each_version_once_under_the_advisory_lock()
     {
         await using var store = TestStore.Create(StoreProvider.Postgres);
@@ -22,7 +22,7 @@ public sealed class PostgresMigrationTests
         Assert.Equal(["dedupe", "deliveries", "destination_state", "duplicate_counts", "events", "filter_counts", "rate_limits", "schema_version"], tables);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Readiness_is_a_plain_query_and_fails_quietly_when_the_server_is_unreachable()
     {
         await using var store = TestStore.Create(StoreProvider.Postgres);
