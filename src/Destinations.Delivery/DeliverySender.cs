@@ -177,7 +177,8 @@ public sealed class DeliverySender(
             foreach (var item in chunk)
             {
                 if (releasing) (back ??= []).Add((item.Index, new Settlement(item.Attempt.Delivery, SettlementKind.Released)));
-                else if (LeaseRanOut(item.Attempt.Delivery)) outcomes[item.Index] = await FinishAsync(item.Attempt.Delivery, DeliveryOutcome.LeaseLost).ConfigureAwait(false);
+                else if (LeaseRanOut(item.Attempt.Delivery))
+                    outcomes[item.Index] = await FinishAsync(item.Attempt.Delivery, DeliveryOutcome.LeaseLost).ConfigureAwait(false);
                 else going.Add(item);
             }
             if (back is not null)
@@ -207,7 +208,8 @@ public sealed class DeliverySender(
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Stopping before the partner answered: the rows go back, attempt not counted.
-            var released = await SettleAsync(chunk.Select(i => new Settlement(i.Attempt.Delivery, SettlementKind.Released)).ToList(), null).ConfigureAwait(false);
+            var back = chunk.Select(i => new Settlement(i.Attempt.Delivery, SettlementKind.Released)).ToList();
+            var released = await SettleAsync(back, null).ConfigureAwait(false);
             for (var i = 0; i < chunk.Length; i++) outcomes[chunk[i].Index] = released[i]!.Value;
             return;
         }
@@ -317,7 +319,8 @@ public sealed class DeliverySender(
         }
         catch (Exception ex)
         {
-            logger.LogError("Could not record {Count} delivery outcomes; the leases will return the rows: {Error}", settlements.Count, ex.GetType().Name + ": " + ex.Message);
+            logger.LogError("Could not record {Count} delivery outcomes; the leases will return the rows: {Error}",
+                settlements.Count, ex.GetType().Name + ": " + ex.Message);
             written = null;
         }
         var outcomes = new DeliveryOutcome?[settlements.Count];
@@ -333,7 +336,8 @@ public sealed class DeliverySender(
             if (written is not null && written[i] && s.Kind != SettlementKind.Progress) outcome = SettlementRules.OutcomeOf(s.Kind);
             else
             {
-                if (written is not null) logger.LogWarning("Lease lost before the outcome {Outcome} of delivery {DeliveryId} could be recorded", s.Kind, s.Delivery.Id);
+                if (written is not null)
+                    logger.LogWarning("Lease lost before the outcome {Outcome} of delivery {DeliveryId} could be recorded", s.Kind, s.Delivery.Id);
                 outcome = DeliveryOutcome.LeaseLost;
             }
             outcomes[i] = await FinishAsync(s.Delivery, outcome).ConfigureAwait(false);
@@ -345,7 +349,8 @@ public sealed class DeliverySender(
     {
         try
         {
-            var written = await queue.SettleAsync(rows.ConvertAll(d => new Settlement(d, SettlementKind.Postponed) { At = until }), CancellationToken.None).ConfigureAwait(false);
+            var postponed = rows.ConvertAll(d => new Settlement(d, SettlementKind.Postponed) { At = until });
+            var written = await queue.SettleAsync(postponed, CancellationToken.None).ConfigureAwait(false);
             return written.Select(w => w ? DeliveryOutcome.Postponed : DeliveryOutcome.LeaseLost);
         }
         catch (Exception ex)

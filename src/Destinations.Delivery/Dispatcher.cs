@@ -84,7 +84,8 @@ public sealed class Dispatcher(
         try
         {
             var expired = await queue.ExpireHeldAsync(_options.PausedMaxAge, ct).ConfigureAwait(false);
-            if (expired > 0) logger.LogWarning("{Count} deliveries held longer than PausedMaxAge ({PausedMaxAge}) became dead letters", expired, _options.PausedMaxAge);
+            if (expired > 0)
+                logger.LogWarning("{Count} deliveries held longer than PausedMaxAge ({PausedMaxAge}) became dead letters", expired, _options.PausedMaxAge);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

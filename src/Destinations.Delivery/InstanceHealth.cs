@@ -30,7 +30,8 @@ public static class InstanceHealth
         {
             Hold = InstanceHold.Paused,
             HeldSince = s.HeldSince ?? now,
-            HoldReason = $"partner answered {r.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "auth failure"}: credentials problem; paused until a canary succeeds or an operator resumes it",
+            HoldReason = $"partner answered {r.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "auth failure"}: "
+                + "credentials problem; paused until a canary succeeds or an operator resumes it",
             NextProbeAt = now + o.ProbeBaseDelay,
             ProbeFailures = 0,
             LastError = error,

@@ -59,7 +59,8 @@ sealed class SettlementRules(DeliveryOptions options, RetryJitter jitter, TimePr
         // D13: the age clock does not count time held by a paused instance.
         if (_schedule.ShouldGiveUp(d.CreatedAt + d.HeldFor, attempts, now))
         {
-            var reason = $"gave up after {attempts} attempts over {FormatAge(now - d.CreatedAt - d.HeldFor)}: older than {FormatAge(options.MaxAge)} and tried at least {options.MinAttempts} times";
+            var reason = $"gave up after {attempts} attempts over {FormatAge(now - d.CreatedAt - d.HeldFor)}: "
+                + $"older than {FormatAge(options.MaxAge)} and tried at least {options.MinAttempts} times";
             logger.LogWarning("Delivery {DeliveryId} dead: {Reason}", d.Id, reason);
             return new Settlement(d, SettlementKind.Dead) { Reason = reason, Failure = failure, Request = request, Plan = plan };
         }
