@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 8 benchmark: builds Release, then starts the bare-Kestrel baseline, the fake partner and the service on loopback —
+# The benchmark: builds Release, then starts the bare-Kestrel baseline, the fake partner and the service on loopback —
 # on SQLite, then on PostgreSQL (a fresh database per scenario) — drives them with wrk after an unmeasured warm-up of each
 # process, and prints the table (a column pair per store). Options go to the harness, e.g.:
 #   bench/run.sh --duration 10 --warmup 20 --connections 64 --backlog 1000000 --skip backlog

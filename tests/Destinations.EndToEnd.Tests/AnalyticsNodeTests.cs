@@ -8,7 +8,7 @@ using WireMock.Server;
 namespace Destinations.EndToEnd.Tests;
 
 /// <summary>
-/// Issue 3's "done when": an identify sent with the official @segment/analytics-node client (host pointed at the service,
+/// An identify sent with the official @segment/analytics-node client (host pointed at the service,
 /// write key configured) reaches a fake Salesmachine as POST /v1/contact with the right body and auth.
 /// </summary>
 public sealed class AnalyticsNodeTests

@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace Destinations.EndToEnd.Tests;
 
 /// <summary>
-/// "Nothing acknowledged is ever lost": a 200 means the event and its delivery rows were committed (issue 3, §4), so a
+/// "Nothing acknowledged is ever lost": a 200 means the event and its delivery rows were committed, so a
 /// SIGKILL after the ack and before delivery must not lose it — it is delivered after restart.
 /// </summary>
 public sealed class CrashRecoveryTests(ITestOutputHelper output)

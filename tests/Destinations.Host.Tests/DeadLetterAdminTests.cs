@@ -10,7 +10,7 @@ using WireMock.Server;
 
 namespace Destinations.Host.Tests;
 
-/// <summary>Dead letters, replay and resume over HTTP (issue #6, D11–D13, admin key D21), through the real store and dispatcher.</summary>
+/// <summary>Dead letters, replay and resume over HTTP (D11–D13, admin key D21), through the real store and dispatcher.</summary>
 public sealed class DeadLetterAdminTests : IDisposable
 {
     const string AdminKey = "admin-key-for-dead-letter-tests";

@@ -10,7 +10,7 @@ using WireMock.Server;
 namespace Destinations.Host.Tests;
 
 /// <summary>
-/// Ingress → durable SQLite queue → dispatcher → Salesmachine, in one process with the real store and client (issue 3),
+/// Ingress → durable SQLite queue → dispatcher → Salesmachine, in one process with the real store and client,
 /// against a WireMock Salesmachine: the exact requests, and what the store records when nothing is sent.
 /// </summary>
 public sealed class SalesmachineDeliveryTests : IDisposable

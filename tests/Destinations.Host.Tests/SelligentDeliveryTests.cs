@@ -9,7 +9,7 @@ using WireMock.Server;
 namespace Destinations.Host.Tests;
 
 /// <summary>
-/// Issue 4's "done when": a group call sent through the service reaches a fake SMC as the static-segment load, and a track in
+/// A group call sent through the service reaches a fake SMC as the static-segment load, and a track in
 /// Allowed Events lands as an event row (keyed on MESSAGE_ID, so a re-delivery is an upsert); a track not allowed is filtered.
 /// And the failure paths through the real host (<see cref="FailurePaths"/>): retry then success, 401 pause then resume, 400 to
 /// dead letter then replay.

@@ -9,7 +9,7 @@ using WireMock.Server;
 namespace Destinations.Host.Tests;
 
 /// <summary>
-/// Issue 5's "done when": with no mappings configured, track, page, identify and group events sent through the service reach
+/// With no mappings configured, track, page, identify and group events sent through the service reach
 /// a fake UserMotion as /v1/track (page as pageview), /v1/identify, /v1/group with the bodies and headers of docs/partners/usermotion.md "API"; a custom
 /// mapping from configuration changes what is sent. And the failure paths through the real host (<see cref="FailurePaths"/>):
 /// retry then success, 401 pause then resume, 400 to dead letter then replay.

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace Destinations.Torture.Tests;
 
 /// <summary>
-/// Issue 8 crash test: events are sent over HTTP (a 2xx is the acknowledgement) while the service is killed with SIGKILL at
+/// Crash test: events are sent over HTTP (a 2xx is the acknowledgement) while the service is killed with SIGKILL at
 /// random moments and restarted on the same database. Afterwards the fake partner must have received every acknowledged
 /// event at least once, and an event delivered twice must have had a delivery in flight at a kill.
 /// </summary>

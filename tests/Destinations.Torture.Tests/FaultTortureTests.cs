@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace Destinations.Torture.Tests;
 
 /// <summary>
-/// Issue 8 fault test: the fake partner answers 500, 503, 429 (+Retry-After), never, with a reset, or after 10 s, at random
+/// Fault test: the fake partner answers 500, 503, 429 (+Retry-After), never, with a reset, or after 10 s, at random
 /// (seeded). With the retry schedule compressed by configuration (D13) every accepted event ends delivered or dead-lettered
 /// with a reason, and nothing vanishes: each event is in the partner's success log or in the dead letters.
 /// </summary>

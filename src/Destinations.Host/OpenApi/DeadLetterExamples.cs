@@ -6,7 +6,7 @@ public static class DeadLetterExamples
     public static readonly ResponseExample Page = new(200, """
         { "items": [ {
             "id": 4182, "destination": "salesmachine-prod", "subscription": "identify", "messageId": "ajs-next-01-identify",
-            "reason": "partner answered 400: final", "attempts": 1,
+            "reason": "partner answered 400: rejected, not retried", "attempts": 1,
             "createdAt": "2026-11-20T10:15:31.002+00:00", "deadAt": "2026-11-20T10:15:31.410+00:00",
             "lastStatus": 400, "lastError": "HTTP 400", "errorClass": "Final: HTTP 400", "responseExcerpt": "{\"error\":\"invalid contact_uid\"}",
             "lastRequest": { "method": "POST", "url": "https://api.salesmachine.io/v1/contact", "body": "{\"contact_uid\":\"\",\"params\":{}}" },
