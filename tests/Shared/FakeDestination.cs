@@ -29,6 +29,8 @@ public sealed class FakeDestination(string id) : IBatchingDestination
     public IReadOnlyList<string>? CallTypes { get; init; }
     public Func<SegmentEvent, string, MappingResult> Mapping { get; set; } =
         (e, _) => MappingResult.Send(PartnerRequest.Post("event", "/v1/event", new JsonObject { ["event_uid"] = e.Event }));
+    /// <summary>Sees every request sent one by one, as it is sent (e.g. to count calls shared by several replicas).</summary>
+    public Action<PartnerRequest>? OnSend { get; set; }
     /// <summary>Runs before each send answers (e.g. to hang until cancelled, like a slow partner).</summary>
     public Func<CancellationToken, Task>? BeforeAnswer { get; set; }
     public int MapCalls { get; private set; }
@@ -72,6 +74,7 @@ public sealed class FakeDestination(string id) : IBatchingDestination
     public async Task<AttemptResult> SendAsync(PartnerRequest request, CancellationToken ct)
     {
         lock (SentSteps) SentSteps.Add(request.Step);
+        OnSend?.Invoke(request);
         if (BeforeAnswer is { } before) await before(ct);
         return _answers.Count > 0 ? _answers.Dequeue() : Ok;
     }
@@ -87,13 +90,24 @@ public sealed class FakeDestination(string id) : IBatchingDestination
     public Uri Describe(PartnerRequest request) => new("https://partner.example" + request.Path);
 }
 
-/// <summary>A destination type as a partner declares it (type name, Integrations name, default rate limit), building fakes.</summary>
-public sealed class FakeDestinationFactory(string type, PartnerRateLimit? defaultRateLimit = null, string integrationName = "Fake") : IDestinationFactory
+/// <summary>
+/// A destination type as a partner declares it (type name, Integrations name, default rate limit), building fakes from
+/// configuration like a partner's factory: <c>Settings:Fail = true</c> makes the instance's settings invalid (a start-up
+/// error naming the key); <paramref name="configure"/> scripts every instance it builds.
+/// </summary>
+public sealed class FakeDestinationFactory(string type, PartnerRateLimit? defaultRateLimit = null, string integrationName = "Fake",
+    Action<FakeDestination>? configure = null) : IDestinationFactory
 {
     public string Type { get; } = type;
     public string IntegrationName { get; } = integrationName;
     public PartnerRateLimit? DefaultRateLimit { get; } = defaultRateLimit;
 
-    public DestinationBuildResult Create(string id, Microsoft.Extensions.Configuration.IConfigurationSection instanceSection, string keyPath) =>
-        DestinationBuildResult.Ok(new FakeDestination(id) { Integration = IntegrationName });
+    public DestinationBuildResult Create(string id, Microsoft.Extensions.Configuration.IConfigurationSection instanceSection, string keyPath)
+    {
+        if (instanceSection["Settings:Fail"] == "true")
+            return DestinationBuildResult.Failed([$"{keyPath}.Settings.Fail: the fake destination was told to fail"]);
+        var destination = new FakeDestination(id) { Integration = IntegrationName };
+        configure?.Invoke(destination);
+        return DestinationBuildResult.Ok(destination);
+    }
 }

@@ -43,24 +43,16 @@ public sealed class PostgresReplica : IAsyncDisposable
     }
 }
 
-/// <summary>A fake partner that counts every call by message id (one delivery per event here), shared by the replicas.</summary>
-public sealed class CountingPartner(string id, ConcurrentDictionary<string, int> calls) : IDestination
+/// <summary>The shared fake partner, counting every call by message id (one delivery per event here) into one dictionary
+/// shared by the replicas.</summary>
+public static class CountingPartner
 {
-    public string Id { get; } = id;
-    public string IntegrationName => "Fake";
-    public int Sent;
-
-    public SubscriptionMatch Subscribe(SegmentEvent e) => SubscriptionMatch.Of(e.Type);
-
-    public MappingResult Map(SegmentEvent e, string subscription) =>
-        MappingResult.Send(PartnerRequest.Post("event", "/v1/event/" + e.MessageId, new JsonObject { ["event"] = e.Event }));
-
-    public Task<AttemptResult> SendAsync(PartnerRequest request, CancellationToken ct)
+    public static FakeDestination Create(string id, ConcurrentDictionary<string, int> calls) => new(id)
     {
-        calls.AddOrUpdate(request.Path, 1, (_, n) => n + 1);
-        Interlocked.Increment(ref Sent);
-        return Task.FromResult(new AttemptResult(AttemptOutcome.Succeeded, 200, null, null, null));
-    }
+        Mapping = (e, _) => MappingResult.Send(PartnerRequest.Post("event", "/v1/event/" + e.MessageId, new JsonObject { ["event"] = e.Event })),
+        OnSend = request => calls.AddOrUpdate(request.Path, 1, (_, n) => n + 1),
+    };
 
-    public Uri Describe(PartnerRequest request) => new("https://partner.example" + request.Path);
+    /// <summary>How many requests this replica's partner sent.</summary>
+    public static int Sent(this FakeDestination partner) { lock (partner.SentSteps) return partner.SentSteps.Count; }
 }

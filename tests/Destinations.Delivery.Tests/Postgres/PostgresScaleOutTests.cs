@@ -19,7 +19,7 @@ public sealed class PostgresScaleOutTests(ITestOutputHelper output)
         var lease = new Delivery.DeliveryOptions().Lease;
         var connectionString = PostgresTestDatabase.NewSchema(out var schema);
         var calls = new ConcurrentDictionary<string, int>();
-        var (partnerA, partnerB) = (new CountingPartner("sm", calls), new CountingPartner("sm", calls));
+        var (partnerA, partnerB) = (CountingPartner.Create("sm", calls), CountingPartner.Create("sm", calls));
         void Configure(Delivery.DeliveryOptions o) { o.Workers = Workers; o.ClaimBatchSize = ClaimBatchSize; o.PollInterval = TimeSpan.FromMilliseconds(100); }
         await using var a = new PostgresReplica(connectionString, partnerA, Configure);
         await using var b = new PostgresReplica(connectionString, partnerB, Configure);
@@ -43,10 +43,10 @@ public sealed class PostgresScaleOutTests(ITestOutputHelper output)
             var duplicates = calls.Values.Sum(n => n - 1L);
             output.WriteLine($"events {Events}, delivered {calls.Count} distinct, duplicates {duplicates} (allowed {allowed}: " +
                 $"{possibleExpiries} possible lease expiries in {elapsed.Elapsed.TotalSeconds:F1} s with {lease.TotalSeconds} s leases, " +
-                $"{ClaimBatchSize} × {Workers} in flight each); by replica {partnerA.Sent} / {partnerB.Sent}");
+                $"{ClaimBatchSize} × {Workers} in flight each); by replica {partnerA.Sent()} / {partnerB.Sent()}");
             Assert.Equal(Events, calls.Count); // every event at least once
             Assert.True(duplicates <= allowed, $"{duplicates} duplicates, more than expired leases explain ({allowed})");
-            Assert.True(partnerA.Sent > 0 && partnerB.Sent > 0, $"both replicas delivered ({partnerA.Sent} / {partnerB.Sent})");
+            Assert.True(partnerA.Sent() > 0 && partnerB.Sent() > 0, $"both replicas delivered ({partnerA.Sent()} / {partnerB.Sent()})");
             await using var conn = await a.Database.OpenAsync(CancellationToken.None);
             Assert.Equal([("delivered", (long)Events)], (await conn.QueryAsync<(string, long)>("SELECT status, COUNT(*) FROM deliveries GROUP BY status")).ToList());
         }
@@ -63,7 +63,7 @@ public sealed class PostgresScaleOutTests(ITestOutputHelper output)
     {
         var connectionString = PostgresTestDatabase.NewSchema(out var schema);
         var calls = new ConcurrentDictionary<string, int>();
-        await using var survivor = new PostgresReplica(connectionString, new CountingPartner("sm", calls),
+        await using var survivor = new PostgresReplica(connectionString, CountingPartner.Create("sm", calls),
             o => { o.Workers = 1; o.PollInterval = TimeSpan.FromMilliseconds(100); });
         try
         {
@@ -71,7 +71,7 @@ public sealed class PostgresScaleOutTests(ITestOutputHelper output)
             // The dying replica claims everything under a short lease, then never writes an outcome (killed).
             var started = DateTime.UtcNow; // before the claim: its lease runs from there
             List<ClaimedDelivery> leased;
-            await using (var dying = new PostgresReplica(connectionString, new CountingPartner("sm", calls)))
+            await using (var dying = new PostgresReplica(connectionString, CountingPartner.Create("sm", calls)))
                 leased = (await dying.Queue.ClaimAsync("dying-replica/0", 100, DyingLease, CancellationToken.None)).ToList();
             Assert.Equal(20, leased.Count);
 

@@ -41,7 +41,7 @@ public class IngressApp(IDictionary<string, string?>? settings = null) : WebAppl
         {
             services.RemoveAll<IEventStore>();
             services.AddSingleton<IEventStore>(Store);
-            services.AddSingleton<IDestinationFactory, TestDestinationFactory>();
+            services.AddSingleton<IDestinationFactory>(TestDestination.Factory());
         });
     }
 

@@ -62,7 +62,7 @@ public sealed class OperatorApp : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Development");
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_settings));
-        builder.ConfigureTestServices(services => services.AddSingleton<IDestinationFactory, TestDestinationFactory>());
+        builder.ConfigureTestServices(services => services.AddSingleton<IDestinationFactory>(TestDestination.Factory()));
     }
 
     public HttpClient Admin(string? key = AdminKey)
