@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using WireMock.RequestBuilders;
@@ -16,7 +15,7 @@ public sealed class AnalyticsNodeTests
     [Fact]
     public async Task Identify_from_the_official_node_client_reaches_Salesmachine_as_a_contact()
     {
-        var npm = NodeClient.Prepare();
+        var npm = NodeClient.AnalyticsNode.Prepare();
 
         using var partner = WireMockServer.Start();
         partner.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(201).WithBody("{}"));
@@ -39,46 +38,4 @@ public sealed class AnalyticsNodeTests
             """);
         Assert.True(JsonNode.DeepEquals(expected, JsonNode.Parse(call.Body!)), "body was " + call.Body);
     }
-}
-
-/// <summary>Installs the pinned Node clients (node/package-lock.json) once per test run.</summary>
-static class NodeClient
-{
-    static readonly Lazy<string> Folder = new(Install);
-
-    public static string Prepare()
-    {
-        // No test is ever skipped: without Node.js the test fails and says how to get it.
-        if (!(Which("node") && Which("npm")))
-            throw new InvalidOperationException("node/npm not installed: run the suite with `bash .ci/run` (it installs them) or apt-get install nodejs npm");
-        return Folder.Value;
-    }
-
-    static string Install()
-    {
-        var folder = Path.Combine(AppContext.BaseDirectory, "node");
-        if (!Directory.Exists(Path.Combine(folder, "node_modules", "@segment", "analytics-node")))
-        {
-            var (exit, text) = Run(folder, "npm", ["ci", "--no-audit", "--no-fund"]).GetAwaiter().GetResult();
-            if (exit != 0) throw new InvalidOperationException("npm ci failed: " + text);
-        }
-        return folder;
-    }
-
-    public static Task<(int Exit, string Output)> RunAsync(string folder, string script, params string[] args) =>
-        Run(folder, "node", [script, .. args]);
-
-    static async Task<(int Exit, string Output)> Run(string workingDirectory, string file, string[] args)
-    {
-        var psi = new ProcessStartInfo(file, args) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await stdout + await stderr);
-    }
-
-    static bool Which(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -21,7 +20,7 @@ public sealed class RudderStackNodeTests
     [Fact]
     public async Task Events_from_the_RudderStack_node_sdk_are_stored_and_delivered()
     {
-        var folder = RudderStackClient.Prepare();
+        var folder = NodeClient.RudderStack.Prepare();
 
         using var partner = WireMockServer.Start();
         partner.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(201).WithBody("{}"));
@@ -31,7 +30,7 @@ public sealed class RudderStackNodeTests
         settings["Delivery__Lease"] = "00:00:30"; // the 3 s default can run out on a loaded machine and re-send the rows
         await using var service = await ServiceProcess.StartAsync(settings, data);
 
-        var (exit, text) = await RudderStackClient.RunAsync(folder, "send-events.mjs",
+        var (exit, text) = await NodeClient.RunAsync(folder, "send-events.mjs",
             service.BaseAddress.ToString().TrimEnd('/'), E2eEnvironment.WriteKey, "user_1815", "ada@example.com");
         Assert.True(exit == 0, $"rudder-sdk-node client failed ({exit}): {text}\n{service.Output}");
 
@@ -77,46 +76,4 @@ public sealed class RudderStackNodeTests
         }
         return items;
     }
-}
-
-/// <summary>Installs the pinned RudderStack SDK (node-rudderstack/package-lock.json) once per test run.</summary>
-static class RudderStackClient
-{
-    static readonly Lazy<string> Folder = new(Install);
-
-    /// <summary>No skip: without node/npm the test fails and says what to install.</summary>
-    public static string Prepare()
-    {
-        Assert.True(Which("node") && Which("npm"),
-            "node and npm are required for this test (apt-get install nodejs npm; .ci/run installs them)");
-        return Folder.Value;
-    }
-
-    static string Install()
-    {
-        var folder = Path.Combine(AppContext.BaseDirectory, "node-rudderstack");
-        if (!Directory.Exists(Path.Combine(folder, "node_modules", "@rudderstack", "rudder-sdk-node")))
-        {
-            var (exit, text) = Run(folder, "npm", ["ci", "--no-audit", "--no-fund"]).GetAwaiter().GetResult();
-            if (exit != 0) throw new InvalidOperationException("npm ci failed: " + text);
-        }
-        return folder;
-    }
-
-    public static Task<(int Exit, string Output)> RunAsync(string folder, string script, params string[] args) =>
-        Run(folder, "node", [script, .. args]);
-
-    static async Task<(int Exit, string Output)> Run(string workingDirectory, string file, string[] args)
-    {
-        var psi = new ProcessStartInfo(file, args) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await stdout + await stderr);
-    }
-
-    static bool Which(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
 }
