@@ -20,7 +20,8 @@ static class Baseline
         return 0;
     }
 
-    /// <summary>The Kestrel host both yardsticks run on (<see cref="Reference"/> too), so they differ only in what the handler does.</summary>
+    /// <summary>The Kestrel host both yardsticks run on (<see cref="Reference"/> too), so they differ only in what the handler
+    /// does.</summary>
     public static WebApplication Build(string url)
     {
         // No settings-file watcher: its content root is the harness's work folder, which holds the services' SQLite files,

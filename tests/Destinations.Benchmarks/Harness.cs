@@ -120,7 +120,8 @@ public static class Harness
         }
 
         // The reference's single or batch run: warmed and measured like the baseline's.
-        async Task<(WrkResult Result, double Cpu)> MeasureReferenceAsync(string label, string script, string path, BenchOptions wo, int eventsPerRequest) =>
+        async Task<(WrkResult Result, double Cpu)> MeasureReferenceAsync(string label, string script, string path, BenchOptions wo,
+            int eventsPerRequest) =>
             await WithReferenceAsync(async reference =>
             {
                 var warm = await WarmUpAsync($"reference {label}", script, reference.Url + path, wo, eventsPerRequest);
@@ -215,7 +216,8 @@ public static class Harness
                 var rr = await WithReferenceAsync(async reference =>
                 {
                     (double[] LatenciesMs, int Failures) warm = ([], 0);
-                    if (o.WarmupSeconds > 0) warm = await Loader.FixedRateAsync(reference.Url + "/v1/track", Auth, o.Rate, o.WarmupSeconds, "rate-warmup");
+                    if (o.WarmupSeconds > 0)
+                        warm = await Loader.FixedRateAsync(reference.Url + "/v1/track", Auth, o.Rate, o.WarmupSeconds, "rate-warmup");
                     var rate = await Loader.FixedRateAsync(reference.Url + "/v1/track", Auth, o.Rate, o.DurationSeconds, "rate");
                     return (rate, (long)(warm.LatenciesMs.Length - warm.Failures + rate.LatenciesMs.Length - rate.Failures));
                 });

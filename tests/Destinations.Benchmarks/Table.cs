@@ -79,7 +79,8 @@ public sealed class Table(IReadOnlyList<StoreKind> stores)
                 rb is null ? NotRun : $"{N(rb.PerSecond * 100)}{rb.Errors} ({Ratio(rb, bb)} of baseline)",
                 r => r.Batch is { } ba ? (N(ba.PerSecond * 100) + ba.Errors, Ratio(ba, bb), Ratio(ba, rb)) : null,
                 "SQLite >= 0.7x reference; PostgreSQL >= 40,000 events/s", BatchMet);
-            Row(sb, "  p50 / p99 latency per request", Ms(bb), rb is null ? "" : Ms(rb), r => r.Batch is { } ba ? (Ms(ba), "", "") : null, "", null);
+            Row(sb, "  p50 / p99 latency per request", Ms(bb), rb is null ? "" : Ms(rb),
+                r => r.Batch is { } ba ? (Ms(ba), "", "") : null, "", null);
         }
         Row(sb, $"ack latency at {o.Rate:N0} events/s offered (p50 / p99 / max)", BaselineRate is { } br ? Latencies(br) : "",
             ReferenceRate is { } rr ? Latencies(rr) : BaselineRate is null ? "" : NotRun,
@@ -120,7 +121,8 @@ public sealed class Table(IReadOnlyList<StoreKind> stores)
 
     static string Verdict(bool met) => met ? "yes" : "**no**";
 
-    static string Ratio(WrkResult service, WrkResult? yardstick) => yardstick is null ? "" : $"{service.PerSecond / yardstick.PerSecond:F2}x";
+    static string Ratio(WrkResult service, WrkResult? yardstick) =>
+        yardstick is null ? "" : $"{service.PerSecond / yardstick.PerSecond:F2}x";
 
     /// <summary>Where the time goes: per store, each stage's throughput and the service's CPU per event (single: per request),
     /// next to the baseline's (needs the single and batch runs); then the in-process SQLite store ceiling. Empty when neither ran.</summary>
@@ -152,8 +154,9 @@ public sealed class Table(IReadOnlyList<StoreKind> stores)
         sb.AppendLine("|---|---|---|---|---|---|");
         sb.AppendLine($"| baseline: bare Kestrel, parse, 200 | {N(b.PerSecond)} | 1.00x | {Us(BaselineCpu, b)} | {N(bb.PerSecond * 100)} | {Us(BaselineBatchCpu, bb, 100)} |");
         if (Reference is { } rf && ReferenceBatch is { } rb)
-            sb.AppendLine($"| durable reference: + one row per event (raw JSON) in SQLite, group commit, 200 after it | {N(rf.PerSecond)} | " +
-                $"{rf.PerSecond / b.PerSecond:F2}x | {Us(ReferenceCpu, rf)} | {N(rb.PerSecond * 100)} | {Us(ReferenceBatchCpu, rb, 100)} |");
+            sb.AppendLine("| durable reference: + one row per event (raw JSON) in SQLite, group commit, 200 after it | " +
+                $"{N(rf.PerSecond)} | {rf.PerSecond / b.PerSecond:F2}x | {Us(ReferenceCpu, rf)} | " +
+                $"{N(rb.PerSecond * 100)} | {Us(ReferenceBatchCpu, rb, 100)} |");
         foreach (var store in stores)
         {
             var r = _results[store];
@@ -177,7 +180,8 @@ public sealed class Table(IReadOnlyList<StoreKind> stores)
     /// <summary>One row when at least one store has the figure; <paramref name="met"/> is asked for each store that has it and
     /// answers null where that store has no target for the row. With more than one store each verdict is named.</summary>
     void Row(StringBuilder sb, string what, string baseline, string reference,
-        Func<StoreResults, (string Value, string VsBaseline, string VsReference)?> cell, string target, Func<StoreKind, StoreResults, string?>? met)
+        Func<StoreResults, (string Value, string VsBaseline, string VsReference)?> cell, string target,
+        Func<StoreKind, StoreResults, string?>? met)
     {
         var cells = stores.Select(s => (Store: s, Cell: cell(_results[s]))).ToList();
         if (cells.All(c => c.Cell is null)) return;
