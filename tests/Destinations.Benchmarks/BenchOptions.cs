@@ -24,12 +24,14 @@ public sealed record BenchOptions
         "  --store S           sqlite | postgres | both (both): which stores the service runs on\n" +
         "  --postgres CONN     Npgsql connection string of a PostgreSQL server (default: $" + PostgresVariable + ");\n" +
         "                      every scenario gets a fresh database bench_<pid>_<n>, dropped after it\n" +
-        "  --skip a,b          skip scenarios: single,batch,rate,e2e,backlog,stages,ceiling\n" +
+        "  --skip a,b          skip scenarios: single,batch,rate,e2e,backlog,stages,ceiling,reference\n" +
         "                      (stages: single and batch again routed nowhere and stored-not-delivered, for the\n" +
-        "                      where-the-time-goes table; ceiling: the SQLite store alone, in this process)\n" +
+        "                      where-the-time-goes table; ceiling: the SQLite store alone, in this process;\n" +
+        "                      reference: the naive durable reference's single, batch and fixed-rate runs)\n" +
         "  --ceiling-events N  events the in-process store ceiling reads and stores (300000; a fifth is warm-up)\n" +
         "  --service-env K=V   any service setting as an environment variable (repeatable)\n" +
-        "       Destinations.Benchmarks baseline|fake-partner --urls http://127.0.0.1:PORT";
+        "       Destinations.Benchmarks baseline|fake-partner --urls http://127.0.0.1:PORT\n" +
+        "       Destinations.Benchmarks reference --urls http://127.0.0.1:PORT --db FILE";
 
     public int DurationSeconds { get; init; } = 10;
     public int WarmupSeconds { get; init; } = 20;
@@ -89,10 +91,13 @@ public sealed record BenchOptions
         return o;
     }
 
-    public static string Url(string[] args)
+    public static string Url(string[] args) => Argument(args, "--urls");
+
+    /// <summary>The value after <paramref name="name"/> in a child mode's arguments (required).</summary>
+    public static string Argument(string[] args, string name)
     {
-        var at = Array.IndexOf(args, "--urls");
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : throw new ArgumentException("--urls is required");
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : throw new ArgumentException($"{name} is required");
     }
 
     public static string Name(StoreKind store) => store == StoreKind.Postgres ? "PostgreSQL" : "SQLite";
