@@ -32,7 +32,11 @@ public sealed class StoreResults
     public double SingleCpu, BatchCpu;
     /// <summary>The "where the time goes" runs: the same loads with less of the pipeline behind the acknowledgement.</summary>
     public List<StageResult> Stages { get; } = [];
-    public (double[] LatenciesMs, int Failures)? Rate;
+    /// <summary>The consecutive fixed-rate runs; <see cref="Rate"/> is the one with the highest p99.</summary>
+    public List<(double[] LatenciesMs, int Failures)> RateRuns { get; } = [];
+    public (double[] LatenciesMs, int Failures)? Rate => RateRuns.Count == 0 ? null : RateRuns.MaxBy(r => Loader.Percentile(r.LatenciesMs, 99));
+    /// <summary>Each run's p99, in order.</summary>
+    public string RateP99s => string.Join(", ", RateRuns.Select(r => Loader.Percentile(r.LatenciesMs, 99).ToString("F2", CultureInfo.InvariantCulture)));
     public (int Target, int Posted, double PostSeconds, long Delivered, double Seconds)? EndToEnd;
     public (int Target, int Posted, double PostSeconds, double IdleMiB, double RssMiB, double PeakMiB, double DbMiB)? Backlog;
 }
@@ -84,9 +88,9 @@ public sealed class Table(IReadOnlyList<StoreKind> stores)
         }
         Row(sb, $"ack latency at {o.Rate:N0} events/s offered (p50 / p99 / max)", BaselineRate is { } br ? Latencies(br) : "",
             ReferenceRate is { } rr ? Latencies(rr) : BaselineRate is null ? "" : NotRun,
-            r => r.Rate is { } x ? (Latencies(x), "", "") : null,
-            "SQLite p99 < 10 ms (in three runs in a row; this is one)",
-            (store, r) => store == StoreKind.Sqlite ? Verdict(Loader.Percentile(r.Rate!.Value.LatenciesMs, 99) < 10) : null);
+            r => r.Rate is { } x ? ($"{Latencies(x)} (worst of {r.RateRuns.Count}; p99 by run: {r.RateP99s} ms)", "", "") : null,
+            $"SQLite p99 < 10 ms in {o.RateRuns} runs in a row",
+            (store, r) => store == StoreKind.Sqlite ? Verdict(r.RateRuns.All(x => Loader.Percentile(x.LatenciesMs, 99) < 10)) : null);
         Row(sb, $"end-to-end: {o.EndToEndEvents:N0} events posted as batches → fake Salesmachine (deliveries/s)", "", "",
             r => r.EndToEnd is { } e
                 ? ($"{N(e.Delivered / e.Seconds)} ({e.Delivered:N0} delivered in {e.Seconds:F1} s; ingest took {e.PostSeconds:F1} s"
