@@ -1,6 +1,6 @@
 namespace Destinations.Profiling;
 
-// Destinations.Profiling stages   [--n N]  — each stage of a single /v1/track event timed alone (thread CPU, bytes allocated)
+// Destinations.Profiling stages [--n N] [--only PREFIX] — each stage of a single /v1/track event timed alone (thread CPU, bytes allocated)
 // Destinations.Profiling pipeline [--n N] [--c C] [--sqlite]
 //                                          — whole requests through the service's middleware and endpoint in memory
 //                                            (TestServer, no sockets), C at a time, against the same for a bare
@@ -16,7 +16,7 @@ static class Profiler
         var concurrency = Option(args, "--c", 1);
         return args.FirstOrDefault() switch
         {
-            "stages" => await Stages.RunAsync(n),
+            "stages" => await Stages.RunAsync(n, args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()),
             "pipeline" => await Pipeline.RunAsync(n, concurrency, args.Contains("--sqlite")),
             _ => Usage(),
         };
@@ -27,7 +27,7 @@ static class Profiler
 
     static int Usage()
     {
-        Console.Error.WriteLine("usage: Destinations.Profiling stages [--n N] | pipeline [--n N] [--c CONCURRENT] [--sqlite]");
+        Console.Error.WriteLine("usage: Destinations.Profiling stages [--n N] [--only STAGE] | pipeline [--n N] [--c CONCURRENT] [--sqlite]");
         return 2;
     }
 }

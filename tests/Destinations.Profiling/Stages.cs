@@ -16,8 +16,10 @@ namespace Destinations.Profiling;
 /// </summary>
 static class Stages
 {
-    public static async Task<int> RunAsync(int n)
+    /// <summary>With <paramref name="only"/>, just the stages whose name starts with it (e.g. to run one under perf).</summary>
+    public static async Task<int> RunAsync(int n, string? only = null)
     {
+        s_only = only;
         var directory = Directory.CreateTempSubdirectory("destinations-profile-").FullName;
         try
         {
@@ -56,7 +58,16 @@ static class Stages
             {
                 if (!reader.ReadTrackingApiEvent(bodies[i & 1023], CallTypes.Track).Events[0].IsValid) throw new InvalidOperationException("invalid");
             });
+            var eventReader = services.GetRequiredService<SegmentEventReader>();
+            var parsed = bodies.Select(b => System.Text.Json.JsonDocument.Parse(b)).ToArray();
+            Measure(n, "  of which event: SegmentEventReader.Read (checks, normalised copy, validator)", i =>
+            {
+                if (!eventReader.Read(parsed[i & 1023].RootElement, 0, CallTypes.Track, "", null).IsValid) throw new InvalidOperationException("invalid");
+            });
             Measure(n, "  of which validator (FluentValidation rules)", _ => validator.Validate(sampleEvent));
+            var clock = services.GetRequiredService<TimeProvider>();
+            Measure(n, "  of which clock: TimeProvider.GetUtcNow (receivedAt)", _ => clock.GetUtcNow());
+            Measure(n, "  of which clock: Stopwatch.GetTimestamp", _ => System.Diagnostics.Stopwatch.GetTimestamp());
             Measure(n, "route (one instance, source not linked)", _ => router.Route(source.Id, sampleEvent));
             await MeasureAsync(n, "flow: IngressFlow.AcceptAsync (store answers at once)", async _ =>
             {
@@ -109,6 +120,8 @@ static class Stages
         }
     }
 
+    static string? s_only;
+
     static void Measure(int n, string name, Action<int> stage, Action<int>? baseline = null) =>
         MeasureAsync(n, name, i => { stage(i); return Task.CompletedTask; }, baseline).GetAwaiter().GetResult();
 
@@ -116,6 +129,7 @@ static class Stages
     /// measured the same way and subtracted.</summary>
     static async Task MeasureAsync(int n, string name, Func<int, Task> stage, Action<int>? baseline = null)
     {
+        if (s_only is not null && !name.StartsWith(s_only, StringComparison.Ordinal)) return;
         var (cpu, bytes) = await TimeAsync(n, stage);
         if (baseline is not null)
         {
