@@ -58,6 +58,13 @@ static class Stages
             {
                 if (!reader.ReadTrackingApiEvent(bodies[i & 1023], CallTypes.Track).Events[0].IsValid) throw new InvalidOperationException("invalid");
             });
+            var batches = Enumerable.Range(0, 16).Select(b => System.Text.Encoding.UTF8.GetBytes(
+                "{\"batch\":[" + string.Join(",", Enumerable.Range(0, 100).Select(i => System.Text.Encoding.UTF8.GetString(bodies[(b * 100 + i) & 1023]))) + "]}"))
+                .ToArray();
+            Measure(n / 100, "reader, batch of 100: ReadBatch ÷ 100 (µs and bytes per event)", i =>
+            {
+                if (reader.ReadBatch(batches[i & 15]).Events.Count != 100) throw new InvalidOperationException("batch not read");
+            }, perCall: 100);
             var eventReader = services.GetRequiredService<SegmentEventReader>();
             var parsed = bodies.Select(b => System.Text.Json.JsonDocument.Parse(b)).ToArray();
             Measure(n, "  of which event: SegmentEventReader.Read (checks, normalised copy, validator)", i =>
@@ -122,12 +129,12 @@ static class Stages
 
     static string? s_only;
 
-    static void Measure(int n, string name, Action<int> stage, Action<int>? baseline = null) =>
-        MeasureAsync(n, name, i => { stage(i); return Task.CompletedTask; }, baseline).GetAwaiter().GetResult();
+    static void Measure(int n, string name, Action<int> stage, Action<int>? baseline = null, int perCall = 1) =>
+        MeasureAsync(n, name, i => { stage(i); return Task.CompletedTask; }, baseline, perCall).GetAwaiter().GetResult();
 
     /// <summary>Warm-up, then N calls; with a <paramref name="baseline"/> (setting up the call's input), its own cost is
-    /// measured the same way and subtracted.</summary>
-    static async Task MeasureAsync(int n, string name, Func<int, Task> stage, Action<int>? baseline = null)
+    /// measured the same way and subtracted. <paramref name="perCall"/>: events per call (the figures are per event).</summary>
+    static async Task MeasureAsync(int n, string name, Func<int, Task> stage, Action<int>? baseline = null, int perCall = 1)
     {
         if (s_only is not null && !name.StartsWith(s_only, StringComparison.Ordinal)) return;
         var (cpu, bytes) = await TimeAsync(n, stage);
@@ -137,7 +144,7 @@ static class Stages
             cpu -= baseCpu;
             bytes -= baseBytes;
         }
-        Console.WriteLine($"{name,-90} {cpu,8:F2} {bytes,10:N0}");
+        Console.WriteLine($"{name,-90} {cpu / perCall,8:F2} {bytes / perCall,10:N0}");
     }
 
     static async Task<(double CpuMicroseconds, double Bytes)> TimeAsync(int n, Func<int, Task> stage)
