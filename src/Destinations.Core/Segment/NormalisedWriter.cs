@@ -80,7 +80,7 @@ static class NormalisedWriter
                     continue; // a credential: it authenticated the request and is never stored
                 case Fields.Type:
                     wroteType = true;
-                    if (type is null) p.WriteTo(w);
+                    if (type is null) Copy(w, p);
                     else w.WriteString("type"u8, type);
                     break;
                 case Fields.UserId or Fields.AnonymousId or Fields.GroupId or Fields.PreviousId when value.ValueKind == JsonValueKind.Number:
@@ -99,7 +99,7 @@ static class NormalisedWriter
                 case Fields.SentAt:
                     wroteSentAt = true;
                     w.WritePropertyName("sentAt"u8);
-                    (value.ValueKind == JsonValueKind.Null && envSentAt.ValueKind == JsonValueKind.String ? envSentAt : value).WriteTo(w);
+                    Copy(w, value.ValueKind == JsonValueKind.Null && envSentAt.ValueKind == JsonValueKind.String ? envSentAt : value);
                     break;
                 case Fields.MessageId when generatedMessageId is not null:
                     wroteMessageId = true;
@@ -110,7 +110,7 @@ static class NormalisedWriter
                     w.WriteString("receivedAt"u8, receivedAtToAdd);
                     break;
                 default:
-                    p.WriteTo(w);
+                    Copy(w, p);
                     break;
             }
         }
@@ -118,7 +118,7 @@ static class NormalisedWriter
         if (!wroteContext && envContext.ValueKind == JsonValueKind.Object)
         {
             w.WritePropertyName("context"u8);
-            envContext.WriteTo(w);
+            Copy(w, envContext);
         }
         if (!wroteIntegrations && envIntegrations.ValueKind == JsonValueKind.Object)
         {
@@ -128,7 +128,7 @@ static class NormalisedWriter
         if (!wroteSentAt && envSentAt.ValueKind == JsonValueKind.String)
         {
             w.WritePropertyName("sentAt"u8);
-            envSentAt.WriteTo(w);
+            Copy(w, envSentAt);
         }
         if (!wroteMessageId && generatedMessageId is not null) w.WriteString("messageId"u8, generatedMessageId);
         if (!wroteReceivedAt && receivedAtToAdd is not null) w.WriteString("receivedAt"u8, receivedAtToAdd);
@@ -154,14 +154,61 @@ static class NormalisedWriter
     /// </summary>
     static void WriteMerged(Utf8JsonWriter w, JsonElement own, JsonElement top)
     {
-        if (top.ValueKind != JsonValueKind.Object) { own.WriteTo(w); return; }
-        if (own.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null) { top.WriteTo(w); return; }
-        if (own.ValueKind != JsonValueKind.Object) { own.WriteTo(w); return; }
+        if (top.ValueKind != JsonValueKind.Object) { Copy(w, own); return; }
+        if (own.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null) { Copy(w, top); return; }
+        if (own.ValueKind != JsonValueKind.Object) { Copy(w, own); return; }
         w.WriteStartObject();
-        foreach (var p in own.EnumerateObject()) p.WriteTo(w);
+        foreach (var p in own.EnumerateObject()) Copy(w, p);
         foreach (var p in top.EnumerateObject())
-            if (!Has(own, p)) p.WriteTo(w);
+            if (!Has(own, p)) Copy(w, p);
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// A value as <see cref="JsonElement.WriteTo"/> writes it (compact, strings re-escaped by the writer's encoder), but byte
+    /// for byte as received when that is the same text — most values of a compact body: the parser has checked them, and
+    /// re-reading and re-escaping every token only costs time.
+    /// </summary>
+    static void Copy(Utf8JsonWriter w, JsonElement value)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        if (raw.IndexOfAny(Reescaped) < 0 && !HasWhitespaceBetweenTokens(raw)) w.WriteRawValue(raw, skipInputValidation: true);
+        else value.WriteTo(w);
+    }
+
+    /// <summary>A property as <see cref="Copy(Utf8JsonWriter, JsonElement)"/> writes a value.</summary>
+    static void Copy(Utf8JsonWriter w, JsonProperty p)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(p);
+        if (raw.IndexOfAny(Reescaped) >= 0) { p.WriteTo(w); return; }
+        w.WritePropertyName(raw);
+        Copy(w, p.Value);
+    }
+
+    /// <summary>Bytes the writer writes otherwise than they came: escapes, what its default encoder escapes (the
+    /// HTML-sensitive characters and DEL) and every byte of a non-ASCII character.</summary>
+    static readonly SearchValues<byte> Reescaped = SearchValues.Create(
+        [(byte)'\\', (byte)'<', (byte)'>', (byte)'&', (byte)'\'', (byte)'+', (byte)'`',
+         .. Enumerable.Range(0x7F, 0x81).Select(b => (byte)b)]);
+
+    static readonly SearchValues<byte> Whitespace = SearchValues.Create(" \t\r\n"u8);
+
+    /// <summary>
+    /// Whitespace outside strings (the writer drops it; inside a string it stays). Called on a value without backslashes,
+    /// so every quote opens or closes a string: a whitespace byte after an even number of quotes is between tokens.
+    /// </summary>
+    static bool HasWhitespaceBetweenTokens(ReadOnlySpan<byte> raw)
+    {
+        var quotes = 0;
+        for (var offset = 0; ; )
+        {
+            var rest = raw[offset..];
+            var at = rest.IndexOfAny(Whitespace);
+            if (at < 0) return false;
+            quotes += rest[..at].Count((byte)'"');
+            if (quotes % 2 == 0) return true;
+            offset += at + 1;
+        }
     }
 
     static bool Has(JsonElement o, JsonProperty p)

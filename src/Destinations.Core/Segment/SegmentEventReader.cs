@@ -84,19 +84,58 @@ public sealed partial class SegmentEventReader(IValidator<SegmentEvent> validato
             f[Fields.ReceivedAt].ValueKind == JsonValueKind.String ? null : receivedAt);
         var e = new SegmentEvent(utf8, integrations, new SegmentEvent.EventFields(type ?? "", messageId!, userId, anonymousId, groupId,
             previousId, Str(f, Fields.Event), Str(f, Fields.Name), Str(f, Fields.Category), receivedAt));
-        var validation = validator.Validate(e);
-        if (!validation.IsValid)
-        {
-            var invalid = new List<FieldError>(validation.Errors.Count);
-            foreach (var v in validation.Errors) invalid.Add(new FieldError(fieldPrefix + v.PropertyName, v.ErrorMessage));
-            return EventReadResult.Invalid(index, generated ? null : messageId, invalid);
-        }
+        if (Invalid(e, fieldPrefix) is { } invalid) return EventReadResult.Invalid(index, generated ? null : messageId, invalid);
         return EventReadResult.Valid(index, e, generated);
+    }
+
+    /// <summary>The semantic rules' errors, prefixed, or null. The service's own validator is called as plain code; another
+    /// one (a test's, a caller's) through FluentValidation.</summary>
+    List<FieldError>? Invalid(SegmentEvent e, string fieldPrefix)
+    {
+        if (validator is SegmentEventValidator)
+        {
+            var errors = SegmentEventValidator.Check(e);
+            if (errors is null || fieldPrefix.Length == 0) return errors;
+            for (var i = 0; i < errors.Count; i++) errors[i] = errors[i] with { Field = fieldPrefix + errors[i].Field };
+            return errors;
+        }
+        var validation = validator.Validate(e);
+        if (validation.IsValid) return null;
+        var invalid = new List<FieldError>(validation.Errors.Count);
+        foreach (var v in validation.Errors) invalid.Add(new FieldError(fieldPrefix + v.PropertyName, v.ErrorMessage));
+        return invalid;
     }
 
     string NewMessageId() => "ingress-" + Guid.CreateVersion7(clock.GetUtcNow()).ToString("N");
 
-    public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    /// <summary><c>yyyy-MM-ddTHH:mm:ss.fffZ</c> in UTC (every accepted event gets one: written digit by digit, not through a
+    /// format string).</summary>
+    public static string Iso(DateTimeOffset t)
+    {
+        var u = t.UtcDateTime;
+        return string.Create(24, u, static (c, u) =>
+        {
+            Digits(c[..4], u.Year);
+            c[4] = '-';
+            Digits(c.Slice(5, 2), u.Month);
+            c[7] = '-';
+            Digits(c.Slice(8, 2), u.Day);
+            c[10] = 'T';
+            Digits(c.Slice(11, 2), u.Hour);
+            c[13] = ':';
+            Digits(c.Slice(14, 2), u.Minute);
+            c[16] = ':';
+            Digits(c.Slice(17, 2), u.Second);
+            c[19] = '.';
+            Digits(c.Slice(20, 3), u.Millisecond);
+            c[23] = 'Z';
+        });
+    }
+
+    static void Digits(Span<char> into, int value)
+    {
+        for (var i = into.Length - 1; i >= 0; i--, value /= 10) into[i] = (char)('0' + value % 10);
+    }
 
     /// <summary>D3: a string id as is, a number as the text it was written with (8412 → "8412"); objects and arrays are a 400.</summary>
     static string? Id(Fields f, int i, string field, Action<string, string> error)
@@ -128,9 +167,36 @@ public sealed partial class SegmentEventReader(IValidator<SegmentEvent> validato
     {
         if (value.ValueKind == JsonValueKind.Undefined) return;
         if (value.ValueKind != JsonValueKind.String) { error(field, $"{field} must be an ISO-8601 string, not {Kind(value)}"); return; }
+        if (IsUtcMilliseconds(JsonMarshal.GetRawUtf8Value(value)[1..^1])) return; // the raw value has its quotes
         var s = value.GetString()!;
         if (!IsoTimestamp().IsMatch(s) || !DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
             error(field, $"{field} must be an ISO-8601 timestamp such as 2026-11-20T10:15:30.622Z");
+    }
+
+    /// <summary>
+    /// The form nearly every library sends (<c>2026-11-20T10:15:30.622Z</c>, what <c>toISOString()</c> writes), checked on the
+    /// raw bytes without making a string: it matches the pattern below, so it is valid exactly when it names a real instant
+    /// (year 1–9999, a day the month has, a time of day). Any other form takes the general check.
+    /// </summary>
+    static bool IsUtcMilliseconds(ReadOnlySpan<byte> raw)
+    {
+        if (raw.Length != 24 || raw[4] != '-' || raw[7] != '-' || raw[10] != 'T' || raw[13] != ':' || raw[16] != ':'
+            || raw[19] != '.' || raw[23] != 'Z') return false;
+        foreach (var at in DigitPositions)
+            if (!char.IsAsciiDigit((char)raw[at])) return false;
+        var year = Number(raw, 0, 4);
+        var month = Number(raw, 5, 2);
+        return year >= 1 && month is >= 1 and <= 12 && Number(raw, 8, 2) is var day && day >= 1 && day <= DateTime.DaysInMonth(year, month)
+            && Number(raw, 11, 2) < 24 && Number(raw, 14, 2) < 60 && Number(raw, 17, 2) < 60;
+    }
+
+    static readonly int[] DigitPositions = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+
+    static int Number(ReadOnlySpan<byte> raw, int start, int length)
+    {
+        var n = 0;
+        foreach (var b in raw.Slice(start, length)) n = n * 10 + (b - '0');
+        return n;
     }
 
     static string? Truncate(string? messageId) =>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
@@ -12,28 +13,53 @@ namespace Destinations.Host.Ingress;
 /// </summary>
 public sealed class SourceAuthenticator(DestinationRegistry registry)
 {
+    /// <summary>The sources' keys as UTF-8, made once (the sources are fixed at start), not on every request.</summary>
+    readonly (SourceOptions Source, byte[] Key)[] _keys =
+        [.. registry.Sources.Where(s => !string.IsNullOrEmpty(s.WriteKey)).Select(s => (s, Encoding.UTF8.GetBytes(s.WriteKey!)))];
+
     /// <summary>The Basic username, or null when there is no Basic Authorization header. Malformed Basic → empty string.</summary>
     public static string? WriteKeyFromHeader(HttpRequest request)
     {
-        if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization.ToString(), out var auth)
+        var header = request.Headers.Authorization.ToString();
+        // What SDKs send, "Basic <base64>", is decoded on the stack; any other shape (extra spaces, several headers, another
+        // scheme) takes the general parser below, so both give the same answer.
+        if (header.Length is > 6 and <= MaxFastHeader && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)
+            && header.AsSpan(6).IndexOfAnyExcept(Base64Chars) < 0)
+        {
+            Span<byte> decoded = stackalloc byte[MaxFastHeader];
+            if (!Convert.TryFromBase64Chars(header.AsSpan(6), decoded, out var written)) return "";
+            return Username(decoded[..written]);
+        }
+        if (!AuthenticationHeaderValue.TryParse(header, out var auth)
             || !auth.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase)) return null;
         try
         {
-            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(auth.Parameter ?? ""));
-            var colon = decoded.IndexOf(':');
-            return colon < 0 ? decoded : decoded[..colon];
+            return Username(Convert.FromBase64String(auth.Parameter ?? ""));
         }
         catch (FormatException) { return ""; }
+    }
+
+    const int MaxFastHeader = 1024;
+
+    static readonly SearchValues<char> Base64Chars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+
+    /// <summary>What comes before the first colon (user:password); a colon byte is never part of a multi-byte character.</summary>
+    static string Username(ReadOnlySpan<byte> decoded)
+    {
+        var colon = decoded.IndexOf((byte)':');
+        return Encoding.UTF8.GetString(colon < 0 ? decoded : decoded[..colon]);
     }
 
     public SourceOptions? FindByWriteKey(string? writeKey)
     {
         if (string.IsNullOrEmpty(writeKey)) return null;
-        var claimed = Encoding.UTF8.GetBytes(writeKey);
+        var most = Encoding.UTF8.GetMaxByteCount(writeKey.Length);
+        Span<byte> buffer = most <= 512 ? stackalloc byte[512] : new byte[most];
+        var claimed = buffer[..Encoding.UTF8.GetBytes(writeKey, buffer)];
         SourceOptions? found = null;
-        foreach (var source in registry.Sources) // every source is compared: the time taken does not say which key came close
-            if (!string.IsNullOrEmpty(source.WriteKey)
-                && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(source.WriteKey), claimed))
+        foreach (var (source, key) in _keys) // every source is compared: the time taken does not say which key came close
+            if (CryptographicOperations.FixedTimeEquals(key, claimed))
                 found = source;
         return found;
     }

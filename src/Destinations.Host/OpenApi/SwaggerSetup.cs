@@ -42,10 +42,18 @@ public static class SwaggerSetup
         return services;
     }
 
+    /// <summary>
+    /// The document and the UI under <c>/swagger</c>. Only requests under that path pass through their middleware: on every
+    /// other request (each ingested event) the document middleware matched a route template and the UI ran the static-file
+    /// middleware, to do nothing.
+    /// </summary>
     public static WebApplication UseDestinationsSwagger(this WebApplication app)
     {
-        app.UseSwagger();
-        app.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "Destinations v1"));
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/swagger"), swagger =>
+        {
+            swagger.UseSwagger();
+            swagger.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "Destinations v1"));
+        });
         return app;
     }
 }

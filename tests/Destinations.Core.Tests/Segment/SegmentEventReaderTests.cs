@@ -97,6 +97,52 @@ public class SegmentEventReaderTests
         Assert.Null(r.Event);
     }
 
+    /// <summary>The rules run as plain code on the ingest path; through FluentValidation they give the same errors.</summary>
+    [Theory]
+    [InlineData("""{}""", "type: type is required")]
+    [InlineData("""{"type":"bogus","userId":"u"}""", "type: type 'bogus' is not a Segment call type (one of alias, delete, group, identify, page, screen, track)")]
+    [InlineData("""{"type":"track","userId":" "}""", "userId: track needs a userId or an anonymousId|event: track needs an event name")]
+    [InlineData("""{"type":"alias"}""", "userId: alias needs a userId|previousId: alias needs a previousId")]
+    [InlineData("""{"type":"group","anonymousId":"a"}""", "groupId: group needs a groupId")]
+    [InlineData("""{"type":"delete"}""", "")]
+    [InlineData("""{"type":"identify","userId":"","anonymousId":"a"}""", "")]
+    public void The_semantic_rules_give_the_same_errors_as_plain_code_and_through_FluentValidation(string json, string expected)
+    {
+        var e = new SegmentEvent((JsonObject)JsonNode.Parse(json)!);
+        var plain = SegmentEventValidator.Check(e)?.Select(f => $"{f.Field}: {f.Message}") ?? [];
+        var fluent = new SegmentEventValidator().Validate(e).Errors.Select(f => $"{f.PropertyName}: {f.ErrorMessage}");
+        Assert.Equal(expected, string.Join("|", plain));
+        Assert.Equal(expected, string.Join("|", fluent));
+    }
+
+    /// <summary>The common millisecond UTC form is checked on its bytes; it must give the verdict of the general check.</summary>
+    [Theory]
+    [InlineData("2026-11-20T10:15:30.622Z", true)]
+    [InlineData("2024-02-29T23:59:59.999Z", true)]
+    [InlineData("0001-01-01T00:00:00.000Z", true)]
+    [InlineData("9999-12-31T23:59:59.999Z", true)]
+    [InlineData("2026-11-20T10:15:30.622+01:00", true)] // another form: the general check
+    [InlineData("2026-11-20 10:15", true)]
+    [InlineData("2025-02-29T10:15:30.622Z", false)]
+    [InlineData("2026-04-31T10:15:30.622Z", false)]
+    [InlineData("2026-13-20T10:15:30.622Z", false)]
+    [InlineData("2026-00-20T10:15:30.622Z", false)]
+    [InlineData("2026-11-00T10:15:30.622Z", false)]
+    [InlineData("0000-11-20T10:15:30.622Z", false)]
+    [InlineData("2026-11-20T24:00:00.000Z", false)]
+    [InlineData("2026-11-20T10:60:30.622Z", false)]
+    [InlineData("2026-11-20T10:15:60.622Z", false)]
+    [InlineData("2026-11-20T10:15:30.6a2Z", false)]
+    [InlineData("2026-11-20X10:15:30.622Z", false)]
+    public void A_timestamp_is_valid_exactly_when_it_names_an_instant(string timestamp, bool valid)
+    {
+        var r = Read($$"""{"type":"track","event":"E","userId":"u","timestamp":"{{timestamp}}"}""");
+        Assert.Equal(valid, r.IsValid);
+        Assert.Equal(valid, DateTimeOffset.TryParse(timestamp, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal, out _));
+        if (!valid) Assert.Equal("timestamp must be an ISO-8601 timestamp such as 2026-11-20T10:15:30.622Z", Single(r).Message);
+    }
+
     [Theory]
     [InlineData("2026-11-20T10:15:30.622Z")]
     [InlineData("2026-11-20T10:15:30+01:00")]

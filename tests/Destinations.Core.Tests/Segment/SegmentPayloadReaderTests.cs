@@ -60,6 +60,30 @@ public class SegmentPayloadReaderTests
         Assert.All(r.Events, e => Assert.False(e.Event!.Json.ContainsKey("writeKey")));
     }
 
+    /// <summary>Values are copied as received when that is what the writer would write anyway; whatever the writer writes
+    /// otherwise (whitespace between tokens, escapes, non-ASCII, HTML-sensitive characters) is written token by token, so the
+    /// stored JSON does not depend on how the sender formatted it.</summary>
+    [Theory]
+    [InlineData("""{"ua":"Mozilla/5.0 (X11; Linux) Chrome","n":[1, 2.50,true,null],"o":{"a b":"c d"}}""")]
+    [InlineData("""{"url":"https://x.example/?a=1&b=2","tz":"+01:00","q":"<b>'`</b>"}""")]
+    [InlineData("""{"city":"Zürich","esc":"a\"b\/c\u0041","name\u0041":"v"}""")]
+    [InlineData("""{"deep":{"list":[{"k":"v w"} , {"k":"x"}]},"e":{}}""")]
+    public void The_stored_json_is_the_same_compact_text_however_the_body_was_spaced(string properties)
+    {
+        var compact = _reader.ReadTrackingApiEvent(Utf8($$"""{"type":"track","event":"E","userId":"u","messageId":"m","properties":{{properties}}}"""),
+            CallTypes.Track);
+        var spaced = _reader.ReadTrackingApiEvent(Utf8($$"""
+            {
+              "type": "track", "event": "E", "userId": "u", "messageId": "m",
+              "properties": {{properties}}
+            }
+            """), CallTypes.Track);
+        var stored = compact.Events[0].Event!.ToJsonString();
+        Assert.Equal(stored, spaced.Events[0].Event!.ToJsonString());
+        // The same text as the DOM writes for the event (compact, the writer's escaping).
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(System.Text.Json.Nodes.JsonNode.Parse(stored)), stored);
+    }
+
     [Fact]
     public void Null_context_integrations_and_sentAt_take_the_envelope_values_in_place_D3()
     {
