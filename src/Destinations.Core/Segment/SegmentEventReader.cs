@@ -84,26 +84,14 @@ public sealed partial class SegmentEventReader(IValidator<SegmentEvent> validato
             f[Fields.ReceivedAt].ValueKind == JsonValueKind.String ? null : receivedAt);
         var e = new SegmentEvent(utf8, integrations, new SegmentEvent.EventFields(type ?? "", messageId!, userId, anonymousId, groupId,
             previousId, Str(f, Fields.Event), Str(f, Fields.Name), Str(f, Fields.Category), receivedAt));
-        if (Invalid(e, fieldPrefix) is { } invalid) return EventReadResult.Invalid(index, generated ? null : messageId, invalid);
-        return EventReadResult.Valid(index, e, generated);
-    }
-
-    /// <summary>The semantic rules' errors, prefixed, or null. The service's own validator is called as plain code; another
-    /// one (a test's, a caller's) through FluentValidation.</summary>
-    List<FieldError>? Invalid(SegmentEvent e, string fieldPrefix)
-    {
-        if (validator is SegmentEventValidator)
-        {
-            var errors = SegmentEventValidator.Check(e);
-            if (errors is null || fieldPrefix.Length == 0) return errors;
-            for (var i = 0; i < errors.Count; i++) errors[i] = errors[i] with { Field = fieldPrefix + errors[i].Field };
-            return errors;
-        }
         var validation = validator.Validate(e);
-        if (validation.IsValid) return null;
-        var invalid = new List<FieldError>(validation.Errors.Count);
-        foreach (var v in validation.Errors) invalid.Add(new FieldError(fieldPrefix + v.PropertyName, v.ErrorMessage));
-        return invalid;
+        if (!validation.IsValid)
+        {
+            var invalid = new List<FieldError>(validation.Errors.Count);
+            foreach (var v in validation.Errors) invalid.Add(new FieldError(fieldPrefix + v.PropertyName, v.ErrorMessage));
+            return EventReadResult.Invalid(index, generated ? null : messageId, invalid);
+        }
+        return EventReadResult.Valid(index, e, generated);
     }
 
     string NewMessageId() => "ingress-" + Guid.CreateVersion7(clock.GetUtcNow()).ToString("N");

@@ -97,24 +97,6 @@ public class SegmentEventReaderTests
         Assert.Null(r.Event);
     }
 
-    /// <summary>The rules run as plain code on the ingest path; through FluentValidation they give the same errors.</summary>
-    [Theory]
-    [InlineData("""{}""", "type: type is required")]
-    [InlineData("""{"type":"bogus","userId":"u"}""", "type: type 'bogus' is not a Segment call type (one of alias, delete, group, identify, page, screen, track)")]
-    [InlineData("""{"type":"track","userId":" "}""", "userId: track needs a userId or an anonymousId|event: track needs an event name")]
-    [InlineData("""{"type":"alias"}""", "userId: alias needs a userId|previousId: alias needs a previousId")]
-    [InlineData("""{"type":"group","anonymousId":"a"}""", "groupId: group needs a groupId")]
-    [InlineData("""{"type":"delete"}""", "")]
-    [InlineData("""{"type":"identify","userId":"","anonymousId":"a"}""", "")]
-    public void The_semantic_rules_give_the_same_errors_as_plain_code_and_through_FluentValidation(string json, string expected)
-    {
-        var e = new SegmentEvent((JsonObject)JsonNode.Parse(json)!);
-        var plain = SegmentEventValidator.Check(e)?.Select(f => $"{f.Field}: {f.Message}") ?? [];
-        var fluent = new SegmentEventValidator().Validate(e).Errors.Select(f => $"{f.PropertyName}: {f.ErrorMessage}");
-        Assert.Equal(expected, string.Join("|", plain));
-        Assert.Equal(expected, string.Join("|", fluent));
-    }
-
     /// <summary>The common millisecond UTC form is checked on its bytes; it must give the verdict of the general check.</summary>
     [Theory]
     [InlineData("2026-11-20T10:15:30.622Z", true)]
