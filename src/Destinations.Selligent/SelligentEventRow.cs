@@ -50,7 +50,7 @@ public static class SelligentEventRow
         foreach (var name in new[] { "timestamp", "originalTimestamp", "receivedAt" })
             if (e.StringAt(name) is { } raw
                 && DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
-                return t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+                return SegmentEventReader.Iso(t); // the service's one ISO-8601 UTC-with-milliseconds writer
         return null;
     }
 
