@@ -293,7 +293,8 @@ public sealed class DeliverySender(
         }
         if (d.Plan is not null) return new DeliveryAttempt(d, destination, PlanSerializer.Deserialize(d.Plan), planStored: true);
 
-        var mapping = destination.Map(SegmentEvent.FromStored(d.EventBody), d.Subscription);
+        // Through the registry, so the instance's property filters shape the mapper's input here as in the dry-run.
+        var mapping = registry.Map(destination, SegmentEvent.FromStored(d.EventBody), d.Subscription).Result;
         switch (mapping.Outcome)
         {
             case MappingOutcome.Filtered:

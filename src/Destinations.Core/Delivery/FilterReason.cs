@@ -30,6 +30,12 @@ public sealed record FilterReason
         "No mapping's trigger matches the event.");
     public static readonly FilterReason NoSubscriptionMatched = new("no_subscription_matched",
         "The destination matched no subscription for the event.");
+    public static readonly FilterReason FilterDrop = new("filter_drop",
+        "A drop filter of the instance matches the event.");
+    public static readonly FilterReason FilterOnly = new("filter_only",
+        "An only filter of the instance does not match the event.");
+    public static readonly FilterReason FilterSample = new("filter_sample",
+        "The event is outside the share a sample filter of the instance keeps.");
 
     // Mapping time: a delivery row with status 'filtered' holding the code.
     public static readonly FilterReason NoUserId = new("no_user_id",
@@ -53,6 +59,7 @@ public sealed record FilterReason
     public static IReadOnlyList<FilterReason> All { get; } =
     [
         SourceNotLinked, IntegrationsOff, DeleteNotSupported, CallTypeNotAccepted, NoTriggerMatched, NoSubscriptionMatched,
+        FilterDrop, FilterOnly, FilterSample,
         NoUserId, NoAliasPath, EventNotAllowed, PageEventsOff, ScreenEventsOff, AliasEventsOff, GroupEventsOff, MappingNotConfigured,
     ];
 

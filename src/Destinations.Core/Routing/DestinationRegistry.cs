@@ -1,5 +1,6 @@
 using Destinations.Core.Configuration;
 using Destinations.Core.Delivery;
+using Destinations.Core.Segment;
 using Microsoft.Extensions.Configuration;
 
 namespace Destinations.Core.Routing;
@@ -13,12 +14,16 @@ public sealed class DestinationRegistry
     readonly Dictionary<string, IDestination> _byId;
     readonly Dictionary<string, HashSet<string>?> _sourcesById;
     readonly IReadOnlyDictionary<string, IDestinationFactory> _factoryById;
+    readonly IReadOnlyDictionary<string, InstanceFilters> _filtersById;
 
     /// <param name="factories">The factory that built each instance, by instance id (its type and defaults).</param>
+    /// <param name="filters">Each instance's destination filters, by instance id (none when absent).</param>
     public DestinationRegistry(IReadOnlyList<SourceOptions> sources, IReadOnlyList<(IDestination Destination, IReadOnlyList<string>? Sources)> destinations,
-        IReadOnlyList<string> warnings, IReadOnlyDictionary<string, IDestinationFactory>? factories = null)
+        IReadOnlyList<string> warnings, IReadOnlyDictionary<string, IDestinationFactory>? factories = null,
+        IReadOnlyDictionary<string, InstanceFilters>? filters = null)
     {
         _factoryById = factories ?? new Dictionary<string, IDestinationFactory>(StringComparer.Ordinal);
+        _filtersById = filters ?? new Dictionary<string, InstanceFilters>(StringComparer.Ordinal);
         Sources = sources;
         Destinations = destinations.Select(d => d.Destination).ToList();
         _byId = Destinations.ToDictionary(d => d.Id, StringComparer.Ordinal);
@@ -35,6 +40,21 @@ public sealed class DestinationRegistry
 
     /// <summary>The factory that built the instance: its destination type and the partner's defaults (null when unknown).</summary>
     public IDestinationFactory? FactoryOf(string id) => _factoryById.GetValueOrDefault(id);
+
+    /// <summary>The instance's <c>Filters</c> (docs/configuration.md "Destination filters"); <see cref="InstanceFilters.None"/> when it has none.</summary>
+    public InstanceFilters FiltersOf(string id) => _filtersById.GetValueOrDefault(id) ?? InstanceFilters.None;
+
+    /// <summary>
+    /// The one way an event reaches a mapper, for delivery, replay and the dry-run alike: the instance's property filters
+    /// (<c>dropProperties</c>, <c>allowProperties</c>) are applied to <paramref name="e"/> — the caller's own copy, e.g.
+    /// <see cref="SegmentEvent.FromStored"/>, changed in place — and the filtered event is mapped.
+    /// </summary>
+    public FilteredMapping Map(IDestination destination, SegmentEvent e, string subscription)
+    {
+        var filters = FiltersOf(destination.Id);
+        var removed = filters.PropertyFilters.Count == 0 ? [] : filters.Apply(e.Json);
+        return new FilteredMapping(destination.Map(e, subscription), removed);
+    }
 
     public SourceOptions? FindSource(string id) => Sources.FirstOrDefault(s => string.Equals(s.Id, id, StringComparison.Ordinal));
 
@@ -71,6 +91,7 @@ public sealed class DestinationRegistry
 
         var built = new List<(IDestination, IReadOnlyList<string>?)>();
         var factoryById = new Dictionary<string, IDestinationFactory>(StringComparer.Ordinal);
+        var filtersById = new Dictionary<string, InstanceFilters>(StringComparer.Ordinal);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         i = 0;
         foreach (var section in configuration.GetSection("Destinations").GetChildren())
@@ -91,6 +112,7 @@ public sealed class DestinationRegistry
                 errors.Add($"{path}.Type: '{type}' is not a known destination type (known: {string.Join(", ", factoryByType.Keys.Order())})");
                 continue;
             }
+            var filters = DestinationFilterReader.Read(section.GetSection("Filters"), path, id, errors);
             var result = factory.Create(id, section, path);
             errors.AddRange(result.Errors);
             warnings.AddRange(result.Warnings);
@@ -98,13 +120,17 @@ public sealed class DestinationRegistry
             {
                 built.Add((d, linked.Count > 0 ? linked : null));
                 factoryById[d.Id] = factory;
+                if (filters.All.Count > 0) filtersById[d.Id] = filters;
             }
         }
 
         if (errors.Count > 0) throw new ConfigurationException(errors);
-        return new DestinationRegistry(sources, built, warnings, factoryById);
+        return new DestinationRegistry(sources, built, warnings, factoryById, filtersById);
     }
 }
+
+/// <summary>A mapper's answer for an event after the instance's property filters, and what those filters removed.</summary>
+public sealed record FilteredMapping(MappingResult Result, IReadOnlyList<RemovedField> Removed);
 
 /// <summary>Start-up configuration errors, each naming the key path and the rule.</summary>
 public sealed class ConfigurationException(IReadOnlyList<string> errors)

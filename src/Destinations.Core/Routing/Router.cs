@@ -7,8 +7,9 @@ namespace Destinations.Core.Routing;
 public sealed record RoutedDelivery(string DestinationId, string Subscription);
 
 /// <summary>A router-time filter decision: no delivery row, a per-instance counter by the reason's code (D8 in
-/// docs/decisions.md). <paramref name="Detail"/> says what about this event (e.g. the call type); it is shown, not counted.</summary>
-public sealed record RouterFilter(string DestinationId, FilterReason Reason, string? Detail = null);
+/// docs/decisions.md). <paramref name="Detail"/> says what about this event (e.g. the call type); it is shown, not counted.
+/// <paramref name="Filter"/> is the instance's destination filter that dropped the event, when one did.</summary>
+public sealed record RouterFilter(string DestinationId, FilterReason Reason, string? Detail = null, DestinationFilter? Filter = null);
 
 public sealed record RoutingDecision(IReadOnlyList<RoutedDelivery> Deliveries, IReadOnlyList<RouterFilter> Filtered);
 
@@ -26,6 +27,13 @@ public sealed class Router(DestinationRegistry registry)
             // D4: none of the partners has a deletion call.
             if (e.Type == CallTypes.Delete) { filtered.Add(new(d.Id, FilterReason.DeleteNotSupported, d.IntegrationName)); continue; }
             if (!IntegrationsObject.IsEnabled(e.Integrations, d.Id, d.IntegrationName)) { filtered.Add(new(d.Id, FilterReason.IntegrationsOff)); continue; }
+            // Destination filters act before any trigger, as Segment applies them before an Actions destination's subscriptions.
+            var filters = registry.FiltersOf(d.Id);
+            if (filters.EventFilters.Count > 0 && filters.Dropping(e) is { } dropping)
+            {
+                filtered.Add(new(d.Id, InstanceFilters.ReasonOf(dropping), dropping.ToString(), dropping));
+                continue;
+            }
             var match = d.Subscribe(e);
             if (!match.Matched) { filtered.Add(new(d.Id, match.Reason ?? FilterReason.NoSubscriptionMatched, match.Detail)); continue; }
             foreach (var s in match.Subscriptions) deliveries.Add(new(d.Id, s));

@@ -13,6 +13,7 @@ public sealed record DryRunAnswer(string Source, string MessageId, string Type, 
 /// <param name="Sentence">The same reason in words.</param>
 /// <param name="Detail">What about this event, when there is more to say (e.g. the call type that is not accepted).</param>
 /// <param name="Settings">The instance's settings as the admin API shows them (secrets masked).</param>
+/// <param name="Filter">When one of the instance's destination filters (drop, only, sample) dropped the event: which one.</param>
 public sealed record DryRunDestination(
     string Destination,
     string Integration,
@@ -21,7 +22,23 @@ public sealed record DryRunDestination(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Sentence,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail,
     IReadOnlyDictionary<string, string?> Settings,
-    IReadOnlyList<DryRunDelivery> Deliveries);
+    IReadOnlyList<DryRunDelivery> Deliveries)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DryRunFilter? Filter { get; init; }
+}
+
+/// <summary>One entry of an instance's <c>Filters</c> list.</summary>
+/// <param name="Index">Its position in the list (<c>Filters[index]</c> in configuration).</param>
+/// <param name="Kind"><c>drop</c>, <c>only</c> or <c>sample</c>.</param>
+/// <param name="Condition">The FQL condition, or the sample's share and key (e.g. <c>10% by userId</c>).</param>
+public sealed record DryRunFilter(int Index, string Kind, string Condition);
+
+/// <summary>A field the instance's property filters removed from the event before it was mapped.</summary>
+/// <param name="Filter">The filter's position in the instance's <c>Filters</c> list.</param>
+/// <param name="Kind"><c>dropProperties</c> or <c>allowProperties</c>.</param>
+/// <param name="Path">The removed field, e.g. <c>properties.email</c>.</param>
+public sealed record DryRunRemovedField(int Filter, string Kind, string Path);
 
 /// <summary>One delivery (D7): the mapper's outcome for a subscription and the plan of partner requests (D11).</summary>
 /// <param name="Outcome">Send, Filtered or Invalid (the mapper's <see cref="MappingOutcome"/>).</param>
@@ -34,7 +51,12 @@ public sealed record DryRunDelivery(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Sentence,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail,
-    IReadOnlyList<DryRunRequest> Requests);
+    IReadOnlyList<DryRunRequest> Requests)
+{
+    /// <summary>The fields the instance's property filters removed from the event this delivery was mapped from (none: absent).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<DryRunRemovedField>? Removed { get; init; }
+}
 
 /// <param name="Url">Where the request goes (<see cref="IDestination.Describe"/>); holds no secret. Auth headers are added
 /// by the partner client and are never part of a plan, so they cannot show here.</param>

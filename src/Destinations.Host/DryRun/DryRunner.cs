@@ -7,8 +7,10 @@ using Serilog.Context;
 namespace Destinations.Host.DryRun;
 
 /// <summary>
-/// The event tester: the delivery code path without the store. Router.Route decides per instance (D8); each routed
-/// subscription is mapped from the event as the store would hand it to the dispatcher (<see cref="SegmentEvent.FromStored"/>);
+/// The event tester: the delivery code path without the store. Router.Route decides per instance (D8), destination
+/// filters included (the one that dropped the event is named); each routed subscription is mapped from the event as the
+/// store would hand it to the dispatcher (<see cref="SegmentEvent.FromStored"/>), through <see cref="DestinationRegistry.Map"/>
+/// so the fields the instance's property filters remove are listed;
 /// with <c>send</c>, the plan's steps go to <see cref="IDestination.SendAsync"/> in order, stopping at the first failure like
 /// a delivery attempt does (D11). D21: bypasses queue, dedupe, stats and dead letters — nothing is stored or counted.
 /// </summary>
@@ -28,7 +30,10 @@ public sealed class DryRunner(Router router, DestinationRegistry registry, ILogg
             foreach (var routed in routing.Deliveries.Where(r => r.DestinationId == d.Id))
                 deliveries.Add(await DeliveryAsync(d, SegmentEvent.FromStored(stored), routed.Subscription, send, ct));
             results.Add(new DryRunDestination(d.Id, d.IntegrationName, filter is null, filter?.Reason.Code, filter?.Reason.Sentence, filter?.Detail,
-                AdminEndpoints.MaskedSettings(d), deliveries));
+                AdminEndpoints.MaskedSettings(d), deliveries)
+            {
+                Filter = filter?.Filter is { } f ? new DryRunFilter(f.Index, f.Kind, f.Describe()) : null,
+            });
         }
         logger.LogInformation("Dry-run of {MessageId} ({Type}) from source {SourceId}: {Routed} of {Destinations} instances routed, sent: {Sent}",
             e.MessageId, e.Type, sourceId, results.Count(r => r.Routed), results.Count, send);
@@ -37,7 +42,8 @@ public sealed class DryRunner(Router router, DestinationRegistry registry, ILogg
 
     async Task<DryRunDelivery> DeliveryAsync(IDestination d, SegmentEvent e, string subscription, bool send, CancellationToken ct)
     {
-        var mapping = d.Map(e, subscription);
+        // Through the registry, as delivery maps: the instance's property filters shape the event first.
+        var (mapping, removed) = registry.Map(d, e, subscription);
         var requests = new List<DryRunRequest>();
         var failed = false;
         foreach (var request in mapping.Requests)
@@ -53,6 +59,9 @@ public sealed class DryRunner(Router router, DestinationRegistry registry, ILogg
             }
             requests.Add(new DryRunRequest(request.Step, request.Method, d.Describe(request).ToString(), request.Body?.DeepClone(), result));
         }
-        return new DryRunDelivery(subscription, mapping.Outcome.ToString(), mapping.Reason, mapping.Filter?.Sentence, mapping.Detail, requests);
+        return new DryRunDelivery(subscription, mapping.Outcome.ToString(), mapping.Reason, mapping.Filter?.Sentence, mapping.Detail, requests)
+        {
+            Removed = removed.Count == 0 ? null : removed.Select(r => new DryRunRemovedField(r.Filter, r.Kind, r.Path)).ToList(),
+        };
     }
 }

@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using Destinations.Core.Delivery;
+using Destinations.Core.Segment;
+
+namespace Destinations.Core.Routing;
+
+/// <summary>
+/// An instance's <c>Filters</c>, split by when they act. Segment applies destination filters in the order sample, drop
+/// (an "only" is a drop of what does not match), drop properties, allow properties: event-level filters first, at
+/// routing, then property filters on what is left. Within each group ours act in list order; whether an event is kept
+/// does not depend on the order of event-level filters, only which one is named as the reason does (the first to drop it).
+/// </summary>
+public sealed class InstanceFilters
+{
+    public static readonly InstanceFilters None = new([]);
+
+    public InstanceFilters(IReadOnlyList<DestinationFilter> filters)
+    {
+        All = filters;
+        EventFilters = filters.OfType<EventFilter>().ToArray();
+        PropertyFilters = filters.OfType<PropertyFilter>().ToArray();
+    }
+
+    /// <summary>Every filter, in list order.</summary>
+    public IReadOnlyList<DestinationFilter> All { get; }
+    public IReadOnlyList<EventFilter> EventFilters { get; }
+    public IReadOnlyList<PropertyFilter> PropertyFilters { get; }
+
+    /// <summary>The first event-level filter that drops <paramref name="e"/>; null when the event goes on to the triggers.</summary>
+    public EventFilter? Dropping(SegmentEvent e)
+    {
+        foreach (var f in EventFilters)
+            if (!f.Keeps(e)) return f;
+        return null;
+    }
+
+    /// <summary>Applies the property filters to <paramref name="e"/> (the caller's own copy; changed in place) and lists
+    /// what they removed, in order.</summary>
+    public IReadOnlyList<RemovedField> Apply(JsonObject e)
+    {
+        if (PropertyFilters.Count == 0) return [];
+        var removed = new List<RemovedField>();
+        foreach (var f in PropertyFilters) f.Apply(e, removed);
+        return removed;
+    }
+
+    /// <summary>The counted reason of an event-level filter (D8: router time, a counter per instance and code).</summary>
+    public static FilterReason ReasonOf(EventFilter f) => f switch
+    {
+        DropFilter => FilterReason.FilterDrop,
+        OnlyFilter => FilterReason.FilterOnly,
+        SampleFilter => FilterReason.FilterSample,
+        _ => throw new ArgumentOutOfRangeException(nameof(f), f.Kind, "not an event-level filter"),
+    };
+}
