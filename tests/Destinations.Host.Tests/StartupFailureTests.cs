@@ -40,4 +40,18 @@ public class StartupFailureTests
         Assert.Equal(1, Count(output, "Invalid configuration"));
         Assert.DoesNotContain("   at ", output);
     }
+
+    [Fact]
+    public async Task A_bad_destination_filter_is_reported_once_naming_the_instance_and_the_filter_index()
+    {
+        var (exit, output) = await StartWith("--Destinations:0:Id=crm", "--Destinations:0:Type=Salesmachine",
+            "--Destinations:0:Settings:ApiToken=t", "--Destinations:0:Settings:ApiSecret=s",
+            "--Destinations:0:Filters:0:drop=event = \"x\"", "--Destinations:0:Filters:1:sample=150");
+
+        Assert.Equal(1, exit);
+        Assert.Equal(1, Count(output, "Destinations[0].Filters[1].sample: must be a percentage from 0 to 100 (the share of events kept) (instance 'crm')"));
+        Assert.Equal(1, Count(output, "Invalid configuration"));
+        Assert.DoesNotContain("Filters[0]", output);
+        Assert.DoesNotContain("   at ", output);
+    }
 }
