@@ -4,6 +4,8 @@
 # process, and prints the table (a column pair per store). Options go to the harness, e.g.:
 #   bench/run.sh --duration 10 --warmup 20 --connections 64 --backlog 1000000 --skip backlog
 #   bench/run.sh --store sqlite                   # sqlite | postgres | both (default both)
+#   bench/run.sh --store sqlite --skip single,batch,rate,e2e,backlog,stages,ceiling,reference
+#                                                 # only ingest without and with destination filters
 #   bench/run.sh --postgres "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres"
 # PostgreSQL: --postgres CONN, else $DESTINATIONS_TEST_POSTGRES, else this script starts a throw-away cluster on
 # 127.0.0.1:${BENCH_PG_PORT:-55433} in a temp dir (stopped and removed on exit) when /usr/lib/postgresql/*/bin exists;

@@ -25,8 +25,9 @@ public sealed record BenchOptions
         "  --store S           sqlite | postgres | both (both): which stores the service runs on\n" +
         "  --postgres CONN     Npgsql connection string of a PostgreSQL server (default: $" + PostgresVariable + ");\n" +
         "                      every scenario gets a fresh database bench_<pid>_<n>, dropped after it\n" +
-        "  --skip a,b          skip scenarios: single,batch,rate,e2e,backlog,stages,ceiling,reference\n" +
-        "                      (stages: single and batch again routed nowhere and stored-not-delivered, for the\n" +
+        "  --skip a,b          skip scenarios: single,batch,rate,e2e,backlog,filters,stages,ceiling,reference\n" +
+        "                      (filters: single and batch ingest without and with a few destination filters on the instance;\n" +
+        "                      stages: single and batch again routed nowhere and stored-not-delivered, for the\n" +
         "                      where-the-time-goes table; ceiling: the SQLite store alone, in this process;\n" +
         "                      reference: the naive durable reference's single, batch and fixed-rate runs)\n" +
         "  --ceiling-events N  events the in-process store ceiling reads and stores (300000; a fifth is warm-up)\n" +

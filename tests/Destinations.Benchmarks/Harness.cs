@@ -308,6 +308,42 @@ public static class Harness
             }
         }
 
+        var filterResults = new List<(StoreKind, FilterResult)>();
+        if (!o.Skip.Contains("filters"))
+        {
+            // Ingest with destination filters on the instance against the same service without them, back to back.
+            var track = Path.Combine(root, "bench", "track.lua");
+            var batch = Path.Combine(root, "bench", "batch.lua");
+            var bo = o with { Connections = BatchConnections };
+            foreach (var store in stores)
+            {
+                var name = BenchOptions.Name(store);
+                var fr = new FilterResult();
+                foreach (var filtered in new[] { false, true })
+                {
+                    var extra = filtered ? FilterScenario.Filters : [];
+                    var label = filtered ? "with filters" : "without filters";
+                    WrkResult single, many;
+                    double singleCpu, manyCpu;
+                    await using (var service = await StartService($"service-filters-{filtered}-single", store, partner.Url, extra))
+                    {
+                        await WarmUpAsync($"{name} single, {label}", track, service.Url + "/v1/track", o);
+                        (single, singleCpu) = await MeasureAsync(service.Child, track, service.Url + "/v1/track", o);
+                    }
+                    await using (var service = await StartService($"service-filters-{filtered}-batch", store, partner.Url, extra))
+                    {
+                        await WarmUpAsync($"{name} batch, {label}", batch, service.Url + "/v1/batch", bo, 100);
+                        (many, manyCpu) = await MeasureAsync(service.Child, batch, service.Url + "/v1/batch", bo);
+                    }
+                    if (filtered) (fr.FilteredSingle, fr.FilteredSingleCpu, fr.FilteredBatch, fr.FilteredBatchCpu) = (single, singleCpu, many, manyCpu);
+                    else (fr.Single, fr.SingleCpu, fr.Batch, fr.BatchCpu) = (single, singleCpu, many, manyCpu);
+                    Console.WriteLine($"{name} {label}: single {single.PerSecond:F0} req/s{single.Errors} (CPU {singleCpu:F1} s), " +
+                        $"batch {many.PerSecond * 100:F0} events/s{many.Errors} (CPU {manyCpu:F1} s)");
+                }
+                filterResults.Add((store, fr));
+            }
+        }
+
         if (!o.Skip.Contains("stages"))
         {
             // Where the time goes: the single and batch runs again with less of the pipeline behind the acknowledgement, each
@@ -362,6 +398,11 @@ public static class Harness
         {
             Console.WriteLine();
             Console.WriteLine(breakdown);
+        }
+        if (filterResults.Count > 0)
+        {
+            Console.WriteLine();
+            Console.WriteLine(FilterResult.Render(filterResults));
         }
         Console.WriteLine($"warm-up: {(o.WarmupSeconds > 0 ? $"{o.WarmupSeconds} s unmeasured before every wrk and fixed-rate run; end-to-end warmed with separate events; backlog not warmed" : "none")}. " +
             "\"met\": the targets are on SQLite; single and batch ingest have their own on PostgreSQL.");

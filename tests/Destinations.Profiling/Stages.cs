@@ -5,6 +5,7 @@ using Destinations.Core.Segment;
 using Destinations.Host.Ingress;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Destinations.Profiling;
@@ -76,6 +77,28 @@ static class Stages
             Measure(n, "  of which clock: TimeProvider.GetUtcNow (receivedAt)", _ => clock.GetUtcNow());
             Measure(n, "  of which clock: Stopwatch.GetTimestamp", _ => System.Diagnostics.Stopwatch.GetTimestamp());
             Measure(n, "route (one instance, source not linked)", _ => router.Route(source.Id, sampleEvent));
+            // Destination filters at routing: each call routes a freshly read event (an event caches its DOM, which the FQL
+            // conditions need), with the read as the baseline subtracted; the same instance without filters for comparison.
+            var registry = services.GetRequiredService<DestinationRegistry>();
+            var filterErrors = new List<string>();
+            var filters = DestinationFilterReader.Read(new ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["Filters:0:drop"] = "event = \"Test Event\" or contains(context.page.url, \"staging.\")",
+                    ["Filters:1:only"] = "type = \"track\" or type = \"identify\"",
+                    ["Filters:2:sample"] = "99.99",
+                    ["Filters:2:by"] = "userId",
+                }).Build().GetSection("Filters"), "Destinations[0]", "salesmachine-profile", filterErrors);
+            if (filterErrors.Count > 0) throw new InvalidOperationException(string.Join("; ", filterErrors));
+            var linked = new Router(new DestinationRegistry(registry.Sources, [(registry.Destinations[0], null)], []));
+            var filtered = new Router(new DestinationRegistry(registry.Sources, [(registry.Destinations[0], null)], [], null,
+                new Dictionary<string, InstanceFilters> { [registry.Destinations[0].Id] = filters }));
+            SegmentEvent Fresh(int i) => reader.ReadTrackingApiEvent(bodies[i & 1023], CallTypes.Track).Events[0].Event!;
+            Measure(n, "route (one instance, linked, no filters)", i => linked.Route(source.Id, Fresh(i)), baseline: i => Fresh(i));
+            var typed = new Router(new DestinationRegistry(registry.Sources, [(registry.Destinations[0], null)], [], null,
+                new Dictionary<string, InstanceFilters> { [registry.Destinations[0].Id] = new InstanceFilters([filters.All[1]]) }));
+            Measure(n, "route (one instance, linked, only: type = … or type = …, no JSON read)", i => typed.Route(source.Id, Fresh(i)), baseline: i => Fresh(i));
+            Measure(n, "route (one instance, linked, drop on context.page.url + only + sample 99.99% by userId)", i => filtered.Route(source.Id, Fresh(i)), baseline: i => Fresh(i));
             await MeasureAsync(n, "flow: IngressFlow.AcceptAsync (store answers at once)", async _ =>
             {
                 var http = new DefaultHttpContext { RequestServices = services };

@@ -27,20 +27,29 @@ public abstract record EventFilter(int Index) : DestinationFilter(Index)
     public abstract bool Keeps(Segment.SegmentEvent e);
 }
 
+/// <summary>An event-level filter with an FQL condition.</summary>
+public abstract record ConditionFilter(int Index, Fql Condition) : EventFilter(Index)
+{
+    public override string Describe() => Condition.Text;
+    public override bool Keeps(Segment.SegmentEvent e) => Keeps(e.Json);
+
+    /// <summary>Decides on the event's JSON, or on a copy holding at least the fields the condition reads
+    /// (<see cref="ConditionFields"/>).</summary>
+    public abstract bool Keeps(JsonObject fields);
+}
+
 /// <summary><c>{"drop": "&lt;fql&gt;"}</c>: events the condition matches are not sent.</summary>
-public sealed record DropFilter(int Index, Fql Condition) : EventFilter(Index)
+public sealed record DropFilter(int Index, Fql Condition) : ConditionFilter(Index, Condition)
 {
     public override string Kind => "drop";
-    public override string Describe() => Condition.Text;
-    public override bool Keeps(Segment.SegmentEvent e) => !Condition.Matches(e);
+    public override bool Keeps(JsonObject fields) => !Condition.Matches(fields);
 }
 
 /// <summary><c>{"only": "&lt;fql&gt;"}</c>: only events the condition matches are sent (Segment's "Only Send").</summary>
-public sealed record OnlyFilter(int Index, Fql Condition) : EventFilter(Index)
+public sealed record OnlyFilter(int Index, Fql Condition) : ConditionFilter(Index, Condition)
 {
     public override string Kind => "only";
-    public override string Describe() => Condition.Text;
-    public override bool Keeps(Segment.SegmentEvent e) => Condition.Matches(e);
+    public override bool Keeps(JsonObject fields) => Condition.Matches(fields);
 }
 
 /// <summary>What a <see cref="SampleFilter"/> hashes.</summary>

@@ -19,7 +19,11 @@ public sealed class InstanceFilters
         All = filters;
         EventFilters = filters.OfType<EventFilter>().ToArray();
         PropertyFilters = filters.OfType<PropertyFilter>().ToArray();
+        var conditions = filters.OfType<ConditionFilter>().Select(f => f.Condition).ToList();
+        _fields = conditions.Count > 0 ? ConditionFields.Of(conditions) : null;
     }
+
+    readonly ConditionFields? _fields;
 
     /// <summary>Every filter, in list order.</summary>
     public IReadOnlyList<DestinationFilter> All { get; }
@@ -29,10 +33,17 @@ public sealed class InstanceFilters
     /// <summary>The first event-level filter that drops <paramref name="e"/>; null when the event goes on to the triggers.</summary>
     public EventFilter? Dropping(SegmentEvent e)
     {
+        JsonObject? fields = null;
         foreach (var f in EventFilters)
-            if (!f.Keeps(e)) return f;
+        {
+            var keeps = f is ConditionFilter c ? c.Keeps(fields ??= Fields(e)) : f.Keeps(e);
+            if (!keeps) return f;
+        }
         return null;
     }
+
+    /// <summary>What the conditions read: the fields they name, copied out of the event's JSON without building its DOM.</summary>
+    JsonObject Fields(SegmentEvent e) => _fields is null ? e.Json : _fields.Extract(e);
 
     /// <summary>Applies the property filters to <paramref name="e"/> (the caller's own copy; changed in place) and lists
     /// what they removed, in order.</summary>
