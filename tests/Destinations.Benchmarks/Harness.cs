@@ -311,7 +311,8 @@ public static class Harness
         var filterResults = new List<(StoreKind, FilterResult)>();
         if (!o.Skip.Contains("filters"))
         {
-            // Ingest with destination filters on the instance against the same service without them, back to back.
+            // Ingest with destination filters on the instance against the same service without them, in the order without,
+            // with, with, without (drift on a shared machine hits both alike); each variant's better run counts.
             var track = Path.Combine(root, "bench", "track.lua");
             var batch = Path.Combine(root, "bench", "batch.lua");
             var bo = o with { Connections = BatchConnections };
@@ -319,7 +320,7 @@ public static class Harness
             {
                 var name = BenchOptions.Name(store);
                 var fr = new FilterResult();
-                foreach (var filtered in new[] { false, true })
+                foreach (var filtered in new[] { false, true, true, false })
                 {
                     var extra = filtered ? FilterScenario.Filters : [];
                     var label = filtered ? "with filters" : "without filters";
@@ -335,8 +336,16 @@ public static class Harness
                         await WarmUpAsync($"{name} batch, {label}", batch, service.Url + "/v1/batch", bo, 100);
                         (many, manyCpu) = await MeasureAsync(service.Child, batch, service.Url + "/v1/batch", bo);
                     }
-                    if (filtered) (fr.FilteredSingle, fr.FilteredSingleCpu, fr.FilteredBatch, fr.FilteredBatchCpu) = (single, singleCpu, many, manyCpu);
-                    else (fr.Single, fr.SingleCpu, fr.Batch, fr.BatchCpu) = (single, singleCpu, many, manyCpu);
+                    if (filtered)
+                    {
+                        if (fr.FilteredSingle is null || single.PerSecond > fr.FilteredSingle.PerSecond) (fr.FilteredSingle, fr.FilteredSingleCpu) = (single, singleCpu);
+                        if (fr.FilteredBatch is null || many.PerSecond > fr.FilteredBatch.PerSecond) (fr.FilteredBatch, fr.FilteredBatchCpu) = (many, manyCpu);
+                    }
+                    else
+                    {
+                        if (fr.Single is null || single.PerSecond > fr.Single.PerSecond) (fr.Single, fr.SingleCpu) = (single, singleCpu);
+                        if (fr.Batch is null || many.PerSecond > fr.Batch.PerSecond) (fr.Batch, fr.BatchCpu) = (many, manyCpu);
+                    }
                     Console.WriteLine($"{name} {label}: single {single.PerSecond:F0} req/s{single.Errors} (CPU {singleCpu:F1} s), " +
                         $"batch {many.PerSecond * 100:F0} events/s{many.Errors} (CPU {manyCpu:F1} s)");
                 }

@@ -79,7 +79,7 @@ public sealed class DestinationFilterTests : IDisposable
     }
 
     [Fact]
-    public async Task The_dry_run_names_the_filter_that_dropped_an_event_and_lists_the_fields_removed()
+    public async Task The_dry_run_names_the_filter_that_dropped_an_event_and_lists_the_fields_removed_and_admin_lists_the_filters()
     {
         using var app = new OperatorApp(new Dictionary<string, string?>
         {
@@ -106,6 +106,14 @@ public sealed class DestinationFilterTests : IDisposable
         AssertJson("""{"contact_uid":"u1","event_uid":"Order Completed","params":{"revenue":119.9}}""", delivery["requests"]![0]!["body"]!.ToJsonString());
         Assert.Null(For(kept, "test-1")["deliveries"]![0]!["removed"]);
         Assert.Empty(app.Partner.LogEntries);
+
+        // The admin API lists the instance's filters as configured; an instance without filters has no such key.
+        var sm = await Json.ReadAsync(await app.Admin().GetAsync("/admin/destinations/sm"));
+        AssertJson("""
+            [{"index":0,"kind":"dropProperties","condition":"properties.email"},{"index":1,"kind":"drop","condition":"properties.internal = true"},
+             {"index":2,"kind":"allowProperties","condition":"properties.revenue"}]
+            """, sm["filters"]!.ToJsonString());
+        Assert.Null((await Json.ReadAsync(await app.Admin().GetAsync("/admin/destinations/test-1")))["filters"]);
     }
 
     static async Task<JsonObject> DryRunAsync(OperatorApp app, string body)

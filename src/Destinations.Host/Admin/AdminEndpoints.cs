@@ -62,7 +62,12 @@ public static class AdminEndpoints
             registry.Sources.Where(s => registry.IsLinked(d.Id, s.Id)).Select(s => s.Id).ToList(),
             MaskedSettings(d),
             d is IConnectionTest,
-            View(await store.GetStatsAsync(d.Id, ct)));
+            View(await store.GetStatsAsync(d.Id, ct)))
+        {
+            Filters = registry.FiltersOf(d.Id).All is { Count: > 0 } filters
+                ? filters.Select(f => new ConfiguredFilter(f.Index, f.Kind, f.Describe())).ToList()
+                : null,
+        };
 
     /// <summary>Only what the partner declares through <see cref="IDescribedSettings"/> (already masked); nothing else is shown.</summary>
     public static IReadOnlyDictionary<string, string?> MaskedSettings(IDestination d) =>

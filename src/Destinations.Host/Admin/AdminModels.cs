@@ -10,7 +10,18 @@ public sealed record DestinationSummary(
     IReadOnlyList<string> Sources,
     IReadOnlyDictionary<string, string?> Settings,
     bool SupportsConnectionTest,
-    DestinationStatsView Stats);
+    DestinationStatsView Stats)
+{
+    /// <summary>The instance's destination filters in list order (docs/configuration.md "Destination filters"); absent when none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ConfiguredFilter>? Filters { get; init; }
+}
+
+/// <summary>One entry of an instance's <c>Filters</c>.</summary>
+/// <param name="Index">Its position in the list (<c>Filters[index]</c> in configuration).</param>
+/// <param name="Kind"><c>drop</c>, <c>only</c>, <c>sample</c>, <c>dropProperties</c> or <c>allowProperties</c>.</param>
+/// <param name="Condition">The FQL condition, the sample's share and key, or the field paths.</param>
+public sealed record ConfiguredFilter(int Index, string Kind, string Condition);
 
 /// <summary>Counts read from the store (right across replicas, D8), and whether the instance is held (D12, breaker).</summary>
 /// <param name="State"><c>active</c>, <c>paused</c> (401/403, D12) or <c>breaker-open</c>.</param>

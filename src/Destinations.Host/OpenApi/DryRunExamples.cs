@@ -26,6 +26,11 @@ public static class DryRunExamples
                   "result": { "outcome": "Succeeded", "statusCode": 200 } } ] } ] },
             { "destination": "um", "integration": "UserMotion (Actions)", "routed": false,
               "reason": "source_not_linked", "sentence": "The event's source is not linked to this destination instance.",
-              "settings": { "ApiKey": "********" }, "deliveries": [] } ] }
+              "settings": { "ApiKey": "********" }, "deliveries": [] },
+            { "destination": "crm", "integration": "Salesmachine", "routed": false,
+              "reason": "filter_only", "sentence": "An only filter of the instance does not match the event.",
+              "detail": "Filters[0] only: type = \"identify\"",
+              "settings": { "ApiToken": "********", "ApiSecret": "********", "BaseUrl": "https://api.salesmachine.io/", "AliasPath": null },
+              "deliveries": [], "filter": { "index": 0, "kind": "only", "condition": "type = \"identify\"" } } ] }
         """);
 }
