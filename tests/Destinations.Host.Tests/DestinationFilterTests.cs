@@ -116,6 +116,38 @@ public sealed class DestinationFilterTests : IDisposable
         Assert.Null((await Json.ReadAsync(await app.Admin().GetAsync("/admin/destinations/test-1")))["filters"]);
     }
 
+    [Fact]
+    public async Task A_replay_maps_the_stored_event_afresh_through_the_filters_configured_now()
+    {
+        const string adminKey = "admin-key-filters-4c1e9a";
+        var database = $"Data Source={TempDatabase.NewPath()}";
+        _partner.Reset();
+        _partner.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(400).WithBody("""{"error":"bad"}"""));
+        var common = new Dictionary<string, string?> { ["Storage:ConnectionString"] = database, ["Admin:ApiKey"] = adminKey };
+        await using (var before = new ServiceApp(_partner.Url!, common))
+        {
+            await before.SendAsync("/v1/track", """{"userId":"u1","event":"Order Completed","messageId":"rp-1","properties":{"email":"ada@example.com","total":3}}""");
+            Assert.True(await ServiceApp.EventuallyAsync(async () => (await before.StatsAsync()).Dead == 1), $"{await before.StatsAsync()}");
+        }
+        // The first attempt sent the email; the instance is restarted with a filter that removes it, and the dead letter replayed.
+        AssertJson("""{"contact_uid":"u1","event_uid":"Order Completed","params":{"email":"ada@example.com","total":3}}""",
+            Assert.Single(_partner.LogEntries).RequestMessage.Body);
+        _partner.Reset();
+        _partner.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(200).WithBody("{}"));
+        await using var after = new ServiceApp(_partner.Url!, new Dictionary<string, string?>(common)
+        {
+            ["Destinations:0:Filters:0:dropProperties:0"] = "properties.email",
+        });
+        using var admin = after.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey);
+        var replay = await admin.PostAsync("/admin/dead-letters/replay",
+            new StringContent($$"""{"destination":"{{ServiceApp.DestinationId}}"}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+
+        Assert.True(await ServiceApp.EventuallyAsync(async () => (await after.StatsAsync()).Delivered == 1), $"{await after.StatsAsync()}");
+        AssertJson("""{"contact_uid":"u1","event_uid":"Order Completed","params":{"total":3}}""", Assert.Single(_partner.LogEntries).RequestMessage.Body);
+    }
+
     static async Task<JsonObject> DryRunAsync(OperatorApp app, string body)
     {
         var response = await app.Admin().PostAsync("/v1/dry-run?source=web", OperatorApp.JsonBody(body));
