@@ -25,5 +25,7 @@ public static class OperatorStoreServiceCollectionExtensions
         services.TryAddSingleton(create);
         services.TryAddSingleton<IAuditLog>(sp => sp.GetRequiredService<T>());
         services.TryAddSingleton<IFailureQueries>(sp => sp.GetRequiredService<T>());
+        // Data Protection does not resolve this itself: the host sets it as KeyManagementOptions.XmlRepository.
+        services.TryAddSingleton<IXmlRepository>(sp => sp.GetRequiredService<T>());
     }
 }
