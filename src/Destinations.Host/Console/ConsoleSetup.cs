@@ -38,7 +38,8 @@ public static class ConsoleSetup
         services.AddDataProtection().SetApplicationName("Destinations");
         services.AddOptions<KeyManagementOptions>().Configure<IXmlRepository>((o, keys) => o.XmlRepository = keys);
 
-        services.AddAuthentication(ConsoleSession.Scheme).AddCookie(ConsoleSession.Scheme, _ => { });
+        // No default scheme: only the console's policy names this one, so no other request ever reads a cookie.
+        services.AddAuthentication().AddCookie(ConsoleSession.Scheme, _ => { });
         services.AddOptions<CookieAuthenticationOptions>(ConsoleSession.Scheme)
             .Configure<IOptions<ConsoleOptions>>((o, console) => ConsoleSession.Configure(o, console.Value));
         services.AddAuthorizationBuilder().AddPolicy(ConsoleSession.Policy, p => p
@@ -87,21 +88,23 @@ public static class ConsoleSetup
         });
     }
 
-    /// <summary>Console paths only: 404 while the admin key is unset, then the session cookie, authorization and the sign-in rate limit.</summary>
+    /// <summary>
+    /// Console paths answer 404 while the admin key is unset; then authentication and authorization (which act only on the
+    /// console's endpoints: nothing else names the console's scheme or policy) and the sign-in rate limit.
+    /// </summary>
     public static WebApplication UseConsole(this WebApplication app)
     {
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/console"), console =>
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/console"), console => console.Use((http, next) =>
         {
-            console.Use((http, next) =>
-            {
-                if (http.RequestServices.GetRequiredService<IOptionsMonitor<AdminOptions>>().CurrentValue.Enabled) return next(http);
-                http.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
-            });
-            console.UseAuthentication();
-            console.UseAuthorization();
-            console.UseRateLimiter();
-        });
+            if (http.RequestServices.GetRequiredService<IOptionsMonitor<AdminOptions>>().CurrentValue.Enabled) return next(http);
+            http.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }));
+        // In the main pipeline, not a branch: the host adds its own authentication and authorization at the very start (before
+        // the 404 gate) unless the application calls them itself.
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/console/sign-in"), signIn => signIn.UseRateLimiter());
         return app;
     }
 
