@@ -93,6 +93,8 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture env, ITestOutputHe
         await Expect(page.Locator("#audit"), "replay");
         await Expect(page.Locator("#audit"), "partner status 400");
         await env.ScreenshotAsync(page, "audit");
+        await page.GotoAsync(env.Url("/console"));
+        await env.ScreenshotAsync(page, "overview-after-replay");
         await watched.AssertNothingRanAsync();
     }
 
@@ -146,8 +148,15 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture env, ITestOutputHe
         var sm = page.Locator("#results [data-destination=sm]");
         await Expect(sm.Locator(".request-line").First, $"POST {env.Partner.Url}/v1/contact");
         await Expect(sm, "\"contact_uid\": \"user_8412\"");
-        Assert.DoesNotContain(env.Partner.LogEntries, e => (e.RequestMessage.Body ?? "").Contains("ajs-next-01-identify", StringComparison.Ordinal));
+        Assert.DoesNotContain(env.Partner.LogEntries, e => (e.RequestMessage.Body ?? "").Contains("\"user_8412\"", StringComparison.Ordinal));
         await env.ScreenshotAsync(page, "tester");
+
+        // Send: the same requests for real, with the partner's answers; audited.
+        await page.ClickAsync("#send");
+        await Expect(page.Locator("#results [data-destination=sm] .result").First, "Succeeded 200");
+        Assert.Contains(env.Partner.LogEntries, e => e.RequestMessage.Path == "/v1/contact" && (e.RequestMessage.Body ?? "").Contains("\"user_8412\"", StringComparison.Ordinal));
+        await page.GotoAsync(env.Url("/console/audit"));
+        await Expect(page.Locator("#audit"), "identify ajs-next-01-identify from web");
         await watched.AssertNothingRanAsync();
     }
 

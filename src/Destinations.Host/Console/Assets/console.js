@@ -54,6 +54,7 @@
 
   function connect() {
     if (source) source.close();
+    setStatus("connecting...");
     var query = new URLSearchParams(new FormData(form));
     source = new EventSource("/console/live/stream?" + query.toString());
     source.addEventListener("status", function () { setStatus("connected"); });
