@@ -9,13 +9,13 @@ public static class LiveEndpoints
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapGet("/console/live/stream", Stream).RequireAuthorization(ConsoleSession.Policy).ExcludeFromDescription();
 
-    static IResult Stream(LiveFeed feed, string? destination, string? type, string? user, CancellationToken ct) =>
-        TypedResults.ServerSentEvents(Lines(feed, new LiveFilter(destination, type, user), ct));
+    static IResult Stream(LiveFeed feed, TimeProvider time, string? destination, string? type, string? user, CancellationToken ct) =>
+        TypedResults.ServerSentEvents(Lines(feed, time, new LiveFilter(destination, type, user), ct));
 
-    static async IAsyncEnumerable<SseItem<LiveLine>> Lines(LiveFeed feed, LiveFilter filter, [EnumeratorCancellation] CancellationToken ct)
+    static async IAsyncEnumerable<SseItem<LiveLine>> Lines(LiveFeed feed, TimeProvider time, LiveFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
         // A first line at once, so the page can show "connected" before any event arrives.
-        yield return new SseItem<LiveLine>(new LiveLine("connected", DateTimeOffset.UtcNow, null, null, [], "", "", null, null), "status");
+        yield return new SseItem<LiveLine>(new LiveLine("connected", time.GetUtcNow(), null, null, [], "", "", null, null), "status");
         await foreach (var line in feed.WatchAsync(filter, ct))
             yield return new SseItem<LiveLine>(line, "line");
     }

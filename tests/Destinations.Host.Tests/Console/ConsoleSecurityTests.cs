@@ -23,6 +23,7 @@ public sealed class ConsoleSecurityTests
         var anonymous = await client.Http.GetAsync("/console");
         Assert.Equal(HttpStatusCode.Redirect, anonymous.StatusCode);
         Assert.StartsWith("/console/sign-in", anonymous.Headers.Location!.PathAndQuery);
+        Assert.Equal("DENY", anonymous.Headers.GetValues("X-Frame-Options").Single());
 
         var wrong = await client.SignInAsync("not-the-admin-key-at-all");
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
