@@ -50,6 +50,16 @@ public sealed class ConsoleSecurityTests
     }
 
     [Fact]
+    public async Task Over_https_the_session_cookie_is_secure()
+    {
+        using var app = new OperatorApp();
+        var client = new ConsoleClient(app.CreateClient(new() { AllowAutoRedirect = false, BaseAddress = new Uri("https://localhost") }));
+        var signIn = await client.SignInAsync(OperatorApp.AdminKey);
+        var cookie = Assert.Single(signIn.Headers.GetValues("Set-Cookie"), c => c.StartsWith("destinations-console=", StringComparison.Ordinal));
+        Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task A_console_cookie_does_not_authorize_the_admin_api_or_the_dry_run()
     {
         using var app = new OperatorApp();
