@@ -38,7 +38,9 @@ public static class ConsoleSetup
         services.AddDataProtection().SetApplicationName("Destinations");
         services.AddOptions<KeyManagementOptions>().Configure<IXmlRepository>((o, keys) => o.XmlRepository = keys);
 
-        // No default scheme: only the console's policy names this one, so no other request ever reads a cookie.
+        // No default scheme: only the console's policy names this one, so no other request (each ingested event) runs the
+        // cookie handler. ASP.NET Core makes a lone scheme the default unless told not to.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         services.AddAuthentication().AddCookie(ConsoleSession.Scheme, _ => { });
         services.AddOptions<CookieAuthenticationOptions>(ConsoleSession.Scheme)
             .Configure<IOptions<ConsoleOptions>>((o, console) => ConsoleSession.Configure(o, console.Value));

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Destinations.Host.Tests.Support;
 
 namespace Destinations.Host.Tests.OperatorConsole;
@@ -47,6 +48,15 @@ public sealed class ConsoleSecurityTests
         var signOut = await client.PostFormAsync("/console/sign-out", "/console", ("x", "y"));
         Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await client.Http.GetAsync("/console")).StatusCode);
+    }
+
+    [Fact]
+    public async Task No_scheme_is_the_default_so_requests_outside_the_console_never_run_the_cookie_handler()
+    {
+        using var app = new OperatorApp();
+        var schemes = app.Services.GetRequiredService<Microsoft.AspNetCore.Authentication.IAuthenticationSchemeProvider>();
+        Assert.Null(await schemes.GetDefaultAuthenticateSchemeAsync());
+        Assert.NotNull(await schemes.GetSchemeAsync(Destinations.Host.OperatorConsole.ConsoleSession.Scheme));
     }
 
     [Fact]
