@@ -6,6 +6,7 @@ using Destinations.Host.Health;
 using Destinations.Host.Ingress;
 using Destinations.Host.Metrics;
 using Destinations.Host.OpenApi;
+using Destinations.Host.OperatorConsole;
 using Destinations.Host.Startup;
 using Destinations.Salesmachine;
 using Destinations.Selligent;
@@ -33,6 +34,9 @@ builder.Services.AddAdmin();
 
 builder.Services.AddSqliteStore(builder.Configuration);
 builder.Services.AddDelivery(builder.Configuration);
+// The operator console (after the store: its live tail watches the store's delivery outcomes).
+builder.Services.AddConsole(builder.Configuration);
+builder.Services.AddKnownProxies();
 
 // Partners: each registers its IDestinationFactory; `Destinations:n:Type` picks one.
 builder.Services.AddSalesmachine(builder.Configuration);
@@ -43,18 +47,22 @@ var app = builder.Build();
 
 // A bad configuration is printed once, plainly, and the process exits non-zero.
 if (!app.ConfigurationIsValid()) return 1;
+app.UseKnownProxies();
+app.UseSecurityHeaders();
 app.UseIngressRequestMetrics();
 // Outside the exception handler, so each request is logged with the status the client really got (a client-caused exception
 // is answered 4xx by the handler; inside it, request logging would report such a request as a 500 error).
 app.UseDestinationsRequestLogging();
 app.UseExceptionHandler();
 app.UseDestinationsSwagger();
+app.UseConsole();
 
 app.MapHealth();
 app.MapDestinationsMetrics();
 app.MapIngress();
 app.MapDryRun();
 app.MapAdmin();
+app.MapConsole();
 
 app.Run();
 return 0;

@@ -14,8 +14,7 @@ static class DeadLetterQueries
     public static async Task<DeadLetterPage> ListAsync(DbConnection conn, DeadLetterFilter filter, CancellationToken ct)
     {
         var limit = Math.Clamp(filter.Limit, 1, DeadLetterFilter.MaxLimit);
-        var (where, args) = Where(filter.DestinationId, filter.Since, filter.Until);
-        if (filter.Status is { } status) { where.Append(" AND d.last_status = @Status"); args.Add("Status", status); }
+        var (where, args) = Where(filter.DestinationId, filter.Since, filter.Until, filter.Status);
         if (filter.Cursor is { } cursor) { where.Append(" AND d.id > @Cursor"); args.Add("Cursor", cursor); }
         args.Add("Take", limit + 1);
         var rows = (await conn.QueryAsync<DeadRow>(new CommandDefinition($"""
@@ -33,7 +32,7 @@ static class DeadLetterQueries
     /// <param name="idsClause">The provider's form of "d.id is one of @Ids".</param>
     public static Task<int> ReplayAsync(DbConnection conn, ReplaySelection selection, DateTimeOffset now, string idsClause, CancellationToken ct)
     {
-        var (where, args) = Where(selection.DestinationId, selection.Since, selection.Until);
+        var (where, args) = Where(selection.DestinationId, selection.Since, selection.Until, selection.Status);
         if (selection.Ids is { } ids) { where.Append(" AND ").Append(idsClause); args.Add("Ids", ids.ToArray()); }
         args.Add("Now", now.ToUnixTimeMilliseconds());
         // D11: a replay maps afresh with the current settings (plan NULL, no step done); D13: a new age clock and no attempts.
@@ -57,7 +56,9 @@ static class DeadLetterQueries
         return wasHeld;
     }
 
-    static (StringBuilder Where, DynamicParameters Args) Where(string? destinationId, DateTimeOffset? since, DateTimeOffset? until)
+    /// <summary>The dead letters a list, a count and a replay select: one definition, so "Replay all matching" replays what the
+    /// list showed.</summary>
+    internal static (StringBuilder Where, DynamicParameters Args) Where(string? destinationId, DateTimeOffset? since, DateTimeOffset? until, int? status)
     {
         // "d.status <> 'pending'" is implied by "= 'dead'", but SQLite uses its partial index ix_deliveries_dead (finished rows
         // only, migration 6) only when the query spells out the index's condition.
@@ -66,6 +67,7 @@ static class DeadLetterQueries
         if (destinationId is not null) { where.Append(" AND d.destination_id = @Destination"); args.Add("Destination", destinationId); }
         if (since is { } s) { where.Append(" AND d.updated_at >= @Since"); args.Add("Since", s.ToUnixTimeMilliseconds()); }
         if (until is { } u) { where.Append(" AND d.updated_at < @Until"); args.Add("Until", u.ToUnixTimeMilliseconds()); }
+        if (status is { } st) { where.Append(" AND d.last_status = @Status"); args.Add("Status", st); }
         return (where, args);
     }
 

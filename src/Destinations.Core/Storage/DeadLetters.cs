@@ -38,15 +38,17 @@ public sealed record DeadLetterFilter(
 public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Items, long? NextCursor);
 
 /// <summary>
-/// Which dead letters to replay: by <paramref name="Ids"/>, or by destination and/or time range (the time it died), or all
-/// (every field null). Replaying resets the delivery to pending with a fresh plan (D11: a replay maps afresh with the current
+/// Which dead letters to replay: by <paramref name="Ids"/>, or by destination, time range (the time it died) and/or the
+/// partner's last status (the same filter as <see cref="DeadLetterFilter"/>, so a list and its replay select the same set), or
+/// all (every field null). Replaying resets the delivery to pending with a fresh plan (D11: a replay maps afresh with the current
 /// settings), zero attempts and a new age clock (D13).
 /// </summary>
 public sealed record ReplaySelection(
     IReadOnlyList<long>? Ids = null,
     string? DestinationId = null,
     DateTimeOffset? Since = null,
-    DateTimeOffset? Until = null)
+    DateTimeOffset? Until = null,
+    int? Status = null)
 {
     public static ReplaySelection All { get; } = new();
     public static ReplaySelection ByIds(params long[] ids) => new(Ids: ids);

@@ -18,7 +18,7 @@ public static class DeadLetterEndpoints
             .WithSummary("Dead letters, oldest first, filtered by destination, time of death (since inclusive, until exclusive) and partner status; paged by cursor")
             .WithMetadata(DeadLetterExamples.Page);
         admin.MapPost("/dead-letters/replay", Replay)
-            .WithSummary("Replays dead letters by ids, by destination and/or time range, or all (all=true): each maps afresh with the current settings")
+            .WithSummary("Replays dead letters by ids, by destination, time range and/or partner status (the list's filters), or all (all=true): each maps afresh with the current settings")
             .WithMetadata(DeadLetterExamples.ReplayRequests, DeadLetterExamples.Replayed);
         admin.MapPost("/destinations/{id}/resume", Resume)
             .WithSummary("Ends a pause (after a 401/403) or an open circuit breaker now; the held deliveries go out again")
@@ -44,25 +44,25 @@ public static class DeadLetterEndpoints
         ReplayRequest? request, IDeliveryAdmin store, DestinationRegistry registry, ILogger<ReplayRequest> logger, CancellationToken ct)
     {
         if (request is null)
-            return IngressProblems.Field("body", "send a JSON body: {\"ids\":[…]}, {\"destination\":…,\"since\":…,\"until\":…} or {\"all\":true}");
+            return IngressProblems.Field("body", "send a JSON body: {\"ids\":[…]}, {\"destination\":…,\"since\":…,\"until\":…,\"status\":…} or {\"all\":true}");
         var hasIds = request.Ids is { Count: > 0 };
-        var hasRange = request.Destination is not null || request.Since is not null || request.Until is not null;
+        var hasRange = request.Destination is not null || request.Since is not null || request.Until is not null || request.Status is not null;
         if (!hasIds && !hasRange && request.All != true)
             // Replaying everything must be asked for explicitly: an empty body is a mistake, not "all".
-            return IngressProblems.Field("all", "name what to replay: ids, destination and/or since/until, or all: true");
+            return IngressProblems.Field("all", "name what to replay: ids, destination, since/until and/or status, or all: true");
         if (hasIds && (hasRange || request.All == true))
-            return IngressProblems.Field("ids", "ids cannot be combined with destination, since, until or all");
+            return IngressProblems.Field("ids", "ids cannot be combined with destination, since, until, status or all");
         if (request.Destination is { } d && registry.Find(d) is null)
             return IngressProblems.Field("destination", $"no destination instance '{d}' is configured");
         if (request.Since is { } s && request.Until is { } u && u <= s)
             return IngressProblems.Field("until", "until must be later than since");
 
         var selection = hasIds ? new ReplaySelection(Ids: request.Ids)
-            : hasRange ? new ReplaySelection(DestinationId: request.Destination, Since: request.Since, Until: request.Until)
+            : hasRange ? new ReplaySelection(DestinationId: request.Destination, Since: request.Since, Until: request.Until, Status: request.Status)
             : ReplaySelection.All;
         var count = await store.ReplayAsync(selection, ct);
-        logger.LogInformation("Replayed {Count} dead letters (destination {Destination}, ids {Ids}, since {Since}, until {Until}, all {All})",
-            count, request.Destination, request.Ids?.Count ?? 0, request.Since, request.Until, request.All == true);
+        logger.LogInformation("Replayed {Count} dead letters (destination {Destination}, ids {Ids}, since {Since}, until {Until}, status {Status}, all {All})",
+            count, request.Destination, request.Ids?.Count ?? 0, request.Since, request.Until, request.Status, request.All == true);
         return TypedResults.Ok(new ReplayAnswer(count));
     }
 

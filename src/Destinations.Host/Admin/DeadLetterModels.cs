@@ -2,8 +2,10 @@ using Destinations.Core.Storage;
 
 namespace Destinations.Host.Admin;
 
-/// <summary>The body of <c>POST /admin/dead-letters/replay</c>: ids, or destination and/or a time range, or <c>all: true</c>.</summary>
-public sealed record ReplayRequest(IReadOnlyList<long>? Ids, string? Destination, DateTimeOffset? Since, DateTimeOffset? Until, bool? All);
+/// <summary>The body of <c>POST /admin/dead-letters/replay</c>: ids, or destination, time range and/or the partner's last
+/// status (the list's filters, so the same set), or <c>all: true</c>.</summary>
+public sealed record ReplayRequest(IReadOnlyList<long>? Ids, string? Destination, DateTimeOffset? Since, DateTimeOffset? Until, bool? All,
+    int? Status = null);
 
 public sealed record ReplayAnswer(int Replayed);
 

@@ -3,6 +3,7 @@ using Destinations.Core.Diagnostics;
 using Destinations.Core.Routing;
 using Destinations.Core.Segment;
 using Destinations.Storage;
+using Destinations.Host.OperatorConsole;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Destinations.Host.Ingress;
@@ -12,7 +13,8 @@ namespace Destinations.Host.Ingress;
 /// what is valid (Router), store it durably (IEventStore, one group commit), then answer (D2). Nothing is acknowledged
 /// before it is stored; storage trouble is a 503 with Retry-After (D1).
 /// </summary>
-public sealed class IngressFlow(Router router, IEventStore store, DestinationsMetrics metrics, ILogger<IngressFlow> logger)
+public sealed class IngressFlow(Router router, IEventStore store, DestinationsMetrics metrics, ILogger<IngressFlow> logger,
+    LiveFeed? live = null, TimeProvider? time = null)
 {
     public const int RetryAfterSeconds = 5;
 
@@ -53,6 +55,7 @@ public sealed class IngressFlow(Router router, IEventStore store, DestinationsMe
         for (var i = 0; i < statuses.Count; i++)
             if (statuses[i] == AcceptStatus.Duplicate) duplicates++;
         CountAccepted(source.Id, incoming, statuses, duplicates);
+        if (live is { HasWatchers: true }) PublishAccepted(source.Id, incoming, statuses);
         // Debug, not Information: a line per accepted request costs ~15% of the ingest throughput (docs/benchmarks.md);
         // rejections and store trouble stay at Warning, and the metrics count every accepted event.
         if (logger.IsEnabled(LogLevel.Debug))
@@ -73,6 +76,23 @@ public sealed class IngressFlow(Router router, IEventStore store, DestinationsMe
         foreach (var e in valid)
             if (e.MessageIdGenerated) generated.Add(new GeneratedMessageId(e.Index, e.MessageId!));
         return TypedResults.Ok(new BatchAccepted(true, valid.Count, rejected, generated));
+    }
+
+    /// <summary>The console's live tail (only while a browser watches): each event as stored, and where it was routed.</summary>
+    void PublishAccepted(string sourceId, IncomingEvent[] incoming, IReadOnlyList<AcceptStatus> statuses)
+    {
+        var now = (time ?? TimeProvider.System).GetUtcNow();
+        for (var i = 0; i < incoming.Length; i++)
+        {
+            var e = incoming[i];
+            var routed = e.Routing.Deliveries.Select(d => d.DestinationId).Distinct().ToList();
+            var filtered = e.Routing.Filtered.Select(f => $"{f.DestinationId}: {f.Reason.Code}").ToList();
+            var detail = statuses[i] == AcceptStatus.Duplicate ? "duplicate messageId: acknowledged, not stored again"
+                : (routed.Count > 0 ? "routed to " + string.Join(", ", routed) : "routed nowhere")
+                  + (filtered.Count > 0 ? "; filtered " + string.Join(", ", filtered) : "");
+            live!.Publish(new LiveLine(statuses[i] == AcceptStatus.Duplicate ? "duplicate" : "accepted", now, sourceId, null, routed,
+                e.Event.Type, e.Event.MessageId, e.Event.UserId ?? e.Event.AnonymousId, detail));
+        }
     }
 
     /// <summary>Accepted by status; router-time filters (D8) only for newly stored events, so a duplicate is not counted twice.</summary>

@@ -19,6 +19,7 @@ public static class DeadLetterExamples
     {
         ["by ids"] = """{ "ids": [4182, 4190] }""",
         ["by destination and time range"] = """{ "destination": "salesmachine-prod", "since": "2026-11-20T00:00:00Z", "until": "2026-11-21T00:00:00Z" }""",
+        ["by destination and partner status"] = """{ "destination": "salesmachine-prod", "status": 400 }""",
         ["all"] = """{ "all": true }""",
     });
 

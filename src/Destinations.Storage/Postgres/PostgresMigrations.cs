@@ -104,6 +104,7 @@ public static class PostgresMigrations
             );
             """),
         (2, FilterReasonMigration.Description, FilterReasonMigration.Sql),
+        (3, "operator console: audit log, Data Protection keys", Operator.OperatorQueries.Tables("bigserial PRIMARY KEY")),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent and safe when several replicas start together.</summary>

@@ -127,6 +127,7 @@ public static class SqliteMigrations
             CREATE INDEX ix_deliveries_dead ON deliveries (status, updated_at) WHERE status <> 'pending';
             """),
         (7, FilterReasonMigration.Description, FilterReasonMigration.Sql),
+        (9, "operator console: audit log, Data Protection keys", Operator.OperatorQueries.Tables("INTEGER PRIMARY KEY")),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent. Returns how many were applied.</summary>
