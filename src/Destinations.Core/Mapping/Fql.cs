@@ -8,14 +8,14 @@ namespace Destinations.Core.Mapping;
 /// <summary>
 /// A subscription trigger in the FQL subset of docs/partners/usermotion.md "Triggers" (D20): comparisons (<c>= != &lt; &gt; &lt;= &gt;=</c>,
 /// <c>= null</c>), <c>contains()</c>, <c>match()</c>, <c>and</c>/<c>or</c>, negation with <c>!</c> or <c>not</c>, parentheses,
-/// over <c>type</c>, <c>event</c>, <c>name</c>, <c>userId</c>, <c>properties.*</c>, <c>traits.*</c>, <c>context.*</c>.
+/// over <c>type</c>, <c>event</c>, <c>name</c>, <c>userId</c>, <c>anonymousId</c>, <c>groupId</c>, <c>properties.*</c>, <c>traits.*</c>, <c>context.*</c>.
 /// Parsed once at start-up; precedence is not &gt; and &gt; or (Segment's own parser has none, so ours accepts more, not less).
 /// </summary>
 public sealed class Fql
 {
     /// <summary>The roots a trigger may read; a path under the three objects needs at least one key.</summary>
     public static readonly IReadOnlySet<string> Fields = new HashSet<string>(StringComparer.Ordinal)
-        { "type", "event", "name", "userId", "properties", "traits", "context" };
+        { "type", "event", "name", "userId", "anonymousId", "groupId", "properties", "traits", "context" };
 
     Fql(string text, FqlNode root) { Text = text; Root = root; }
 
@@ -124,7 +124,7 @@ public sealed class Fql
                 throw new FqlSyntaxException($"invalid field '{display}'", t.Position);
             if (!Fields.Contains(segments[0]) || (segments.Count > 1 && segments[0] is not ("properties" or "traits" or "context")))
                 throw new FqlSyntaxException(
-                    $"unknown field '{display}' (use type, event, name, userId, properties.*, traits.* or context.*)", t.Position);
+                    $"unknown field '{display}' (use type, event, name, userId, anonymousId, groupId, properties.*, traits.* or context.*)", t.Position);
             return new FqlField(display, segments);
         }
 

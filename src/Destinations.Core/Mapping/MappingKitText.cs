@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 namespace Destinations.Core.Mapping;
 
 /// <summary>Path lookup and template rendering with the semantics of Segment's mapping-kit (<c>get</c>, <c>render</c>).</summary>
-static partial class MappingKitText
+public static partial class MappingKitText
 {
     /// <summary>
     /// <c>$.a.b[0].c</c> → the node there. Like Segment, only the first <c>$.</c> is removed and <c>.</c>, <c>[</c>, <c>]</c>
