@@ -17,8 +17,18 @@ public sealed class WebhookClient(HttpClient http, TimeProvider clock)
     /// is the JSON array of their <c>data</c>, also for a batch of one; URL, method and headers are the first's, as Segment's
     /// <c>performBatch</c> takes them).
     /// </summary>
-    public async Task<AttemptResult> SendAsync(IReadOnlyList<PartnerRequest> requests, bool batched, WebhookSettings settings,
+    public Task<AttemptResult> SendAsync(IReadOnlyList<PartnerRequest> requests, bool batched, WebhookSettings settings,
         WebhookSecretUse use, CancellationToken ct)
+    {
+        var wire = Build(requests, batched, settings, use);
+        return SendAsync(new HttpMethod(wire.Method), wire.Url, wire.Headers, wire.Body, settings, ct);
+    }
+
+    /// <summary>
+    /// Pure: what goes on the wire for these planned requests — method, URL and headers with the secrets put in, the body's
+    /// exact bytes, the signature over them. The request-equality test compares this with Segment's own code.
+    /// </summary>
+    public static WebhookWireRequest Build(IReadOnlyList<PartnerRequest> requests, bool batched, WebhookSettings settings, WebhookSecretUse use)
     {
         var first = requests[0];
         byte[]? body;
@@ -38,8 +48,14 @@ public sealed class WebhookClient(HttpClient http, TimeProvider clock)
         foreach (var (name, value) in first.Headers ?? [])
             headers.Add(new(name, WebhookSecrets.Substitute(value, settings.Secrets, use.Headers)));
 
+        // Later headers win over earlier ones with the same name (a mapping may set its own User-Agent), as in a JavaScript
+        // Headers merge; Content-Type is application/json whenever there is a body, as Segment's request client sets it last.
+        var merged = headers.GroupBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(g => g.Last())
+            .Where(h => body is null || !h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (body is not null) merged.Add(new("Content-Type", "application/json"));
+
         var url = WebhookSecrets.Substitute(first.Path, settings.Secrets, use.Url);
-        return await SendAsync(new HttpMethod(first.Method), url, headers, body, settings, ct).ConfigureAwait(false);
+        return new WebhookWireRequest(first.Method, url, merged, body);
     }
 
     /// <summary>The optional credential check (<c>Settings.TestConnection</c>): its method and URL, no body; a 2xx passes.</summary>
@@ -47,7 +63,7 @@ public sealed class WebhookClient(HttpClient http, TimeProvider clock)
         SendAsync(new HttpMethod(test.Method), WebhookSecrets.Substitute(test.Url, settings.Secrets),
             [new("User-Agent", WebhookApi.UserAgent)], null, settings, ct);
 
-    async Task<AttemptResult> SendAsync(HttpMethod method, string url, List<KeyValuePair<string, string>> headers, byte[]? body,
+    async Task<AttemptResult> SendAsync(HttpMethod method, string url, IReadOnlyList<KeyValuePair<string, string>> headers, byte[]? body,
         WebhookSettings settings, CancellationToken ct)
     {
         if (WebhookUrls.Check(url, settings) is { } problem) return Refused(problem);
@@ -57,16 +73,16 @@ public sealed class WebhookClient(HttpClient http, TimeProvider clock)
         var message = new HttpRequestMessage(method, uri);
         message.Options.Set(NetworkGuard.AllowPrivate, settings.AllowPrivateNetworks);
         if (body is not null) message.Content = new ByteArrayContent(body);
-        // Later headers win over earlier ones with the same name (a mapping may set its own User-Agent), as in a JavaScript
-        // Headers merge; Content-Type is set last because Segment's request client sets it after the headers when it sends JSON.
-        foreach (var group in headers.GroupBy(h => h.Key, StringComparer.OrdinalIgnoreCase))
+        foreach (var (name, value) in headers)
         {
-            var (name, value) = group.Last();
-            if (body is not null && name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)) continue;
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) && message.Content is { } c)
+            {
+                c.Headers.ContentType = MediaTypeHeaderValue.Parse(value);
+                continue;
+            }
             if (!message.Headers.TryAddWithoutValidation(name, value))
                 (message.Content ??= new ByteArrayContent([])).Headers.TryAddWithoutValidation(name, value);
         }
-        if (message.Content is { } content && body is not null) content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 
         var answer = await PartnerCall.SendAsync(http, message, clock, ct, onFailure: Redirect).ConfigureAwait(false);
         var result = answer.Result;
@@ -111,3 +127,6 @@ public sealed class WebhookClient(HttpClient http, TimeProvider clock)
 
 /// <summary>Which secrets an instance's mappings name in the url and in the headers: only those are put in there (D28).</summary>
 public sealed record WebhookSecretUse(IReadOnlySet<string> Url, IReadOnlySet<string> Headers);
+
+/// <summary>One request as it goes on the wire: the secrets are in it, so it is never stored, logged or shown.</summary>
+public sealed record WebhookWireRequest(string Method, string Url, IReadOnlyList<KeyValuePair<string, string>> Headers, byte[]? Body);

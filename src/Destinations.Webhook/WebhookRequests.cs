@@ -26,6 +26,8 @@ public static class WebhookRequests
         if (built.Payload is not { } p) return MappingResult.Invalid(built.InvalidReason!);
 
         var url = WebhookSecrets.Restore(p["url"]!.GetValue<string>());
+        if (!WebhookUrls.IsUri(url))
+            return MappingResult.Invalid("the url is not a valid URI: Segment's url field takes RFC 3986 text (percent-encode spaces and non-ASCII characters)");
         if (WebhookUrls.Check(url, settings) is { } urlProblem) return MappingResult.Invalid(urlProblem);
 
         var method = p["method"]!.GetValue<string>();

@@ -49,6 +49,9 @@ public static partial class WebhookSecrets
         Placeholder().Replace(text, m =>
             (allowed is null || allowed.Contains(m.Groups[1].Value)) && secrets.TryGetValue(m.Groups[1].Value, out var value) ? value : m.Value);
 
+    /// <summary>The text with each placeholder replaced by a plain word, for checks of a URL's shape before the values are in.</summary>
+    public static string WithoutPlaceholders(string text) => Placeholder().Replace(text, "secret");
+
     /// <summary>Replaces every secret value in a text meant for people (a partner's answer may echo a token back).</summary>
     public static string? Scrub(string? text, IEnumerable<string> secretValues)
     {
