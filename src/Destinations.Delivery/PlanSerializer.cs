@@ -7,7 +7,7 @@ using Destinations.Core.Delivery;
 namespace Destinations.Delivery;
 
 /// <summary>The stored form of a delivery plan (D11): a JSON array of {step, method, path, body}, and "headers" (an array of
-/// [name, value] pairs) when the step has mapped headers. Holds no secret (D28).</summary>
+/// [name, value] pairs) when the step has mapped headers. Holds no secret (D29).</summary>
 public static class PlanSerializer
 {
     /// <summary>Written straight to UTF-8 (no copy of the bodies): the same text as building the JSON array of nodes.</summary>

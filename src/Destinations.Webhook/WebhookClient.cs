@@ -7,7 +7,7 @@ namespace Destinations.Webhook;
 /// <summary>
 /// Typed HttpClient for Webhook instances. Builds the request Segment's <c>send</c> makes — <c>User-Agent: Segment (Actions)</c>,
 /// <c>X-Signature</c> when the instance has a SharedSecret, the mapped headers, <c>Content-Type: application/json</c> with a body —
-/// puts the secrets in at the last moment (D28), checks the URL again (allowed hosts, scheme, private networks) and sends without
+/// puts the secrets in at the last moment (D29), checks the URL again (allowed hosts, scheme, private networks) and sends without
 /// following redirects. Never throws for HTTP or network trouble; classifies with <see cref="PartnerCall"/> (D12).
 /// </summary>
 public sealed class WebhookClient(HttpClient http, TimeProvider clock)
@@ -86,7 +86,7 @@ public sealed class WebhookClient(HttpClient http, TimeProvider clock)
 
         var answer = await PartnerCall.SendAsync(http, message, clock, ct, onFailure: Redirect).ConfigureAwait(false);
         var result = answer.Result;
-        // A partner may echo what it got (a token in an error message): nothing kept or shown may hold a secret (D28).
+        // A partner may echo what it got (a token in an error message): nothing kept or shown may hold a secret (D29).
         return result with
         {
             ResponseExcerpt = WebhookSecrets.Scrub(result.ResponseExcerpt, settings.SecretValues),
@@ -125,7 +125,7 @@ public sealed class WebhookClient(HttpClient http, TimeProvider clock)
     }
 }
 
-/// <summary>Which secrets an instance's mappings name in the url and in the headers: only those are put in there (D28).</summary>
+/// <summary>Which secrets an instance's mappings name in the url and in the headers: only those are put in there (D29).</summary>
 public sealed record WebhookSecretUse(IReadOnlySet<string> Url, IReadOnlySet<string> Headers);
 
 /// <summary>One request as it goes on the wire: the secrets are in it, so it is never stored, logged or shown.</summary>

@@ -97,7 +97,7 @@ public sealed class WebhookDestination : IBatchingDestination, IConnectionTest, 
         ["Mappings"] = string.Join(", ", Mappings.Select(m => $"{m.Name} ({m.Action.Key})")),
     };
 
-    /// <summary>The URL as planned: a secret in it is still its placeholder (D28).</summary>
+    /// <summary>The URL as planned: a secret in it is still its placeholder (D29).</summary>
     public Uri Describe(PartnerRequest request) => new(request.Path);
 
     public override string ToString() => $"Webhook '{Id}' → {string.Join(", ", Settings.AllowedHosts.Entries)} ({Mappings.Count} mappings)";

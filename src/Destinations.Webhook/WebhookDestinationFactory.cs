@@ -60,7 +60,7 @@ public sealed class WebhookDestinationFactory(IServiceProvider services) : IDest
     }
 
     /// <summary>
-    /// Swaps the secret placeholders of url and headers for the template-proof marker (D28) and checks what is literal.
+    /// Swaps the secret placeholders of url and headers for the template-proof marker (D29) and checks what is literal.
     /// Returns the mapping to run, its problems, and the largest batch it may ask for.
     /// </summary>
     static (ActionMapping Mapping, List<string> Problems, int MaxBatch) Prepare(ActionMapping mapping, WebhookSettings? settings,

@@ -11,7 +11,7 @@ namespace Destinations.Webhook;
 
 /// <summary>
 /// Pure: event + mapping → the one request of Segment's <c>send</c> action (docs/partners/webhook.md "The send action"), or why
-/// none is sent. The request's path is the absolute URL and its body the mapped <c>data</c>; secrets stay placeholders (D28).
+/// none is sent. The request's path is the absolute URL and its body the mapped <c>data</c>; secrets stay placeholders (D29).
 /// A batched mapping (<c>batch_size</c> &gt; 0) names its batch in the step: <c>batch {size} {key}</c>, where the key is a hash of
 /// the values of its <c>batch_keys</c>, so only requests that Segment would batch together share a partner call.
 /// </summary>

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace Destinations.Webhook;
 
 /// <summary>
-/// <c>{{secrets.NAME}}</c> in a mapping's <c>url</c> and <c>headers</c> (D28). A plan, a dry-run, a log line and a stored
+/// <c>{{secrets.NAME}}</c> in a mapping's <c>url</c> and <c>headers</c> (D29). A plan, a dry-run, a log line and a stored
 /// request hold the placeholder; the value from <c>Settings.Secrets</c> is put in only when the request is built for sending,
 /// so no stored or shown form of a request can contain it. Inside <c>@template</c> the placeholder would otherwise be read as
 /// the event path <c>secrets.NAME</c>: at load it is swapped for a marker the template engine leaves alone, and swapped back

@@ -13,7 +13,7 @@ public static class WebhookServiceCollectionExtensions
     /// Registers the Webhook factory, its typed client with the D14 pipeline, and <see cref="WebhookClientOptions"/>. The client's
     /// handler follows no redirect, uses no proxy (a proxy would connect in our place and skip the address check) and checks each
     /// connection's address (<see cref="NetworkGuard"/>). HttpClient's own request logging is off for it: it would write URLs,
-    /// and a URL may carry a secret (D28).
+    /// and a URL may carry a secret (D29).
     /// </summary>
     public static IServiceCollection AddWebhook(this IServiceCollection services, IConfiguration configuration)
     {

@@ -17,7 +17,7 @@ public sealed class WebhookSettings
     /// <summary>Allow plain http:// URLs (off by default).</summary>
     public bool AllowHttp { get; init; }
 
-    /// <summary>Values for <c>{{secrets.NAME}}</c> in a mapping's url and headers (D28). Secret: never shown.</summary>
+    /// <summary>Values for <c>{{secrets.NAME}}</c> in a mapping's url and headers (D29). Secret: never shown.</summary>
     public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>The optional credential check: a request whose 2xx answer means the partner accepts us; null = none.</summary>

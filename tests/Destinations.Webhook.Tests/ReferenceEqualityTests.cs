@@ -19,9 +19,10 @@ public sealed class ReferenceEqualityTests
     const string Secret = "whsec-reference-5e2c";
 
     /// <param name="ExactBytes">False when JavaScript re-formats a number (12345678901234567890 → 12345678901234567000, 129.90 →
-    /// 129.9): we keep the text we received, so the bytes differ while the JSON values are equal (D28).</param>
+    /// 129.9): we keep the text we received, so the bytes differ while the JSON values are equal (D29).</param>
     /// <param name="SegmentRefuses">Segment's send refuses the event (a schema error): ours must be invalid, with nothing sent.</param>
-    public sealed record Case(string Name, string Events, string Fields, bool Batch = false, bool ExactBytes = true, bool SegmentRefuses = false)
+    public sealed record Case(string Name, string Events, string Fields, bool Batch = false, bool ExactBytes = true, bool SegmentRefuses = false,
+        string Trigger = "type = \"track\"")
     {
         public override string ToString() => Name;
     }
@@ -75,6 +76,19 @@ public sealed class ReferenceEqualityTests
                 "skus": {"@arrayPath": ["$.properties.items", {"id": {"@path": "$.sku"}, "n": {"@path": "$.qty"}}]},
                 "literal": {"@literal": {"k": "v"}}}}
             """),
+        new("@flatten, @transform, @excludeWhenNull and @json decode as Segment runs them",
+            """[{"type":"identify","userId":"u-1","traits":{"name":"Zoë","address":{"city":"Paris","zip":null},"tags":["a","b"],"raw":"{x","json":"{\"k\":[1,2]}","none":null}}]""",
+            """
+            {"url": "https://api.example.com/contacts", "data": {
+                "flat": {"@flatten": {"separator": ".", "value": {"@path": "$.traits"}}},
+                "flatNoArrays": {"@flatten": {"separator": "__", "value": {"@path": "$.traits"}, "omitArrays": true}},
+                "flatScalar": {"@flatten": {"separator": ".", "value": {"@path": "$.userId"}}},
+                "transformed": {"@transform": {"apply": {"who": {"@template": "{{traits.name}} in {{traits.address.city}}"}}, "mapping": {"label": {"@path": "$.who"}}}},
+                "noNulls": {"@excludeWhenNull": {"@path": "$.traits"}},
+                "nullGone": {"@excludeWhenNull": {"@path": "$.traits.none"}},
+                "decoded": {"@json": {"mode": "decode", "value": {"@path": "$.traits.json"}}},
+                "notJson": {"@json": {"mode": "decode", "value": {"@path": "$.traits.raw"}}}}}
+            """, Trigger: "type = \"identify\""),
         new("a batch: the array of each event's data, signed over the first",
             """
             [{"type":"track","event":"A","userId":"u-1","properties":{"n":1,"name":"Zoë"}},
@@ -180,7 +194,7 @@ public sealed class ReferenceEqualityTests
     {
         var mappings = new JsonArray(new JsonObject
         {
-            ["name"] = "m", ["trigger"] = "type = \"track\"", ["action"] = "send", ["fields"] = JsonNode.Parse(c.Fields),
+            ["name"] = "m", ["trigger"] = c.Trigger, ["action"] = "send", ["fields"] = JsonNode.Parse(c.Fields),
         });
         using var host = new TestHost(mappings.ToJsonString(), new Dictionary<string, string?>
         {

@@ -77,7 +77,7 @@ public sealed class WebhookClientTests : IDisposable
         var e = Track("u1");
         var request = Plan(d, e);
 
-        // The plan (stored, shown by the dry-run) holds the placeholder, never the token (D28).
+        // The plan (stored, shown by the dry-run) holds the placeholder, never the token (D29).
         Assert.Equal("Bearer {{secrets.CrmToken}}", request.Headers!.Single(h => h.Key == "Authorization").Value);
         Assert.DoesNotContain(CrmToken, d.Describe(request).ToString());
 

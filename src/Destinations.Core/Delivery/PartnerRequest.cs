@@ -12,7 +12,7 @@ public sealed record PartnerRequest(string Step, string Method, string Path, Jso
 {
     /// <summary>
     /// Headers a mapping chose (the Webhook destination's <c>headers</c> field), kept with the plan so a retry sends what the
-    /// first attempt planned (D11). Never a resolved secret: a secret stays a <c>{{secrets.NAME}}</c> placeholder here (D28).
+    /// first attempt planned (D11). Never a resolved secret: a secret stays a <c>{{secrets.NAME}}</c> placeholder here (D29).
     /// Null for partners whose clients add every header themselves.
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>>? Headers { get; init; }

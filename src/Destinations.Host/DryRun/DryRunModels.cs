@@ -45,7 +45,7 @@ public sealed record DryRunRequest(
     JsonNode? Body,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DryRunResult? Result)
 {
-    /// <summary>Headers a mapping chose (Webhook); a secret shows as its <c>{{secrets.NAME}}</c> placeholder, never its value (D28).</summary>
+    /// <summary>Headers a mapping chose (Webhook); a secret shows as its <c>{{secrets.NAME}}</c> placeholder, never its value (D29).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
 }

@@ -15,15 +15,18 @@ public sealed class MappingKitValidatorTests
     [InlineData("""{"@json":{"mode":"encode","value":{"@path":"$.a"}}}""")]
     [InlineData("""{"@merge":{"direction":"left","objects":[{"@path":"$.a"},{"b":1}]}}""")]
     [InlineData("""{"@arrayPath":["$.a",{"b":{"@path":"$.c"}}]}""")]
+    [InlineData("""{"@flatten":{"separator":".","value":{"@path":"$.a"},"omitArrays":true}}""")]
+    [InlineData("""{"@transform":{"apply":{"x":{"@path":"$.a"}},"mapping":{"y":{"@path":"$.x"}}}}""")]
+    [InlineData("""{"@excludeWhenNull":{"@path":"$.a"}}""")]
     [InlineData("""{"a":{"@literal":null},"b":[1,{"@path":"$.c"}],"c":"text"}""")]
     [InlineData("null")]
     public void Valid_mappings_have_no_errors(string mapping) => Assert.Empty(Validate(mapping));
 
     [Theory]
-    [InlineData("""{"@foo":"x"}""", "fields.x.@foo: unknown directive '@foo' (supported: @path, @template, @literal, @if, @case, @replace, @json, @merge, @arrayPath)")]
-    [InlineData("""{"a":{"b":{"@pathh":"$.x"}}}""", "fields.x.a.b.@pathh: unknown directive '@pathh' (supported: @path, @template, @literal, @if, @case, @replace, @json, @merge, @arrayPath)")]
-    [InlineData("""{"@flatten":{"separator":"."}}""", "fields.x.@flatten: the directive '@flatten' is not supported here (supported: @path, @template, @literal, @if, @case, @replace, @json, @merge, @arrayPath)")]
-    [InlineData("""{"@if":{"exists":{"@path":"$.a"},"then":{"@nope":1}}}""", "fields.x.@if.then.@nope: unknown directive '@nope' (supported: @path, @template, @literal, @if, @case, @replace, @json, @merge, @arrayPath)")]
+    [InlineData("""{"@foo":"x"}""", "fields.x.@foo: unknown directive '@foo' (supported: @path, @template, @literal, @if, @case, @replace, @json, @merge, @arrayPath, @flatten, @transform, @excludeWhenNull)")]
+    [InlineData("""{"a":{"b":{"@pathh":"$.x"}}}""", "fields.x.a.b.@pathh: unknown directive '@pathh' (supported: @path, @template, @literal, @if, @case, @replace, @json, @merge, @arrayPath, @flatten, @transform, @excludeWhenNull)")]
+    [InlineData("""{"@liquid":"{{ event | upcase }}"}""", "fields.x.@liquid: the directive '@liquid' is not supported here (supported: @path, @template, @literal, @if, @case, @replace, @json, @merge, @arrayPath, @flatten, @transform, @excludeWhenNull)")]
+    [InlineData("""{"@if":{"exists":{"@path":"$.a"},"then":{"@nope":1}}}""", "fields.x.@if.then.@nope: unknown directive '@nope' (supported: @path, @template, @literal, @if, @case, @replace, @json, @merge, @arrayPath, @flatten, @transform, @excludeWhenNull)")]
     [InlineData("""{"@path":5}""", "fields.x.@path: expected a string")]
     [InlineData("""{"@path":"$.a","other":1}""", "fields.x: a directive object holds only its directive; '@path' is next to 'other'")]
     [InlineData("""{"@if":{"then":"x"}}""", "fields.x.@if: needs an \"exists\" or a \"blank\" key")]
@@ -38,6 +41,9 @@ public sealed class MappingKitValidatorTests
     [InlineData("""{"@arrayPath":"$.a"}""", "fields.x.@arrayPath: expected [path] or [path, itemShape]")]
     [InlineData("""{"@arrayPath":["$.a","b"]}""", "fields.x.@arrayPath[1]: the item shape must be an object")]
     [InlineData("""{"@case":{"operator":"lower","value":"x","extra":1}}""", "fields.x.@case.extra: unknown key (known: operator, value)")]
+    [InlineData("""{"@flatten":{"value":{"@path":"$.a"}}}""", "fields.x.@flatten.separator: is required: a string such as \".\" (Segment flattens nothing without one)")]
+    [InlineData("""{"@transform":{"mapping":{"a":1}}}""", "fields.x.@transform.apply: is required: an object of fields to build first")]
+    [InlineData("""{"@transform":{"apply":{"a":1},"mapping":{"@nope":1}}}""", "fields.x.@transform.mapping.@nope: unknown directive '@nope' (supported: @path, @template, @literal, @if, @case, @replace, @json, @merge, @arrayPath, @flatten, @transform, @excludeWhenNull)")]
     public void Invalid_mappings_name_the_path_and_rule(string mapping, string error) =>
         Assert.Equal([error], Validate(mapping));
 }
