@@ -25,7 +25,7 @@ public static class WebhookSettingsReader
         var hostsSection = settings.GetSection("AllowedHosts");
         var hostEntries = hostsSection.Value is { } single
             ? single.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()
-            : hostsSection.GetChildren().Select(c => c.Value ?? "").ToList();
+            : hostsSection.GetChildren().Select(c => c.Value).OfType<string>().Where(v => v.Trim().Length > 0).ToList();
         var (hosts, hostErrors) = AllowedHosts.Parse(hostEntries, $"{at}.AllowedHosts");
         errors.AddRange(hostErrors);
 
