@@ -26,9 +26,12 @@ static class SegmentReference
     }
 
     /// <summary>Runs every case in one node process; one result per case: <c>{requests: [{url, method, headers, body}], error?}</c>.</summary>
-    public static JsonArray Run(JsonArray cases)
+    public static JsonArray Run(JsonArray cases) => Run("send.cjs", cases);
+
+    /// <summary>Runs one of the reference scripts (send.cjs, triggers.cjs) over the cases; one result per case.</summary>
+    public static JsonArray Run(string script, JsonArray cases)
     {
-        var (exit, output) = Run(Folder.Value, "node", ["send.cjs"], cases.ToJsonString());
+        var (exit, output) = Run(Folder.Value, "node", [script], cases.ToJsonString());
         if (exit != 0) throw new InvalidOperationException("the reference failed: " + output);
         return JsonNode.Parse(output)!.AsArray();
     }

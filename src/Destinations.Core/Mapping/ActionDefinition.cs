@@ -47,5 +47,5 @@ public sealed record ActionMapping(string Name, Fql Trigger, ActionDefinition Ac
 {
     /// <summary>A preset: the action's default mappings under a fixed trigger.</summary>
     public static ActionMapping Preset(string name, string trigger, ActionDefinition action) =>
-        new(name, Fql.Parse(trigger), action, action.DefaultFields());
+        new(name, Fql.ParseTrigger(trigger), action, action.DefaultFields());
 }
