@@ -4,6 +4,10 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Destinations.Core.Segment;
 using Destinations.Host.Tests.Support;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
+using Serilog.Events;
 using WireMock.Logging;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -149,6 +153,58 @@ public sealed class WebhookDeliveryTests : IDisposable
         Assert.Equal("Bearer {{secrets.CrmToken}}", (string?)request["headers"]!["Authorization"]);
         Assert.Equal(_partner.Url + "/events", (string?)request["url"]);
         Assert.Empty(_partner.LogEntries);
+    }
+
+    sealed class CapturingSink : ILogEventSink
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
+        public void Emit(LogEvent e)
+        {
+            var w = new StringWriter();
+            e.RenderMessage(w);
+            foreach (var p in e.Properties) w.Write($" {p.Key}={p.Value}");
+            w.Write(e.Exception?.ToString());
+            Lines.Enqueue(w.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task The_secrets_never_reach_logs_answers_or_stored_errors_even_when_the_partner_echoes_them()
+    {
+        // The partner echoes the URL's query (which holds the token) in its 400 answer.
+        _partner.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(400).WithBody($"unknown key {CrmToken}"));
+        var sink = new CapturingSink();
+        await using var app = Start("""
+            [{"name": "Events", "trigger": "type = \"track\"", "action": "send",
+              "fields": {"url": {"@template": "@URL@/e/{{userId}}?key={{secrets.CrmToken}}"},
+                         "headers": {"Authorization": "Bearer {{secrets.CrmToken}}"}}}]
+            """, new Dictionary<string, string?> { ["Admin:ApiKey"] = FailurePaths.AdminKey });
+        using var logged = app.WithWebHostBuilder(b => b.ConfigureTestServices(services => services.AddSingleton<ILogEventSink>(sink)));
+        var admin = logged.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", FailurePaths.AdminKey);
+
+        var ingest = new HttpRequestMessage(HttpMethod.Post, "/v1/track")
+        {
+            Content = new StringContent("""{"userId":"u1","event":"Order Completed","messageId":"wh-secret"}""", Encoding.UTF8, "application/json"),
+        };
+        ingest.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(ServiceApp.WriteKey + ":")));
+        var answers = new List<string> { await (await admin.SendAsync(ingest)).Content.ReadAsStringAsync() };
+        Assert.True(await ServiceApp.EventuallyAsync(async () =>
+            (await admin.GetStringAsync("/admin/dead-letters?destination=" + Id)).Contains("wh-secret")), "no dead letter");
+        Assert.Equal(CrmToken, Assert.Single(_partner.LogEntries).RequestMessage.Query!["key"].Single());
+
+        foreach (var path in new[] { "/admin/dead-letters?destination=" + Id, "/admin/destinations", $"/admin/destinations/{Id}/stats" })
+            answers.Add(await admin.GetStringAsync(path));
+        answers.Add(await (await admin.PostAsync("/v1/dry-run?source=web&send=true",
+            new StringContent("""{"type":"track","userId":"u2","event":"E","messageId":"wh-dry"}""", Encoding.UTF8, "application/json"))).Content.ReadAsStringAsync());
+        answers.Add(await (await admin.PostAsync($"/admin/destinations/{Id}/test-connection", null)).Content.ReadAsStringAsync());
+
+        Assert.Contains(answers, a => a.Contains("{{secrets.CrmToken}}"));
+        var everything = string.Join("\n", answers.Concat(sink.Lines));
+        Assert.NotEmpty(sink.Lines);
+        foreach (var secret in new[] { CrmToken, SharedSecret })
+            foreach (var form in new[] { secret, Convert.ToBase64String(Encoding.UTF8.GetBytes(secret)), Uri.EscapeDataString(secret) })
+                Assert.DoesNotContain(form, everything);
     }
 
     FailurePaths Failures(string mappings) =>
