@@ -89,6 +89,25 @@ public sealed class ReferenceEqualityTests
                 "decoded": {"@json": {"mode": "decode", "value": {"@path": "$.traits.json"}}},
                 "notJson": {"@json": {"mode": "decode", "value": {"@path": "$.traits.raw"}}}}}
             """, Trigger: "type = \"identify\""),
+        new("templates, conditions and replacements as Segment's mapping-kit runs them",
+            """[{"type":"track","event":"Quote <b>&</b> 'it'","userId":"u/1=2","properties":{"blank":"","zero":0,"no":false,"list":[],"obj":{"a":1},"n":42,"text":"Hello World hello","tags":["x","y"]}}]""",
+            """
+            {"url": "https://api.example.com/events", "data": {
+                "escaped": {"@template": "{{event}} by {{userId}}"},
+                "raw": {"@template": "{{{event}}} / {{{userId}}}"},
+                "number": {"@template": "n={{properties.n}} list={{properties.tags}} obj={{properties.obj}} none={{properties.none}}"},
+                "ifBlankText": {"@if": {"blank": {"@path": "$.properties.blank"}, "then": "filled", "else": "blank"}},
+                "ifBlankZero": {"@if": {"blank": {"@path": "$.properties.zero"}, "then": "filled", "else": "blank"}},
+                "ifBlankFalse": {"@if": {"blank": {"@path": "$.properties.no"}, "then": "filled", "else": "blank"}},
+                "ifBlankList": {"@if": {"blank": {"@path": "$.properties.list"}, "then": "filled", "else": "blank"}},
+                "ifExistsNo": {"@if": {"exists": {"@path": "$.properties.nope"}, "then": "yes"}},
+                "caseNumber": {"@case": {"operator": "upper", "value": {"@path": "$.properties.n"}}},
+                "replaced": {"@replace": {"pattern": "hello", "replacement": "bye", "ignorecase": true, "global": true, "pattern2": "World", "replacement2": "All", "value": {"@path": "$.properties.text"}}},
+                "replacedOnce": {"@replace": {"pattern": "l", "replacement": "L", "global": false, "value": {"@path": "$.properties.text"}}},
+                "mergedLeft": {"@merge": {"direction": "left", "objects": [{"a": 1, "b": 1}, {"@path": "$.properties.obj"}, {"b": 2, "c": 3}]}},
+                "arrayFromObject": {"@arrayPath": ["$.properties.obj", {"v": {"@path": "$.a"}}]},
+                "arrayPlain": {"@arrayPath": ["$.properties.tags"]}}}
+            """),
         new("a batch: the array of each event's data, signed over the first",
             """
             [{"type":"track","event":"A","userId":"u-1","properties":{"n":1,"name":"Zoë"}},

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -36,17 +35,14 @@ public static partial class MappingKitText
     }
 
     /// <summary>
-    /// <c>{{path}}</c> is replaced by the value HTML-escaped, <c>{{{path}}}</c> unescaped, a missing value by "" — exactly as
-    /// Segment's <c>render</c> (so "{{traits.name}}" with <c>O'Brien</c> gives <c>O&amp;#39;Brien</c>, as it does at Segment).
+    /// <c>{{path}}</c> and <c>{{{path}}}</c> are replaced by the value as JavaScript's <c>String()</c> writes it, a missing or
+    /// null value by "" — exactly as Segment's <c>render</c> (mapping-kit placeholders.ts; it stopped HTML-escaping
+    /// <c>{{path}}</c>, so "O'Brien &lt;b&gt;" stays as it is).
     /// </summary>
     public static string Render(string template, JsonNode? payload)
     {
         var raw = Triple().Replace(template, m => JsString(Get(payload, m.Groups[1].Value.Trim()).Value));
-        return Double().Replace(raw, m =>
-        {
-            var value = Get(payload, m.Groups[1].Value.Trim()).Value;
-            return value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? EscapeHtml(v.GetValue<string>()) : JsString(value);
-        });
+        return Double().Replace(raw, m => JsString(Get(payload, m.Groups[1].Value.Trim()).Value));
     }
 
     /// <summary>JavaScript's <c>String(value)</c> for a JSON value; null and undefined give "".</summary>
@@ -92,18 +88,6 @@ public static partial class MappingKitText
             _ => false,
         },
     };
-
-    static string EscapeHtml(string s)
-    {
-        var sb = new StringBuilder(s.Length);
-        foreach (var c in s)
-            sb.Append(c switch
-            {
-                '&' => "&amp;", '<' => "&lt;", '>' => "&gt;", '"' => "&quot;", '\'' => "&#39;",
-                '/' => "&#x2F;", '`' => "&#x60;", '=' => "&#x3D;", _ => c.ToString(),
-            });
-        return sb.ToString();
-    }
 
     [GeneratedRegex(@"[^\[.\]]+")]
     private static partial Regex KeyPattern();

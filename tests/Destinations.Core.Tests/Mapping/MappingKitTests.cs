@@ -37,8 +37,8 @@ public sealed class MappingKitTests
     [InlineData("""{"@template":"Hi {{traits.missing}}!"}""", "\"Hi !\"")]
     [InlineData("""{"@template":"{{traits.age}}/{{traits.vip}}/{{traits.tags}}"}""", "\"42/true/a,b\"")]
     [InlineData("""{"@template":"{{traits.address}}"}""", "\"[object Object]\"")]
-    // {{ }} escapes HTML like Segment's render; {{{ }}} does not.
-    [InlineData("""{"@template":"{{traits.quote}}"}""", "\"O\\u0026#39;Brien \\u0026lt;b\\u0026gt;\"")]
+    // Neither {{ }} nor {{{ }}} escapes HTML: Segment's render stopped escaping (mapping-kit placeholders.ts).
+    [InlineData("""{"@template":"{{traits.quote}}"}""", "\"O\\u0027Brien \\u003Cb\\u003E\"")]
     [InlineData("""{"@template":"{{{traits.quote}}}"}""", "\"O\\u0027Brien \\u003Cb\\u003E\"")]
     public void Template(string mapping, string expected) => Assert.Equal(expected, Map(mapping));
 
