@@ -90,7 +90,7 @@ public sealed class ReferenceEqualityTests
                 "notJson": {"@json": {"mode": "decode", "value": {"@path": "$.traits.raw"}}}}}
             """, Trigger: "type = \"identify\""),
         new("templates, conditions and replacements as Segment's mapping-kit runs them",
-            """[{"type":"track","event":"Quote <b>&</b> 'it'","userId":"u/1=2","properties":{"blank":"","zero":0,"no":false,"list":[],"obj":{"a":1},"n":42,"text":"Hello World hello","tags":["x","y"]}}]""",
+            """[{"type":"track","event":"Quote <b>&</b> 'it'","userId":"u/1=2","properties":{"blank":"","zero":0,"no":false,"list":[],"obj":{"a":1},"n":42,"text":"Hello World hello","tags":["x","y"],"odd key":{"v":"ok"},"weird[x]":"w"}}]""",
             """
             {"url": "https://api.example.com/events", "data": {
                 "escaped": {"@template": "{{event}} by {{userId}}"},
@@ -106,7 +106,13 @@ public sealed class ReferenceEqualityTests
                 "replacedOnce": {"@replace": {"pattern": "l", "replacement": "L", "global": false, "value": {"@path": "$.properties.text"}}},
                 "mergedLeft": {"@merge": {"direction": "left", "objects": [{"a": 1, "b": 1}, {"@path": "$.properties.obj"}, {"b": 2, "c": 3}]}},
                 "arrayFromObject": {"@arrayPath": ["$.properties.obj", {"v": {"@path": "$.a"}}]},
-                "arrayPlain": {"@arrayPath": ["$.properties.tags"]}}}
+                "arrayPlain": {"@arrayPath": ["$.properties.tags"]},
+                "replacementPatterns": {"@replace": {"pattern": "World", "replacement": "[$&|$$|$1]", "value": {"@path": "$.properties.text"}}},
+                "replacementSides": {"@replace": {"pattern": " ", "replacement": "<$`>", "global": false, "value": {"@path": "$.properties.text"}}},
+                "quotedKey": {"@path": "$.properties['odd key'].v"},
+                "indexed": {"@path": "$.properties.tags[1]"},
+                "bracketKey": {"@path": "$.properties.weird[x]"},
+                "templatePath": {"@template": "{{properties['odd key'].v}}-{{properties.tags[0]}}"}}}
             """),
         new("a batch: the array of each event's data, signed over the first",
             """

@@ -8,17 +8,20 @@ namespace Destinations.Core.Mapping;
 public static partial class MappingKitText
 {
     /// <summary>
-    /// <c>$.a.b[0].c</c> → the node there. Like Segment, only the first <c>$.</c> is removed and <c>.</c>, <c>[</c>, <c>]</c>
-    /// all separate keys; an empty path is the payload itself.
+    /// <c>$.a.b[0].c</c> → the node there, split as Segment's <c>get</c> does (packages/core/src/get.ts): only the first
+    /// <c>$.</c> is removed; <c>.</c> separates keys; <c>[</c> before a digit or quote and <c>]</c> after one separate too, and
+    /// quotes are dropped (<c>a['b c']</c> is the key "b c"); any other bracket is part of the key (<c>a[b]</c>). An empty
+    /// path is the payload itself.
     /// </summary>
     public static MappedValue Get(JsonNode? payload, string path)
     {
         var p = path.IndexOf("$.", StringComparison.Ordinal) is var i and >= 0 ? path.Remove(i, 2) : path;
         if (p is "" or ".") return MappedValue.Of(payload?.DeepClone());
         JsonNode? node = payload;
-        foreach (Match m in KeyPattern().Matches(p))
+        foreach (var raw in PathSplit().Split(p))
         {
-            var key = m.Value;
+            if (raw.Length == 0) continue;
+            var key = raw.Replace("'", "").Replace("\"", "");
             switch (node)
             {
                 case JsonObject o when o.TryGetPropertyValue(key, out var child):
@@ -89,8 +92,9 @@ public static partial class MappingKitText
         },
     };
 
-    [GeneratedRegex(@"[^\[.\]]+")]
-    private static partial Regex KeyPattern();
+    // Segment's arrayRe: \[(?="|'|\d)|\.|(?<="|'|\d)]+
+    [GeneratedRegex("""\[(?="|'|\d)|\.|(?<="|'|\d)]+""")]
+    private static partial Regex PathSplit();
 
     [GeneratedRegex(@"\{\{\{([^}]+)\}\}\}")]
     private static partial Regex Triple();

@@ -74,6 +74,9 @@ public static class MappingKitValidator
                 if (Str(r["pattern"]) is not { Length: > 0 }) errors.Add($"{at}.pattern: must be a non-empty string");
                 foreach (var key in new[] { "replacement", "pattern2", "replacement2" })
                     if (r.ContainsKey(key) && r[key] is not null && !IsString(r[key])) errors.Add($"{at}.{key}: must be a string");
+                // Segment's MAX_PATTERN_LENGTH and MAX_REPLACEMENT_LENGTH: longer ones fail every event there.
+                foreach (var key in new[] { "pattern", "replacement", "pattern2", "replacement2" })
+                    if (Str(r[key]) is { Length: > 10 }) errors.Add($"{at}.{key}: at most 10 characters (Segment's limit)");
                 foreach (var key in new[] { "ignorecase", "global" })
                     if (r[key] is { } flag && flag.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
                         errors.Add($"{at}.{key}: must be true or false");

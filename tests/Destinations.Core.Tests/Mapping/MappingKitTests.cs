@@ -78,7 +78,8 @@ public sealed class MappingKitTests
     [InlineData("""{"@replace":{"pattern":"O","replacement":"0","ignorecase":true,"value":"foo"}}""", "\"f00\"")]
     [InlineData("""{"@replace":{"pattern":"O","replacement":"0","value":"foo"}}""", "\"foo\"")]
     [InlineData("""{"@replace":{"pattern":".","value":"a.b.c"}}""", "\"abc\"")]                    // plain text, no regex
-    [InlineData("""{"@replace":{"pattern":"a","replacement":"$&$&","value":"a"}}""", "\"$\\u0026$\\u0026\"")]
+    [InlineData("""{"@replace":{"pattern":"a","replacement":"$&$&","value":"a"}}""", "\"aa\"")]   // JavaScript's $& is the match
+    [InlineData("""{"@replace":{"pattern":"b","replacement":"[$`|$'|$$|$1]","value":"abc"}}""", "\"a[a|c|$|$1]c\"")]
     [InlineData("""{"@replace":{"pattern":"-","replacement":"_","pattern2":"x","replacement2":"y","value":"a-x"}}""", "\"a_y\"")]
     [InlineData("""{"@replace":{"pattern":"2","replacement":"3","value":{"@path":"$.traits.age"}}}""", "\"43\"")]
     [InlineData("""{"@replace":{"pattern":"a","value":{"@path":"$.traits.address"}}}""", "\"\"")] // Segment: non-string → ""

@@ -33,6 +33,7 @@ public sealed class MappingKitValidatorTests
     [InlineData("""{"@if":{"exists":"x"}}""", "fields.x.@if: needs a \"then\" or an \"else\" key")]
     [InlineData("""{"@case":{"operator":"title","value":"x"}}""", "fields.x.@case.operator: must be \"lower\" or \"upper\"")]
     [InlineData("""{"@replace":{"value":"x"}}""", "fields.x.@replace.pattern: must be a non-empty string")]
+    [InlineData("""{"@replace":{"pattern":"0123456789a","value":"x"}}""", "fields.x.@replace.pattern: at most 10 characters (Segment's limit)")]
     [InlineData("""{"@replace":{"pattern":"a","value":"x","global":"yes"}}""", "fields.x.@replace.global: must be true or false")]
     [InlineData("""{"@json":{"mode":"pretty","value":"x"}}""", "fields.x.@json.mode: must be \"encode\" or \"decode\"")]
     [InlineData("""{"@json":{"mode":"encode"}}""", "fields.x.@json.value: is required")]
