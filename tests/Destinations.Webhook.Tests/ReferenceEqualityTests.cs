@@ -114,6 +114,20 @@ public sealed class ReferenceEqualityTests
                 "bracketKey": {"@path": "$.properties.weird[x]"},
                 "templatePath": {"@template": "{{properties['odd key'].v}}-{{properties.tags[0]}}"}}}
             """),
+        new("edge values: merges of non-objects, JSON of strings and numbers, literals, arrays with missing items",
+            """[{"type":"track","event":"E","userId":"u-1","properties":{"s":"ab","arr":[1,2],"n":7,"t":true,"o":{"k":"v"},"json":"[1,{\"a\":null}]","num":"12.50"}}]""",
+            """
+            {"url": "https://api.example.com/events", "data": {
+                "mergeMixed": {"@merge": {"direction": "right", "objects": [{"@path": "$.properties.o"}, {"@path": "$.properties.s"}, {"@path": "$.properties.arr"}, {"@path": "$.properties.n"}, {"@path": "$.properties.none"}]}},
+                "encodeString": {"@json": {"mode": "encode", "value": {"@path": "$.properties.s"}}},
+                "encodeNumber": {"@json": {"mode": "encode", "value": {"@path": "$.properties.n"}}},
+                "decodeArray": {"@json": {"mode": "decode", "value": {"@path": "$.properties.json"}}},
+                "literalObject": {"@literal": {"x": {"@path": "$.properties.t"}, "y": [null, 1]}},
+                "array": [{"@path": "$.properties.none"}, {"@path": "$.properties.n"}, "text", {"nested": {"@path": "$.properties.none"}}],
+                "caseObject": {"@case": {"operator": "lower", "value": {"@path": "$.properties.o"}}},
+                "replaceObject": {"@replace": {"pattern": "a", "value": {"@path": "$.properties.o"}}},
+                "replaceBool": {"@replace": {"pattern": "tr", "replacement": "T", "value": {"@path": "$.properties.t"}}}}}
+            """),
         new("a batch: the array of each event's data, signed over the first",
             """
             [{"type":"track","event":"A","userId":"u-1","properties":{"n":1,"name":"Zoë"}},

@@ -106,13 +106,28 @@ public static class MappingKit
     static MappedValue Merge(JsonObject? opts, JsonNode? payload)
     {
         if (opts?["objects"] is not JsonArray list) return MappedValue.Undefined;
-        var objects = list.Select(o => Resolve(o, payload).Value).OfType<JsonObject>().ToList();
+        var objects = list.Select(o => Resolve(o, payload).Value).ToList();
         // "right": later objects win; "left": earlier ones win (Segment reverses the list and assigns in order).
         if (StringArgument(opts["direction"], payload) == "left") objects.Reverse();
+        // Object.assign({}, ...objects): an object's own keys; a string's characters and an array's items by index; any
+        // other value adds nothing.
         var merged = new JsonObject();
-        foreach (var o in objects)
-            foreach (var (key, value) in o)
-                merged[key] = value?.DeepClone();
+        foreach (var source in objects)
+        {
+            switch (source)
+            {
+                case JsonObject o:
+                    foreach (var (key, value) in o) merged[key] = value?.DeepClone();
+                    break;
+                case JsonArray a:
+                    for (var i = 0; i < a.Count; i++) merged[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = a[i]?.DeepClone();
+                    break;
+                case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                    var text = v.GetValue<string>();
+                    for (var i = 0; i < text.Length; i++) merged[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = text[i].ToString();
+                    break;
+            }
+        }
         return MappedValue.Of(merged);
     }
 
