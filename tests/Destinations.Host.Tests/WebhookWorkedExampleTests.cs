@@ -13,7 +13,8 @@ namespace Destinations.Host.Tests;
 /// <summary>
 /// The worked example of docs/partners/webhook.md: a fourth partner (the fictional Northwind CRM, contacts and events endpoints,
 /// Bearer token) added by configuration only — docs/examples/webhook-crm/crm.env and mappings.json as they are in the repository,
-/// with one change: the CRM's host is swapped for a loopback WireMock (so http and a private address are allowed here).
+/// given to the real service (a child process) as its environment variables, with one change: the CRM's host is swapped for a
+/// loopback WireMock (so http and a private address are allowed here).
 /// </summary>
 public sealed class WebhookWorkedExampleTests : IDisposable
 {
@@ -30,13 +31,13 @@ public sealed class WebhookWorkedExampleTests : IDisposable
 
     static string Example(string file) => Path.Combine(ServiceProcess.RepositoryRoot(), "docs", "examples", "webhook-crm", file);
 
-    /// <summary>crm.env as configuration keys (<c>A__B</c> → <c>A:B</c>), comments and blank lines skipped.</summary>
-    static Dictionary<string, string?> EnvFile() =>
+    /// <summary>crm.env's variables, comments and blank lines skipped.</summary>
+    static Dictionary<string, string> EnvFile() =>
         File.ReadAllLines(Example("crm.env"))
             .Select(l => l.Trim())
             .Where(l => l.Length > 0 && !l.StartsWith('#'))
             .Select(l => l.Split('=', 2))
-            .ToDictionary(p => p[0].Replace("__", ":"), p => (string?)p[1]);
+            .ToDictionary(p => p[0], p => p[1]);
 
     [Fact]
     public async Task The_northwind_crm_example_upserts_contacts_and_records_events_in_batches()
@@ -45,19 +46,22 @@ public sealed class WebhookWorkedExampleTests : IDisposable
         _crm.Given(Request.Create().UsingPost().WithPath("/v2/events")).RespondWith(Response.Create().WithStatusCode(202));
         File.WriteAllText(_mappings, File.ReadAllText(Example("mappings.json")).Replace(CrmHost, _crm.Url!));
 
-        var config = EnvFile();
-        var id = config["Destinations:0:Id"]!;
-        var token = config["Destinations:0:Settings:Secrets:CrmToken"]!;
-        var secret = config["Destinations:0:Settings:SharedSecret"]!;
-        Assert.Equal("Webhook", config["Destinations:0:Type"]);
-        Assert.Equal("api.northwind-crm.example", config["Destinations:0:Settings:AllowedHosts"]);
-        config["Destinations:0:MappingsFile"] = _mappings;
-        config["Destinations:0:Settings:AllowedHosts"] = new Uri(_crm.Url!).Host;
-        config["Destinations:0:Settings:AllowHttp"] = "true";
-        config["Destinations:0:Settings:AllowPrivateNetworks"] = "true";
-        foreach (var salesmachine in new[] { "ApiToken", "ApiSecret", "BaseUrl" }) config[$"Destinations:0:Settings:{salesmachine}"] = null;
+        var env = EnvFile();
+        var token = env["Destinations__0__Settings__Secrets__CrmToken"];
+        var secret = env["Destinations__0__Settings__SharedSecret"];
+        Assert.Equal("Webhook", env["Destinations__0__Type"]);
+        Assert.Equal("api.northwind-crm.example", env["Destinations__0__Settings__AllowedHosts"]);
+        env["Destinations__0__MappingsFile"] = _mappings;
+        env["Destinations__0__Settings__AllowedHosts"] = new Uri(_crm.Url!).Host;
+        env["Destinations__0__Settings__AllowHttp"] = "true";
+        env["Destinations__0__Settings__AllowPrivateNetworks"] = "true";
+        env["Sources__0__Id"] = "web";
+        env["Sources__0__WriteKey"] = ServiceApp.WriteKey;
+        env["Admin__ApiKey"] = FailurePaths.AdminKey;
+        env["Delivery__PollInterval"] = "00:00:00.100";
 
-        await using var app = new ServiceApp(_crm.Url!, config, id);
+        await using var service = await ServiceProcess.StartAsync(env);
+        using var http = new HttpClient { BaseAddress = service.BaseAddress };
         var batch = """
             {"batch": [
               {"type": "identify", "userId": "user-42", "messageId": "nw-1", "timestamp": "2026-12-07T03:00:00.000Z",
@@ -68,10 +72,20 @@ public sealed class WebhookWorkedExampleTests : IDisposable
               {"type": "track", "anonymousId": "anon-1", "event": "Page Viewed", "messageId": "nw-4"}
             ]}
             """;
-        Assert.Equal(HttpStatusCode.OK, (await app.SendAsync("/v1/batch", batch)).StatusCode);
-        Assert.True(await ServiceApp.EventuallyAsync(async () => (await app.StatsAsync()).Delivered == 3), $"not delivered: {await app.StatsAsync()}");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/batch") { Content = new StringContent(batch, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes(ServiceApp.WriteKey + ":")));
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(request)).StatusCode);
+
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", FailurePaths.AdminKey);
+        JsonNode? stats = null;
+        Assert.True(await ServiceApp.EventuallyAsync(async () =>
+        {
+            stats = JsonNode.Parse(await http.GetStringAsync($"/admin/destinations/{env["Destinations__0__Id"]}/stats"));
+            return (long?)stats!["delivered"] == 3;
+        }), $"not delivered: {stats}\n{service.Output}");
         // The anonymous track matches no mapping (the triggers want a userId).
-        Assert.Equal(1, (await app.StatsAsync()).Filtered["no_trigger_matched"]);
+        Assert.Contains("no_trigger_matched", stats!.ToJsonString());
 
         var calls = _crm.LogEntries.ToList();
         Assert.All(calls, c => Assert.Equal("Bearer " + token, Header(c, "Authorization")));
