@@ -6,7 +6,8 @@ using Destinations.Core.Delivery;
 
 namespace Destinations.Delivery;
 
-/// <summary>The stored form of a delivery plan (D11): a JSON array of {step, method, path, body}. Holds no secret.</summary>
+/// <summary>The stored form of a delivery plan (D11): a JSON array of {step, method, path, body}, and "headers" (an array of
+/// [name, value] pairs) when the step has mapped headers. Holds no secret (D29).</summary>
 public static class PlanSerializer
 {
     /// <summary>Written straight to UTF-8 (no copy of the bodies): the same text as building the JSON array of nodes.</summary>
@@ -25,6 +26,18 @@ public static class PlanSerializer
                 w.WritePropertyName("body");
                 if (r.Body is null) w.WriteNullValue();
                 else r.Body.WriteTo(w);
+                if (r.Headers is { } headers)
+                {
+                    w.WriteStartArray("headers");
+                    foreach (var (name, value) in headers)
+                    {
+                        w.WriteStartArray();
+                        w.WriteStringValue(name);
+                        w.WriteStringValue(value);
+                        w.WriteEndArray();
+                    }
+                    w.WriteEndArray();
+                }
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -37,7 +50,12 @@ public static class PlanSerializer
         var array = JsonNode.Parse(json) as JsonArray ?? throw new FormatException("stored plan is not a JSON array");
         return array.Select(n => n as JsonObject ?? throw new FormatException("stored plan step is not a JSON object"))
             .Select(o => new PartnerRequest(
-                Required(o, "step"), Required(o, "method"), Required(o, "path"), o["body"]?.DeepClone()))
+                Required(o, "step"), Required(o, "method"), Required(o, "path"), o["body"]?.DeepClone())
+            {
+                Headers = o["headers"] is JsonArray h
+                    ? h.Select(p => new KeyValuePair<string, string>(p![0]!.GetValue<string>(), p[1]!.GetValue<string>())).ToList()
+                    : null,
+            })
             .ToList();
     }
 

@@ -12,6 +12,7 @@ using Destinations.Salesmachine;
 using Destinations.Selligent;
 using Destinations.Storage;
 using Destinations.UserMotion;
+using Destinations.Webhook;
 
 // Probe mode (Docker HEALTHCHECK, D23): check a running instance and exit, without building a host.
 if (ProbeMode.IsRequested(args)) return await ProbeMode.RunAsync(args);
@@ -42,6 +43,7 @@ builder.Services.AddKnownProxies();
 builder.Services.AddSalesmachine(builder.Configuration);
 builder.Services.AddUserMotion(builder.Configuration);
 builder.Services.AddSelligent(builder.Configuration);
+builder.Services.AddWebhook(builder.Configuration);
 
 var app = builder.Build();
 

@@ -70,6 +70,6 @@ public class StartupTests
         using var withSink = app.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<Serilog.Core.ILogEventSink>(sink)));
         Assert.ThrowsAny<Exception>(() => withSink.CreateClient());
         var message = Assert.Single(sink.Messages);
-        Assert.Contains("Destinations[1].Type: 'Nope' is not a known destination type (known: Salesmachine, SelligentMarketingCloud, Test, UserMotion)", message);
+        Assert.Contains("Destinations[1].Type: 'Nope' is not a known destination type (known: Salesmachine, SelligentMarketingCloud, Test, UserMotion, Webhook)", message);
     }
 }

@@ -8,6 +8,10 @@ public enum ActionFieldType
     String,
     /// <summary>A JSON object.</summary>
     Object,
+    /// <summary>A number; a numeric string is taken as its number (Segment's schema validation coerces it).</summary>
+    Number,
+    /// <summary>A list of strings (Segment's <c>multiple: true</c> string field); a single string is a list of one.</summary>
+    StringList,
 }
 
 /// <summary>One field of an action, with its default mapping in mapping-kit notation (Segment's <c>default</c>).</summary>
@@ -43,5 +47,5 @@ public sealed record ActionMapping(string Name, Fql Trigger, ActionDefinition Ac
 {
     /// <summary>A preset: the action's default mappings under a fixed trigger.</summary>
     public static ActionMapping Preset(string name, string trigger, ActionDefinition action) =>
-        new(name, Fql.Parse(trigger), action, action.DefaultFields());
+        new(name, Fql.ParseTrigger(trigger), action, action.DefaultFields());
 }

@@ -58,7 +58,7 @@ public static class ActionMappingsFile
             if (Str(m["trigger"]) is not { } text || text.Trim().Length == 0) errors.Add($"{prefix}: trigger: is required");
             else
             {
-                try { trigger = Fql.Parse(text); }
+                try { trigger = Fql.ParseTrigger(text); }
                 catch (FqlSyntaxException ex) { errors.Add($"{prefix}: trigger: {ex.Message}"); }
             }
 

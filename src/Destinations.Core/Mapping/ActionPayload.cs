@@ -42,6 +42,25 @@ public static class ActionPayload
                 case ActionFieldType.String when node.GetValueKind() is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
                     payload[field.Key] = MappingKitText.JsString(node);
                     break;
+                case ActionFieldType.Number when node.GetValueKind() == JsonValueKind.Number:
+                    break;
+                case ActionFieldType.Number when node.GetValueKind() == JsonValueKind.String
+                                                 && double.TryParse(node.GetValue<string>(), System.Globalization.NumberStyles.Float,
+                                                     System.Globalization.CultureInfo.InvariantCulture, out var number):
+                    payload[field.Key] = number;
+                    break;
+                case ActionFieldType.Number:
+                    return new(null, $"the field '{field.Key}' must be a number, got {Describe(node)}");
+                case ActionFieldType.StringList when node is JsonArray list:
+                    if (list.Any(item => item is JsonObject or JsonArray || item is null))
+                        return new(null, $"the field '{field.Key}' must be a list of strings");
+                    payload[field.Key] = new JsonArray(list.Select(item => (JsonNode?)MappingKitText.JsString(item)).ToArray());
+                    break;
+                case ActionFieldType.StringList when node is JsonObject:
+                    return new(null, $"the field '{field.Key}' must be a list of strings, got an object");
+                case ActionFieldType.StringList:
+                    payload[field.Key] = new JsonArray(MappingKitText.JsString(node));
+                    break;
             }
         }
         return new(payload, null);

@@ -8,14 +8,14 @@ namespace Destinations.Core.Mapping;
 /// <summary>
 /// A subscription trigger in the FQL subset of docs/partners/usermotion.md "Triggers" (D20): comparisons (<c>= != &lt; &gt; &lt;= &gt;=</c>,
 /// <c>= null</c>), <c>contains()</c>, <c>match()</c>, <c>and</c>/<c>or</c>, negation with <c>!</c> or <c>not</c>, parentheses,
-/// over <c>type</c>, <c>event</c>, <c>name</c>, <c>userId</c>, <c>properties.*</c>, <c>traits.*</c>, <c>context.*</c>.
+/// over <c>type</c>, <c>event</c>, <c>name</c>, <c>userId</c>, <c>anonymousId</c>, <c>groupId</c>, <c>properties.*</c>, <c>traits.*</c>, <c>context.*</c>.
 /// Parsed once at start-up; precedence is not &gt; and &gt; or (Segment's own parser has none, so ours accepts more, not less).
 /// </summary>
 public sealed class Fql
 {
     /// <summary>The roots a trigger may read; a path under the three objects needs at least one key.</summary>
     public static readonly IReadOnlySet<string> Fields = new HashSet<string>(StringComparer.Ordinal)
-        { "type", "event", "name", "userId", "properties", "traits", "context" };
+        { "type", "event", "name", "userId", "anonymousId", "groupId", "properties", "traits", "context" };
 
     Fql(string text, FqlNode root) { Text = text; Root = root; }
 
@@ -28,15 +28,32 @@ public sealed class Fql
     /// <exception cref="FqlSyntaxException">with a message like "unexpected token ')' at 14" (1-based position).</exception>
     public static Fql Parse(string text)
     {
-        var parser = new Parser(FqlLexer.Tokenize(text));
+        var parser = new Parser(FqlLexer.Tokenize(text), subscription: false);
         var root = parser.Or();
+        parser.Expect(FqlTokenKind.End);
+        return new Fql(text, root);
+    }
+
+    /// <summary>
+    /// An Actions mapping's trigger, with the semantics of Segment's subscription parser (<c>@segment/destination-subscriptions</c>
+    /// parseFql + validate, D31): <c>=</c> compares strings exactly (<c>properties.x = 100</c> needs the number, <c>= "100"</c>
+    /// the string), <c>= true</c>/<c>false</c> and <c>!= number</c> need a boolean/number, <c>= null</c>/<c>!= null</c> test
+    /// existence; <c>match()</c> is a prefix (<c>"abc*"</c>) or suffix (<c>"*abc"</c>) test; <c>!contains</c>/<c>!match</c> need a
+    /// string; a group's conditions are all joined by the last <c>and</c>/<c>or</c> in it. Beyond Segment: <c>anonymousId</c>,
+    /// <c>groupId</c>, and <c>!</c>/<c>not</c> before any condition or group (D20).
+    /// </summary>
+    /// <exception cref="FqlSyntaxException">for anything Segment's parser cannot evaluate, too (e.g. <c>contains(type, …)</c>).</exception>
+    public static Fql ParseTrigger(string text)
+    {
+        var parser = new Parser(FqlLexer.Tokenize(text), subscription: true);
+        var root = parser.Group();
         parser.Expect(FqlTokenKind.End);
         return new Fql(text, root);
     }
 
     public override string ToString() => Text;
 
-    sealed class Parser(List<FqlToken> tokens)
+    sealed class Parser(List<FqlToken> tokens, bool subscription)
     {
         int _at;
         FqlToken Peek => tokens[_at];
@@ -63,6 +80,19 @@ public sealed class Fql
             return left;
         }
 
+        /// <summary>Segment's grouping: conditions in a row, all joined by the last conjunction seen (parse-fql.js).</summary>
+        public FqlNode Group()
+        {
+            var children = new List<FqlNode> { Unary() };
+            var or = false;
+            while (IsWord(Peek, "and") || IsWord(Peek, "or"))
+            {
+                or = Next().Text == "or";
+                children.Add(Unary());
+            }
+            return children.Count == 1 ? children[0] : new FqlGroup(or, children);
+        }
+
         FqlNode And()
         {
             var left = Unary();
@@ -77,6 +107,10 @@ public sealed class Fql
             if ((t.Kind == FqlTokenKind.Operator && t.Text == "!") || IsWord(t, "not"))
             {
                 Next();
+                // Segment's !contains()/!match() are their own operators (the field must still be a string).
+                if (subscription && t.Text == "!" && Peek is { Kind: FqlTokenKind.Ident, Text: "contains" or "match" }
+                    && tokens[_at + 1].Kind == FqlTokenKind.LeftParen)
+                    return Function(Next().Text, negate: true);
                 return new FqlNot(Unary());
             }
             return Primary();
@@ -87,12 +121,12 @@ public sealed class Fql
             var t = Next();
             if (t.Kind == FqlTokenKind.LeftParen)
             {
-                var inner = Or();
+                var inner = subscription ? Group() : Or();
                 Expect(FqlTokenKind.RightParen);
                 return inner;
             }
             if (t.Kind != FqlTokenKind.Ident) throw Unexpected(t);
-            if ((t.Text is "contains" or "match") && Peek.Kind == FqlTokenKind.LeftParen) return Function(t.Text);
+            if ((t.Text is "contains" or "match") && Peek.Kind == FqlTokenKind.LeftParen) return Function(t.Text, negate: false);
             var field = Field(t);
             var op = Next();
             if (op.Kind != FqlTokenKind.Operator || op.Text == "!")
@@ -100,19 +134,27 @@ public sealed class Fql
             var value = Literal(Next());
             if (value.Kind == JsonValueKind.Null && op.Text is not ("=" or "!="))
                 throw new FqlSyntaxException($"null can only be compared with = or !=", op.Position);
-            return new FqlComparison(field, op.Text, value);
+            return subscription ? new FqlSubscriptionComparison(field, op.Text, value) : new FqlComparison(field, op.Text, value);
         }
 
-        FqlNode Function(string name)
+        FqlNode Function(string name, bool negate)
         {
-            Expect(FqlTokenKind.LeftParen);
+            var at = Expect(FqlTokenKind.LeftParen).Position;
             var field = Field(Next());
             Expect(FqlTokenKind.Comma);
             var arg = Next();
             if (arg.Kind != FqlTokenKind.String)
                 throw new FqlSyntaxException($"{name}() needs a string as its second argument, found {arg}", arg.Position);
             Expect(FqlTokenKind.RightParen);
-            return name == "contains" ? new FqlContains(field, arg.Text) : new FqlMatch(field, arg.Text);
+            if (!subscription) return name == "contains" ? new FqlContains(field, arg.Text) : new FqlMatch(field, arg.Text);
+            // Segment's parser builds no condition for contains()/match() on type, so such a trigger never matches there.
+            if (field.Segments[0] == "type")
+                throw new FqlSyntaxException($"{name}() does not apply to type (Segment's triggers test type with = or !=)", at);
+            if (name == "contains") return new FqlStringTest(field, FqlStringTest.Kind.Contains, arg.Text, negate);
+            // Segment's match(): "abc*" is a prefix test, anything else a suffix test on the text after its first character.
+            return arg.Text.EndsWith('*')
+                ? new FqlStringTest(field, FqlStringTest.Kind.StartsWith, arg.Text[..^1], negate)
+                : new FqlStringTest(field, FqlStringTest.Kind.EndsWith, arg.Text.Length > 0 ? arg.Text[1..] : "", negate);
         }
 
         static FqlField Field(FqlToken t)
@@ -124,7 +166,7 @@ public sealed class Fql
                 throw new FqlSyntaxException($"invalid field '{display}'", t.Position);
             if (!Fields.Contains(segments[0]) || (segments.Count > 1 && segments[0] is not ("properties" or "traits" or "context")))
                 throw new FqlSyntaxException(
-                    $"unknown field '{display}' (use type, event, name, userId, properties.*, traits.* or context.*)", t.Position);
+                    $"unknown field '{display}' (use type, event, name, userId, anonymousId, groupId, properties.*, traits.* or context.*)", t.Position);
             return new FqlField(display, segments);
         }
 

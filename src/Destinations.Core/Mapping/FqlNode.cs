@@ -100,8 +100,100 @@ public sealed record FqlMatch(FqlField Field, string Glob) : FqlNode
     public override bool Evaluate(JsonObject e) => FqlValues.StringOf(Field.Read(e)) is { } s && _regex.IsMatch(s);
 }
 
+/// <summary>Segment's group: every child joined by one conjunction (the last one written in the group).</summary>
+public sealed record FqlGroup(bool Or, IReadOnlyList<FqlNode> Children) : FqlNode
+{
+    public override bool Evaluate(JsonObject e) => Or ? Children.Any(c => c.Evaluate(e)) : Children.All(c => c.Evaluate(e));
+}
+
+/// <summary>
+/// A trigger comparison as Segment's subscription validator decides it (destination-subscriptions parse-fql.js + validate.js):
+/// see <see cref="Fql.ParseTrigger"/>.
+/// </summary>
+public sealed record FqlSubscriptionComparison(FqlField Field, string Operator, FqlLiteral Value) : FqlNode
+{
+    public override bool Evaluate(JsonObject e)
+    {
+        var actual = Field.Read(e);
+        var root = Field.Segments[0];
+        var path = root is "properties" or "traits" or "context";
+        var idLike = root is "userId" or "anonymousId" or "groupId";
+        var present = actual is not null && actual.GetValueKind() != JsonValueKind.Null;
+        var kind = actual?.GetValueKind();
+
+        if (path || idLike || root == "name")
+        {
+            if (Operator == "!=" && Value.Kind == JsonValueKind.Null) return present;   // exists
+            if (Operator == "=" && Value.Kind == JsonValueKind.Null) return !present;   // not_exists
+        }
+        if (path || idLike)
+        {
+            if (Operator == "=" && Value.Kind == JsonValueKind.True) return kind == JsonValueKind.True;     // is_true
+            if (Operator == "=" && Value.Kind == JsonValueKind.False) return kind == JsonValueKind.False;   // is_false
+        }
+        if (path && Value.Kind == JsonValueKind.Number && Operator is "=" or "!=")
+        {
+            // number_equals / number_not_equals: only a number is compared.
+            if (kind != JsonValueKind.Number) return false;
+            return (actual!.GetValue<double>() == Value.Number) == (Operator == "=");
+        }
+
+        var expected = Value.Text; // String(expected): the string, JavaScript's number text, "true", "false" or "null"
+        var equal = kind == JsonValueKind.String && actual!.GetValue<string>() == expected;
+        switch (Operator)
+        {
+            case "=": return equal;
+            case "!=": return !equal;
+        }
+        // < <= > >=: the actual value must be a number; the expected one is Number(expected).
+        if (kind != JsonValueKind.Number) return false;
+        var l = actual!.GetValue<double>();
+        var r = Value.Kind switch
+        {
+            JsonValueKind.Number => Value.Number ?? double.NaN,
+            JsonValueKind.True => 1,
+            JsonValueKind.False or JsonValueKind.Null => 0,
+            _ => FqlValues.JsNumber(Value.Text),
+        };
+        return Operator switch
+        {
+            "<" => l < r,
+            ">" => l > r,
+            "<=" => l <= r,
+            ">=" => l >= r,
+            _ => false,
+        };
+    }
+}
+
+/// <summary>Segment's contains / starts_with / ends_with and their negations: false unless the field is a string.</summary>
+public sealed record FqlStringTest(FqlField Field, FqlStringTest.Kind Test, string Text, bool Negate) : FqlNode
+{
+    public enum Kind { Contains, StartsWith, EndsWith }
+
+    public override bool Evaluate(JsonObject e)
+    {
+        if (FqlValues.StringOf(Field.Read(e)) is not { } s) return false;
+        var hit = Test switch
+        {
+            Kind.Contains => s.Contains(Text, StringComparison.Ordinal),
+            Kind.StartsWith => s.StartsWith(Text, StringComparison.Ordinal),
+            _ => s.EndsWith(Text, StringComparison.Ordinal),
+        };
+        return hit != Negate;
+    }
+}
+
 static class FqlValues
 {
+    /// <summary>JavaScript's <c>Number(text)</c> for a string: trimmed; "" is 0; not a number is NaN.</summary>
+    public static double JsNumber(string text)
+    {
+        var t = text.Trim();
+        if (t.Length == 0) return 0;
+        return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : double.NaN;
+    }
+
     public static string? StringOf(JsonNode? node) =>
         node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
 

@@ -7,7 +7,8 @@ namespace Destinations.Core.Mapping;
 
 /// <summary>
 /// Resolves field mappings written in Segment's mapping-kit JSON shapes (D20) against an event: <c>@path</c>, <c>@template</c>,
-/// <c>@literal</c>, <c>@if</c>, <c>@case</c>, <c>@replace</c>, <c>@json</c>, <c>@merge</c>, <c>@arrayPath</c>. Anything else
+/// <c>@literal</c>, <c>@if</c>, <c>@case</c>, <c>@replace</c>, <c>@json</c>, <c>@merge</c>, <c>@arrayPath</c>, <c>@flatten</c>,
+/// <c>@transform</c>, <c>@excludeWhenNull</c> — every directive of Segment's public mapping-kit but <c>@liquid</c>. Anything else
 /// (strings, numbers, plain objects and arrays) is taken as written, with directives inside resolved. Mappings are checked
 /// once by <see cref="MappingKitValidator"/>; resolving never throws for event data: what cannot be resolved is undefined.
 /// </summary>
@@ -50,6 +51,9 @@ public static class MappingKit
         "@json" => Json(opts as JsonObject, payload),
         "@merge" => Merge(opts as JsonObject, payload),
         "@arrayPath" => ArrayPath(opts as JsonArray, payload),
+        "@flatten" => Flatten(opts as JsonObject, payload),
+        "@transform" => Transform(opts as JsonObject, payload),
+        "@excludeWhenNull" => ExcludeWhenNull(Resolve(opts, payload)),
         _ => MappedValue.Undefined, // rejected at load by MappingKitValidator
     };
 
@@ -94,22 +98,36 @@ public static class MappingKit
         }
         catch (JsonException)
         {
-            // Segment's JSON.parse would throw and fail the event; here the field is undefined, so a required one fails
-            // validation with its name and an optional one is left out.
-            return MappedValue.Undefined;
+            // Segment catches the JSON.parse error and keeps the string as it was.
+            return value;
         }
     }
 
     static MappedValue Merge(JsonObject? opts, JsonNode? payload)
     {
         if (opts?["objects"] is not JsonArray list) return MappedValue.Undefined;
-        var objects = list.Select(o => Resolve(o, payload).Value).OfType<JsonObject>().ToList();
+        var objects = list.Select(o => Resolve(o, payload).Value).ToList();
         // "right": later objects win; "left": earlier ones win (Segment reverses the list and assigns in order).
         if (StringArgument(opts["direction"], payload) == "left") objects.Reverse();
+        // Object.assign({}, ...objects): an object's own keys; a string's characters and an array's items by index; any
+        // other value adds nothing.
         var merged = new JsonObject();
-        foreach (var o in objects)
-            foreach (var (key, value) in o)
-                merged[key] = value?.DeepClone();
+        foreach (var source in objects)
+        {
+            switch (source)
+            {
+                case JsonObject o:
+                    foreach (var (key, value) in o) merged[key] = value?.DeepClone();
+                    break;
+                case JsonArray a:
+                    for (var i = 0; i < a.Count; i++) merged[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = a[i]?.DeepClone();
+                    break;
+                case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                    var text = v.GetValue<string>();
+                    for (var i = 0; i < text.Length; i++) merged[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = text[i].ToString();
+                    break;
+            }
+        }
         return MappedValue.Of(merged);
     }
 
@@ -124,5 +142,62 @@ public static class MappingKit
         // An object is treated as a one-item array (Segment's arrify).
         var items = root.Value is JsonArray a ? a.ToList() : [root.Value];
         return MappedValue.Of(new JsonArray(items.Select(item => Resolve(shape, item).Value).ToArray()));
+    }
+
+    /// <summary>
+    /// <c>{"@flatten": {"value": …, "separator": ".", "omitArrays": false}}</c>: nested keys joined with the separator
+    /// (Segment's flattenObject); arrays are flattened by index unless omitArrays. A scalar becomes <c>{"": value}</c>, as there.
+    /// </summary>
+    static MappedValue Flatten(JsonObject? opts, JsonNode? payload)
+    {
+        if (opts is null || !Truthy(opts["separator"]) || StringArgument(opts["separator"], payload) is not { } separator) return MappedValue.Undefined;
+        var value = Resolve(opts["value"], payload);
+        var result = new JsonObject();
+        FlattenInto(result, value, "", separator, Truthy(opts["omitArrays"]));
+        return MappedValue.Of(result);
+    }
+
+    static void FlattenInto(JsonObject result, MappedValue value, string prefix, string separator, bool omitArrays)
+    {
+        IEnumerable<KeyValuePair<string, JsonNode?>>? children = value.Value switch
+        {
+            JsonObject o => o,
+            JsonArray a when !omitArrays => a.Select((item, i) => KeyValuePair.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), item)),
+            _ => null,
+        };
+        if (children is null)
+        {
+            // An undefined leaf is dropped when the result is cleaned, as Segment's removeUndefined does.
+            if (value.IsDefined) result[prefix] = value.Value?.DeepClone();
+            return;
+        }
+        foreach (var (key, child) in children.ToList())
+            FlattenInto(result, MappedValue.Of(child), prefix.Length > 0 ? prefix + separator + key : key, separator, omitArrays);
+    }
+
+    /// <summary><c>{"@transform": {"apply": {…}, "mapping": {…}}}</c>: <c>mapping</c> resolved against what <c>apply</c> builds.</summary>
+    static MappedValue Transform(JsonObject? opts, JsonNode? payload)
+    {
+        if (opts?["apply"] is not JsonObject apply || !Truthy(opts["mapping"])) return MappedValue.Undefined;
+        var applied = Resolve(apply, payload).Value;
+        return Resolve(opts["mapping"], applied as JsonObject ?? new JsonObject());
+    }
+
+    /// <summary><c>{"@excludeWhenNull": …}</c>: null → left out; an object loses its null values, nested objects too (not arrays).</summary>
+    static MappedValue ExcludeWhenNull(MappedValue value)
+    {
+        if (!value.IsDefined || value.Value is null) return MappedValue.Undefined;
+        return value.Value is JsonObject o ? MappedValue.Of(WithoutNulls(o)) : value;
+    }
+
+    static JsonObject WithoutNulls(JsonObject o)
+    {
+        var cleaned = new JsonObject();
+        foreach (var (key, child) in o)
+        {
+            if (child is null) continue;
+            cleaned[key] = child is JsonObject nested ? WithoutNulls(nested) : child.DeepClone();
+        }
+        return cleaned;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -6,20 +5,23 @@ using System.Text.RegularExpressions;
 namespace Destinations.Core.Mapping;
 
 /// <summary>Path lookup and template rendering with the semantics of Segment's mapping-kit (<c>get</c>, <c>render</c>).</summary>
-static partial class MappingKitText
+public static partial class MappingKitText
 {
     /// <summary>
-    /// <c>$.a.b[0].c</c> → the node there. Like Segment, only the first <c>$.</c> is removed and <c>.</c>, <c>[</c>, <c>]</c>
-    /// all separate keys; an empty path is the payload itself.
+    /// <c>$.a.b[0].c</c> → the node there, split as Segment's <c>get</c> does (packages/core/src/get.ts): only the first
+    /// <c>$.</c> is removed; <c>.</c> separates keys; <c>[</c> before a digit or quote and <c>]</c> after one separate too, and
+    /// quotes are dropped (<c>a['b c']</c> is the key "b c"); any other bracket is part of the key (<c>a[b]</c>). An empty
+    /// path is the payload itself.
     /// </summary>
     public static MappedValue Get(JsonNode? payload, string path)
     {
         var p = path.IndexOf("$.", StringComparison.Ordinal) is var i and >= 0 ? path.Remove(i, 2) : path;
         if (p is "" or ".") return MappedValue.Of(payload?.DeepClone());
         JsonNode? node = payload;
-        foreach (Match m in KeyPattern().Matches(p))
+        foreach (var raw in PathSplit().Split(p))
         {
-            var key = m.Value;
+            if (raw.Length == 0) continue;
+            var key = raw.Replace("'", "").Replace("\"", "");
             switch (node)
             {
                 case JsonObject o when o.TryGetPropertyValue(key, out var child):
@@ -36,17 +38,14 @@ static partial class MappingKitText
     }
 
     /// <summary>
-    /// <c>{{path}}</c> is replaced by the value HTML-escaped, <c>{{{path}}}</c> unescaped, a missing value by "" — exactly as
-    /// Segment's <c>render</c> (so "{{traits.name}}" with <c>O'Brien</c> gives <c>O&amp;#39;Brien</c>, as it does at Segment).
+    /// <c>{{path}}</c> and <c>{{{path}}}</c> are replaced by the value as JavaScript's <c>String()</c> writes it, a missing or
+    /// null value by "" — exactly as Segment's <c>render</c> (mapping-kit placeholders.ts; it stopped HTML-escaping
+    /// <c>{{path}}</c>, so "O'Brien &lt;b&gt;" stays as it is).
     /// </summary>
     public static string Render(string template, JsonNode? payload)
     {
         var raw = Triple().Replace(template, m => JsString(Get(payload, m.Groups[1].Value.Trim()).Value));
-        return Double().Replace(raw, m =>
-        {
-            var value = Get(payload, m.Groups[1].Value.Trim()).Value;
-            return value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? EscapeHtml(v.GetValue<string>()) : JsString(value);
-        });
+        return Double().Replace(raw, m => JsString(Get(payload, m.Groups[1].Value.Trim()).Value));
     }
 
     /// <summary>JavaScript's <c>String(value)</c> for a JSON value; null and undefined give "".</summary>
@@ -93,20 +92,9 @@ static partial class MappingKitText
         },
     };
 
-    static string EscapeHtml(string s)
-    {
-        var sb = new StringBuilder(s.Length);
-        foreach (var c in s)
-            sb.Append(c switch
-            {
-                '&' => "&amp;", '<' => "&lt;", '>' => "&gt;", '"' => "&quot;", '\'' => "&#39;",
-                '/' => "&#x2F;", '`' => "&#x60;", '=' => "&#x3D;", _ => c.ToString(),
-            });
-        return sb.ToString();
-    }
-
-    [GeneratedRegex(@"[^\[.\]]+")]
-    private static partial Regex KeyPattern();
+    // Segment's arrayRe: \[(?="|'|\d)|\.|(?<="|'|\d)]+
+    [GeneratedRegex("""\[(?="|'|\d)|\.|(?<="|'|\d)]+""")]
+    private static partial Regex PathSplit();
 
     [GeneratedRegex(@"\{\{\{([^}]+)\}\}\}")]
     private static partial Regex Triple();

@@ -10,10 +10,13 @@ namespace Destinations.Core.Mapping;
 public static class MappingKitValidator
 {
     public static readonly IReadOnlyList<string> Supported =
-        ["@path", "@template", "@literal", "@if", "@case", "@replace", "@json", "@merge", "@arrayPath"];
+        ["@path", "@template", "@literal", "@if", "@case", "@replace", "@json", "@merge", "@arrayPath", "@flatten", "@transform", "@excludeWhenNull"];
 
-    /// <summary>Segment directives outside our subset (docs/partners/usermotion.md "Mapping-kit"): named as unsupported rather than unknown.</summary>
-    static readonly HashSet<string> KnownElsewhere = ["@flatten", "@transform", "@excludeWhenNull", "@liquid", "@split"];
+    /// <summary>
+    /// Segment directives we do not run, named as unsupported rather than unknown: <c>@liquid</c> (a whole template language,
+    /// D30) and <c>@split</c> (in older mapping-kit documents, no longer in Segment's source).
+    /// </summary>
+    static readonly HashSet<string> KnownElsewhere = ["@liquid", "@split"];
 
     public static IReadOnlyList<string> Validate(JsonNode? mapping, string path)
     {
@@ -71,6 +74,9 @@ public static class MappingKitValidator
                 if (Str(r["pattern"]) is not { Length: > 0 }) errors.Add($"{at}.pattern: must be a non-empty string");
                 foreach (var key in new[] { "replacement", "pattern2", "replacement2" })
                     if (r.ContainsKey(key) && r[key] is not null && !IsString(r[key])) errors.Add($"{at}.{key}: must be a string");
+                // Segment's MAX_PATTERN_LENGTH and MAX_REPLACEMENT_LENGTH: longer ones fail every event there.
+                foreach (var key in new[] { "pattern", "replacement", "pattern2", "replacement2" })
+                    if (Str(r[key]) is { Length: > 10 }) errors.Add($"{at}.{key}: at most 10 characters (Segment's limit)");
                 foreach (var key in new[] { "ignorecase", "global" })
                     if (r[key] is { } flag && flag.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
                         errors.Add($"{at}.{key}: must be true or false");
@@ -96,6 +102,26 @@ public static class MappingKitValidator
                     if (ap[1] is not JsonObject shape) errors.Add($"{at}[1]: the item shape must be an object");
                     else Check(shape, $"{at}[1]", errors);
                 }
+                return;
+            case "@flatten":
+                if (Options(opts, at, errors, ["separator", "value", "omitArrays"]) is not { } flatten) return;
+                if (!IsString(flatten["separator"]) && !IsDirective(flatten["separator"]))
+                    errors.Add($"{at}.separator: is required: a string such as \".\" (Segment flattens nothing without one)");
+                else Check(flatten["separator"], $"{at}.separator", errors);
+                if (!flatten.ContainsKey("value")) errors.Add($"{at}.value: is required");
+                else Check(flatten["value"], $"{at}.value", errors);
+                if (flatten["omitArrays"] is { } omit && omit.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+                    errors.Add($"{at}.omitArrays: must be true or false");
+                return;
+            case "@transform":
+                if (Options(opts, at, errors, ["apply", "mapping"]) is not { } transform) return;
+                if (transform["apply"] is not JsonObject apply) errors.Add($"{at}.apply: is required: an object of fields to build first");
+                else Check(apply, $"{at}.apply", errors);
+                if (transform["mapping"] is not JsonObject mapping) errors.Add($"{at}.mapping: is required: an object or a directive, resolved against what apply built");
+                else Check(mapping, $"{at}.mapping", errors);
+                return;
+            case "@excludeWhenNull":
+                Check(opts, at, errors);
                 return;
             default:
                 errors.Add(KnownElsewhere.Contains(name)

@@ -65,7 +65,12 @@ public sealed record DryRunRequest(
     string Method,
     string Url,
     JsonNode? Body,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DryRunResult? Result);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DryRunResult? Result)
+{
+    /// <summary>Headers a mapping chose (Webhook); a secret shows as its <c>{{secrets.NAME}}</c> placeholder, never its value (D29).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+}
 
 /// <summary>The partner's answer to one request (send=true only).</summary>
 /// <param name="Outcome">Succeeded, Retry, AuthFailure, Final (D12) — or NotSent when an earlier step failed.</param>

@@ -57,7 +57,11 @@ public sealed class DryRunner(Router router, DestinationRegistry registry, ILogg
                 failed = !attempt.IsSuccess;
                 logger.LogInformation("Dry-run send of step {Step} to {Destination}: {Outcome} {StatusCode}", request.Step, d.Id, attempt.Outcome, attempt.StatusCode);
             }
-            requests.Add(new DryRunRequest(request.Step, request.Method, d.Describe(request).ToString(), request.Body?.DeepClone(), result));
+            requests.Add(new DryRunRequest(request.Step, request.Method, d.Describe(request).ToString(), request.Body?.DeepClone(), result)
+            {
+                Headers = request.Headers?.GroupBy(h => h.Key, StringComparer.OrdinalIgnoreCase)
+                    .ToDictionary(g => g.Key, g => string.Join(", ", g.Select(h => h.Value)), StringComparer.OrdinalIgnoreCase),
+            });
         }
         return new DryRunDelivery(subscription, mapping.Outcome.ToString(), mapping.Reason, mapping.Filter?.Sentence, mapping.Detail, requests)
         {

@@ -44,7 +44,7 @@ public sealed class ActionMappingsFileTests
             "Destinations[2].MappingsFile: mapping 'A' (index 1): action: 'shout' is not an action (actions: greet)",
             "Destinations[2].MappingsFile: mapping 'B' (index 2): enabled: unknown key (known: name, trigger, action, fields)",
             "Destinations[2].MappingsFile: mapping 'B' (index 2): fields.colour: not a field of 'greet' (fields: userId, label, traits)",
-            "Destinations[2].MappingsFile: mapping 'B' (index 2): fields.label.@upper: unknown directive '@upper' (supported: @path, @template, @literal, @if, @case, @replace, @json, @merge, @arrayPath)",
+            "Destinations[2].MappingsFile: mapping 'B' (index 2): fields.label.@upper: unknown directive '@upper' (supported: @path, @template, @literal, @if, @case, @replace, @json, @merge, @arrayPath, @flatten, @transform, @excludeWhenNull)",
             "Destinations[2].MappingsFile: mapping at index 3: name: is required",
         ], result.Errors);
         Assert.Null(result.Mappings);

@@ -6,7 +6,7 @@ namespace Destinations.Core.Tests.Mapping;
 public sealed class FqlTests
 {
     static readonly JsonObject Track = JsonNode.Parse("""
-        {"type":"track","event":"Signed Up","userId":"u1","name":null,
+        {"type":"track","event":"Signed Up","userId":"u1","anonymousId":"anon-7","groupId":"g-1","name":null,
          "properties":{"plan":"pro","total":129.9,"count":"12","seats":100,"flag":true,"nested":{"a b":"x","c.d":"y"}},
          "traits":{"email":"a@example.com"},"context":{"page":{"url":"https://app.example.com/pricing"}}}
         """)!.AsObject();
@@ -20,6 +20,10 @@ public sealed class FqlTests
     [InlineData("event = \"Signed Up\"", true)]
     [InlineData("event = \"signed up\"", false)]
     [InlineData("userId = \"u1\"", true)]
+    [InlineData("anonymousId = \"anon-7\"", true)]
+    [InlineData("anonymousId = \"anon-8\"", false)]
+    [InlineData("groupId = \"g-1\"", true)]
+    [InlineData("groupId != \"g-1\"", false)]
     [InlineData("properties.plan = \"pro\"", true)]
     [InlineData("properties.seats = 100", true)]
     [InlineData("properties.seats = \"100\"", true)]   // Segment compares String(actual) === String(expected)
@@ -93,8 +97,8 @@ public sealed class FqlTests
     [InlineData("type \"track\"", "expected an operator (=, !=, <, >, <=, >=) after 'type', found string \"track\" at 6")]
     [InlineData("(type = \"track\"", "unexpected end of trigger at 16")]
     [InlineData("type = \"track", "unterminated string at 8")]
-    [InlineData("foo = \"x\"", "unknown field 'foo' (use type, event, name, userId, properties.*, traits.* or context.*) at 1")]
-    [InlineData("event.x = \"x\"", "unknown field 'event.x' (use type, event, name, userId, properties.*, traits.* or context.*) at 1")]
+    [InlineData("foo = \"x\"", "unknown field 'foo' (use type, event, name, userId, anonymousId, groupId, properties.*, traits.* or context.*) at 1")]
+    [InlineData("event.x = \"x\"", "unknown field 'event.x' (use type, event, name, userId, anonymousId, groupId, properties.*, traits.* or context.*) at 1")]
     [InlineData("type = \"a\" and", "unexpected end of trigger at 15")]
     [InlineData("type = \"a\" # x", "unexpected character '#' at 12")]
     [InlineData("contains(event, 5)", "contains() needs a string as its second argument, found '5' at 17")]

@@ -37,8 +37,8 @@ public sealed class MappingKitTests
     [InlineData("""{"@template":"Hi {{traits.missing}}!"}""", "\"Hi !\"")]
     [InlineData("""{"@template":"{{traits.age}}/{{traits.vip}}/{{traits.tags}}"}""", "\"42/true/a,b\"")]
     [InlineData("""{"@template":"{{traits.address}}"}""", "\"[object Object]\"")]
-    // {{ }} escapes HTML like Segment's render; {{{ }}} does not.
-    [InlineData("""{"@template":"{{traits.quote}}"}""", "\"O\\u0026#39;Brien \\u0026lt;b\\u0026gt;\"")]
+    // Neither {{ }} nor {{{ }}} escapes HTML: Segment's render stopped escaping (mapping-kit placeholders.ts).
+    [InlineData("""{"@template":"{{traits.quote}}"}""", "\"O\\u0027Brien \\u003Cb\\u003E\"")]
     [InlineData("""{"@template":"{{{traits.quote}}}"}""", "\"O\\u0027Brien \\u003Cb\\u003E\"")]
     public void Template(string mapping, string expected) => Assert.Equal(expected, Map(mapping));
 
@@ -78,7 +78,8 @@ public sealed class MappingKitTests
     [InlineData("""{"@replace":{"pattern":"O","replacement":"0","ignorecase":true,"value":"foo"}}""", "\"f00\"")]
     [InlineData("""{"@replace":{"pattern":"O","replacement":"0","value":"foo"}}""", "\"foo\"")]
     [InlineData("""{"@replace":{"pattern":".","value":"a.b.c"}}""", "\"abc\"")]                    // plain text, no regex
-    [InlineData("""{"@replace":{"pattern":"a","replacement":"$&$&","value":"a"}}""", "\"$\\u0026$\\u0026\"")]
+    [InlineData("""{"@replace":{"pattern":"a","replacement":"$&$&","value":"a"}}""", "\"aa\"")]   // JavaScript's $& is the match
+    [InlineData("""{"@replace":{"pattern":"b","replacement":"[$`|$'|$$|$1]","value":"abc"}}""", "\"a[a|c|$|$1]c\"")]
     [InlineData("""{"@replace":{"pattern":"-","replacement":"_","pattern2":"x","replacement2":"y","value":"a-x"}}""", "\"a_y\"")]
     [InlineData("""{"@replace":{"pattern":"2","replacement":"3","value":{"@path":"$.traits.age"}}}""", "\"43\"")]
     [InlineData("""{"@replace":{"pattern":"a","value":{"@path":"$.traits.address"}}}""", "\"\"")] // Segment: non-string → ""
@@ -89,7 +90,7 @@ public sealed class MappingKitTests
     [InlineData("""{"@json":{"mode":"encode","value":{"@path":"$.missing"}}}""", "undefined")]
     [InlineData("""{"@json":{"mode":"decode","value":{"@path":"$.properties.json"}}}""", """{"a":1}""")]
     [InlineData("""{"@json":{"mode":"decode","value":{"@path":"$.traits.age"}}}""", "42")]
-    [InlineData("""{"@json":{"mode":"decode","value":{"@path":"$.properties.bad"}}}""", "undefined")]
+    [InlineData("""{"@json":{"mode":"decode","value":{"@path":"$.properties.bad"}}}""", "\"{x\"")] // Segment keeps text it cannot parse
     public void Json(string mapping, string expected) => Assert.Equal(expected, Map(mapping));
 
     [Theory]
@@ -97,6 +98,31 @@ public sealed class MappingKitTests
     [InlineData("""{"@merge":{"direction":"left","objects":[{"a":1,"b":1},{"b":2,"c":2}]}}""", """{"b":1,"c":2,"a":1}""")]
     [InlineData("""{"@merge":{"direction":"right","objects":[{"@path":"$.traits.address"},{"@path":"$.missing"},{"zip":"75"}]}}""", """{"city":"Paris","zip":"75"}""")]
     public void Merge(string mapping, string expected) => Assert.Equal(expected, Map(mapping));
+
+    [Theory]
+    [InlineData("""{"@flatten":{"separator":".","value":{"@path":"$.traits"}}}""",
+        """{"first":"Grace","last":"Hopper","email":"Grace@Example.com","quote":"O\u0027Brien \u003Cb\u003E","age":42,"vip":true,"tags.0":"a","tags.1":"b","address.city":"Paris"}""")]
+    [InlineData("""{"@flatten":{"separator":"_","value":{"@path":"$.traits"},"omitArrays":true}}""",
+        """{"first":"Grace","last":"Hopper","email":"Grace@Example.com","quote":"O\u0027Brien \u003Cb\u003E","age":42,"vip":true,"tags":["a","b"],"address_city":"Paris"}""")]
+    [InlineData("""{"@flatten":{"separator":".","value":{"@path":"$.properties.products"}}}""",
+        """{"0.product_id":"p1","0.price":10,"1.product_id":"p2","1.price":20}""")]
+    [InlineData("""{"@flatten":{"separator":".","value":{"@path":"$.userId"}}}""", """{"":"u1"}""")]   // a scalar: {"": value}
+    [InlineData("""{"@flatten":{"separator":".","value":{"@path":"$.missing"}}}""", "{}")]
+    [InlineData("""{"@flatten":{"separator":"","value":{"@path":"$.traits"}}}""", "undefined")]        // Segment throws without a separator
+    public void Flatten(string mapping, string expected) => Assert.Equal(expected, Map(mapping));
+
+    [Theory]
+    [InlineData("""{"@transform":{"apply":{"name":{"@template":"{{traits.first}} {{traits.last}}"}},"mapping":{"full":{"@path":"$.name"},"gone":{"@path":"$.userId"}}}}""",
+        """{"full":"Grace Hopper"}""")]
+    [InlineData("""{"@transform":{"apply":{"n":{"@path":"$.traits.age"}},"mapping":{"@path":"$.n"}}}""", "42")]
+    public void Transform(string mapping, string expected) => Assert.Equal(expected, Map(mapping));
+
+    [Theory]
+    [InlineData("""{"@excludeWhenNull":{"@path":"$.nothing"}}""", "undefined")]
+    [InlineData("""{"@excludeWhenNull":{"@path":"$.missing"}}""", "undefined")]
+    [InlineData("""{"@excludeWhenNull":{"a":null,"b":{"c":null,"d":1},"e":[null],"f":""}}""", """{"b":{"d":1},"e":[null],"f":""}""")]
+    [InlineData("""{"@excludeWhenNull":{"@path":"$.userId"}}""", "\"u1\"")]
+    public void ExcludeWhenNull(string mapping, string expected) => Assert.Equal(expected, Map(mapping));
 
     [Theory]
     [InlineData("""{"@arrayPath":["$.properties.products",{"id":{"@path":"$.product_id"},"cost":{"@path":"$.price"}}]}""",
