@@ -79,7 +79,7 @@ public class DestinationFilterConfigurationTests
     {
         var errors = Errors(() => BuildJson("""[{"sample": 50}, {"drop": "event = \"x\" and )"}]"""));
         Assert.Equal("Destinations[0].Filters[1].drop: unexpected token ')' at 17 (instance 'crm')", string.Join("\n", errors));
-        Assert.Equal(["Destinations[0].Filters[0].only: unknown field 'user.id' (use type, event, name, userId, properties.*, traits.* or context.*) at 1 (instance 'crm')"],
+        Assert.Equal(["Destinations[0].Filters[0].only: unknown field 'user.id' (use type, event, name, userId, anonymousId, groupId, properties.*, traits.* or context.*) at 1 (instance 'crm')"],
             Errors(() => BuildJson("""[{"only": "user.id = \"u\""}]""")));
         Assert.Equal(["Destinations[0].Filters[0].drop: must be an FQL condition (a string such as: event = \"Test Event\") (instance 'crm')"],
             Errors(() => BuildJson("""[{"drop": ""}]""")));
