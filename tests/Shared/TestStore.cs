@@ -42,6 +42,7 @@ public sealed class TestStore : IAsyncDisposable
             var store = new SqliteEventStore(_sqlite, opts, Clock, Signal, NullLogger<SqliteEventStore>.Instance);
             var queue = new SqliteDeliveryQueue(_sqlite, Clock, Signal);
             (Store, Queue, Admin, _commits) = (store, queue, new SqliteDeliveryAdmin(_sqlite, queue, Clock, Signal), () => store.CommitCount);
+            History = new SqliteEventHistory(_sqlite);
         }
         else
         {
@@ -49,6 +50,7 @@ public sealed class TestStore : IAsyncDisposable
             var store = new PostgresEventStore(_postgres, opts, Clock, Signal, NullLogger<PostgresEventStore>.Instance);
             var queue = new PostgresDeliveryQueue(_postgres, Clock, Signal);
             (Store, Queue, Admin, _commits) = (store, queue, new PostgresDeliveryAdmin(_postgres, queue, Clock, Signal), () => store.CommitCount);
+            History = new PostgresEventHistory(_postgres);
         }
     }
 
@@ -62,6 +64,24 @@ public sealed class TestStore : IAsyncDisposable
     public IEventStore Store { get; }
     public IDeliveryQueue Queue { get; }
     public IDeliveryAdmin Admin { get; }
+    public IEventHistory History { get; }
+
+    /// <summary>Every stored event's deliveries as the store's event story tells them (the same on both providers: rows,
+    /// or on SQLite's log the routing decision and the cursors), in event order.</summary>
+    public async Task<List<(string MessageId, string Destination, string Subscription, DeliveryStoryStatus Status)>> DeliveriesAsync()
+    {
+        var result = new List<(string, string, string, DeliveryStoryStatus)>();
+        var seen = new HashSet<string>();
+        foreach (var id in await QueryAsync<string>("SELECT message_id FROM events ORDER BY seq"))
+            if (seen.Add(id))
+                foreach (var story in await History.GetAsync(id, null, CancellationToken.None))
+                    result.AddRange(story.Deliveries.Select(d => (story.MessageId, d.DestinationId, d.Subscription, d.Status)));
+        return result;
+    }
+
+    /// <summary>How many deliveries have this status (<see cref="DeliveriesAsync"/>), optionally of one instance.</summary>
+    public async Task<int> CountAsync(DeliveryStoryStatus status, string? destination = null) =>
+        (await DeliveriesAsync()).Count(d => d.Status == status && (destination is null || d.Destination == destination));
 
     /// <summary>Transactions the event store committed (group commit).</summary>
     public long CommitCount => _commits();

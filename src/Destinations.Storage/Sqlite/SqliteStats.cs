@@ -1,3 +1,5 @@
+using Dapper;
+
 namespace Destinations.Storage.Sqlite;
 
 /// <summary>Per-instance stats read from the store (so right across replicas, D8): SQLite's statements for
@@ -18,9 +20,33 @@ static class SqliteStats
             """,
         Duplicates: "SELECT COALESCE(SUM(count), 0) FROM duplicate_counts WHERE destination_id = @Destination");
 
+    // Deliveries that succeeded on their first pass have no row: the dispatcher counts every outcome per minute.
+    const string Delivered = "SELECT COALESCE(SUM(count), 0) FROM outcome_counts WHERE destination_id = @Destination AND outcome = 'delivered'";
+
+    // The instance's part of the log after its cursor, less what already has a row (counted by status).
+    const string Backlog = """
+        SELECT COUNT(*), MIN(COALESCE(e.accepted_at, e.received_at)) FROM events e
+        WHERE e.seq > (SELECT seq FROM cursors WHERE destination_id = @Destination)
+          AND instr(char(10) || e.routes, char(10) || @Destination || char(9)) > 0
+          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.destination_id = @Destination)
+        """;
+
     public static async Task<DestinationStats> ReadAsync(SqliteDatabase db, string destinationId, CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        return await StatsQueries.ReadAsync(conn, Sql, destinationId, ct).ConfigureAwait(false);
+        var stats = await StatsQueries.ReadAsync(conn, Sql, destinationId, ct).ConfigureAwait(false);
+        var args = new { Destination = destinationId };
+        var delivered = await conn.ExecuteScalarAsync<long>(new CommandDefinition(Delivered, args, cancellationToken: ct)).ConfigureAwait(false);
+        var (backlog, oldest) = await conn.QuerySingleAsync<(long, long?)>(new CommandDefinition(Backlog, args, cancellationToken: ct)).ConfigureAwait(false);
+        var oldestAt = oldest is { } o ? DateTimeOffset.FromUnixTimeMilliseconds(o) : (DateTimeOffset?)null;
+        return stats with
+        {
+            Delivered = delivered,
+            PendingNew = stats.PendingNew + backlog,
+            Held = stats.State?.IsHeld == true ? stats.Held + backlog : 0,
+            OldestDueAt = oldestAt is { } a && (stats.OldestDueAt is null || a < stats.OldestDueAt) ? a : stats.OldestDueAt,
+            LogBacklog = backlog,
+            LogOldestAt = oldestAt,
+        };
     }
 }
