@@ -57,10 +57,12 @@ static class EventHistoryQueries
                     rows.Remove(row);
                 }
                 else
-                    // No row: delivered on its first pass once the instance's cursor has passed it, else still waiting (or in flight).
-                    deliveries.Add(new DeliveryStory(instance, subscription,
-                        cursors.TryGetValue(instance, out var cursor) && e.Seq <= cursor ? DeliveryStoryStatus.Delivered : DeliveryStoryStatus.Pending,
-                        0, null, null, null, null, null));
+                {
+                    // No row: delivered on its first attempt once the instance's cursor has passed it, else still waiting (or in flight).
+                    var delivered = cursors.TryGetValue(instance, out var cursor) && e.Seq <= cursor;
+                    deliveries.Add(new DeliveryStory(instance, subscription, delivered ? DeliveryStoryStatus.Delivered : DeliveryStoryStatus.Pending,
+                        delivered ? 1 : 0, null, null, null, null, null));
+                }
             }
             deliveries.AddRange(rows.Select(FromRow));
             stories.Add(new EventStory(e.Seq, e.SourceId, e.MessageId, e.Type, deliveries,

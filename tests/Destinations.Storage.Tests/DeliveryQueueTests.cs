@@ -27,7 +27,7 @@ public abstract class DeliveryQueueTests(StoreProvider provider)
         // The crashed worker's late write is refused: the delivery belongs to worker-b now.
         Assert.False(await store.Queue.MarkDeliveredAsync(first, 1, CancellationToken.None));
         Assert.True(await store.Queue.MarkDeliveredAsync(second, 1, CancellationToken.None));
-        Assert.Equal([("m-1", "sm", "track", DeliveryStoryStatus.Delivered)], await store.DeliveriesAsync());
+        Assert.Equal([new StoredDelivery("m-1", "sm", "track", DeliveryStoryStatus.Delivered, 1)], await store.DeliveriesAsync());
         Assert.Equal(1L, (await store.Queue.GetStatsAsync("sm", CancellationToken.None)).Delivered);
     }
 

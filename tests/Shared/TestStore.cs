@@ -68,16 +68,26 @@ public sealed class TestStore : IAsyncDisposable
 
     /// <summary>Every stored event's deliveries as the store's event story tells them (the same on both providers: rows,
     /// or on SQLite's log the routing decision and the cursors), in event order.</summary>
-    public async Task<List<(string MessageId, string Destination, string Subscription, DeliveryStoryStatus Status)>> DeliveriesAsync()
+    public async Task<List<StoredDelivery>> DeliveriesAsync()
     {
-        var result = new List<(string, string, string, DeliveryStoryStatus)>();
+        var result = new List<StoredDelivery>();
         var seen = new HashSet<string>();
         foreach (var id in await QueryAsync<string>("SELECT message_id FROM events ORDER BY seq"))
             if (seen.Add(id))
                 foreach (var story in await History.GetAsync(id, null, CancellationToken.None))
-                    result.AddRange(story.Deliveries.Select(d => (story.MessageId, d.DestinationId, d.Subscription, d.Status)));
+                    result.AddRange(story.Deliveries.Select(d => new StoredDelivery(story.MessageId, d.DestinationId, d.Subscription, d.Status, d.Attempts)));
         return result;
     }
+
+    /// <summary>The delivery of <paramref name="messageId"/> to <paramref name="destination"/> (the only one when null), as
+    /// the event's story tells it.</summary>
+    public async Task<DeliveryStory> StoryAsync(string messageId, string? destination = null) =>
+        (await History.GetAsync(messageId, null, CancellationToken.None)).SelectMany(s => s.Deliveries)
+            .Single(d => destination is null || d.DestinationId == destination);
+
+    /// <summary>Attempts counted on the deliveries of one instance (<see cref="DeliveriesAsync"/>).</summary>
+    public async Task<int> AttemptsAsync(string destination) =>
+        (await DeliveriesAsync()).Where(d => d.Destination == destination).Sum(d => d.Attempts);
 
     /// <summary>How many deliveries have this status (<see cref="DeliveriesAsync"/>), optionally of one instance.</summary>
     public async Task<int> CountAsync(DeliveryStoryStatus status, string? destination = null) =>
@@ -160,6 +170,9 @@ public sealed class TestStore : IAsyncDisposable
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
+
+/// <summary>One delivery as <see cref="TestStore.DeliveriesAsync"/> lists it.</summary>
+public sealed record StoredDelivery(string MessageId, string Destination, string Subscription, DeliveryStoryStatus Status, int Attempts);
 
 public static class TestEvents
 {
