@@ -96,6 +96,17 @@ public sealed class TestStore : IAsyncDisposable
     /// <summary>Transactions the event store committed (group commit).</summary>
     public long CommitCount => _commits();
 
+    /// <summary>A SQLite store on a copy of <paramref name="databaseFile"/> (e.g. a file written by an older schema).</summary>
+    public static TestStore FromFile(string databaseFile, FakeTimeProvider clock)
+    {
+        var folder = Directory.CreateTempSubdirectory("dest-storage-").FullName;
+        var path = Path.Combine(folder, "nested", "test.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.Copy(databaseFile, path);
+        var options = new StorageOptions { Provider = nameof(StoreProvider.Sqlite), ConnectionString = $"Data Source={path}" };
+        return new TestStore(StoreProvider.Sqlite, folder, null, options, clock);
+    }
+
     public static TestStore Create(StoreProvider provider = StoreProvider.Sqlite, Action<StorageOptions>? configure = null, FakeTimeProvider? clock = null)
     {
         var folder = Directory.CreateTempSubdirectory("dest-storage-").FullName; // per test and owned by whoever runs it

@@ -25,7 +25,7 @@ sealed class GroupWriter : IDisposable
     readonly Dictionary<(Kind, int), RawStatement> _prepared = [];
     readonly SqliteCommand _countFilter, _countDuplicate, _legacySeen, _legacyAny, _newCursor;
     bool _legacyDedupe;
-    long _legacyCheckedAt = long.MinValue;
+    long? _legacyCheckedAt;
 
     enum Kind { Seen, Event }
 
@@ -135,7 +135,7 @@ sealed class GroupWriter : IDisposable
             }
         }
 
-        if (nowMs - _legacyCheckedAt > LegacyDedupeRecheck.TotalMilliseconds)
+        if (_legacyCheckedAt is not { } checkedAt || nowMs - checkedAt > LegacyDedupeRecheck.TotalMilliseconds)
         {
             _legacyAny.Transaction = tx;
             _legacyDedupe = Convert.ToInt64(_legacyAny.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0;
