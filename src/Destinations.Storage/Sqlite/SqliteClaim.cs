@@ -53,6 +53,7 @@ static class SqliteClaim
         var untilMs = SqliteDatabase.ToUnixMs(now + request.Lease);
         var ordered = JsonArray(request.Ordered);
 
+        if (request.Destinations is { } configured) log.TouchConfigured(session, configured, nowMs);
         var held = SqliteInstanceStates.ReadHeld(session);
         var claimed = new List<ClaimedDelivery>();
         // D12: one canary per held instance whose probe is due; the probe time moves a lease ahead so no other worker sends

@@ -56,6 +56,35 @@ sealed class SqliteLog
         }
     }
 
+    /// <summary>A cursor of an instance the dispatcher has not named for this long (removed from the configuration) is
+    /// dropped, so it no longer holds the log's retention back; if the instance comes back, it starts at the head.</summary>
+    public static readonly TimeSpan RemovedInstanceGrace = TimeSpan.FromDays(7);
+
+    static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
+
+    const string Touch = "UPDATE cursors SET updated_at = @Now WHERE destination_id IN (SELECT value FROM json_each(@Ids))";
+    const string DropRemoved = """
+        DELETE FROM cursors WHERE destination_id NOT IN (SELECT value FROM json_each(@Ids)) AND updated_at < @Before
+        """;
+
+    long? _touchedAt;
+
+    /// <summary>At most once a minute: marks the configured instances' cursors as seen and drops those of instances not
+    /// named for <see cref="RemovedInstanceGrace"/>.</summary>
+    public void TouchConfigured(SqliteSession session, IReadOnlyList<string> configured, long nowMs)
+    {
+        if (_touchedAt is { } at && nowMs - at < TouchInterval.TotalMilliseconds) return;
+        _touchedAt = nowMs;
+        var ids = System.Text.Json.JsonSerializer.Serialize(configured);
+        var touch = session.Command(Touch, ["@Now", "@Ids"]);
+        Bind(touch, nowMs, ids);
+        touch.ExecuteNonQuery();
+        var drop = session.Command(DropRemoved, ["@Ids", "@Before"]);
+        Bind(drop, ids, nowMs - (long)RemovedInstanceGrace.TotalMilliseconds);
+        if (drop.ExecuteNonQuery() > 0)
+            foreach (var id in _instances.Keys.Where(k => !configured.Contains(k)).ToList()) _instances.Remove(id);
+    }
+
     readonly Dictionary<string, Instance> _instances = new(StringComparer.Ordinal);
     readonly Dictionary<(string Destination, long Minute, string Outcome), long> _counts = [];
 
@@ -66,6 +95,7 @@ sealed class SqliteLog
     /// <summary>Forgets what is in memory (after a failed transaction): the next claim starts from the persisted cursors.</summary>
     public void Reset()
     {
+        _touchedAt = null;
         _instances.Clear();
         _counts.Clear();
     }

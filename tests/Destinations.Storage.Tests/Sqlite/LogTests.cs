@@ -155,4 +155,28 @@ public sealed class LogTests
         await using var again = store.Reopen();
         Assert.Equal(AcceptStatus.Duplicate, await again.AcceptOneAsync(TestEvents.To("m-2", "sm")));
     }
+
+    [Fact]
+    public async Task A_removed_instances_cursor_is_dropped_after_the_grace_period_and_no_longer_holds_the_log_back()
+    {
+        await using var store = TestStore.Create();
+        var grace = TimeSpan.FromDays(7); // SqliteLog.RemovedInstanceGrace
+        await store.AcceptOneAsync(TestEvents.To("m-1", "sm", "gone"));
+        var configured = new ClaimRequest("w", 10, Lease) { Destinations = ["sm"] }; // "gone" left the configuration
+        await store.Queue.SettleAsync([Delivered(Assert.Single(await store.Queue.ClaimAsync(configured, CancellationToken.None)))], CancellationToken.None);
+        await store.AcceptOneAsync(TestEvents.To("m-2", "sm"));
+        await store.Queue.SettleAsync([Delivered(Assert.Single(await store.Queue.ClaimAsync(configured, CancellationToken.None)))], CancellationToken.None);
+
+        store.Clock.Advance(grace - TimeSpan.FromMinutes(1));
+        Assert.Empty(await store.Queue.ClaimAsync(configured, CancellationToken.None));
+        Assert.Equal(["gone", "sm"], await store.QueryAsync<string>("SELECT destination_id FROM cursors ORDER BY destination_id"));
+        store.Clock.Advance(TimeSpan.FromMinutes(2));
+        await store.PurgeAsync(new RetentionOptions());
+        Assert.Equal(["m-1", "m-2"], await store.QueryAsync<string>("SELECT message_id FROM events ORDER BY seq")); // gone's cursor holds m-1
+
+        Assert.Empty(await store.Queue.ClaimAsync(configured, CancellationToken.None));
+        Assert.Equal(["sm"], await store.QueryAsync<string>("SELECT destination_id FROM cursors"));
+        await store.PurgeAsync(new RetentionOptions());
+        Assert.Equal(["m-2"], await store.QueryAsync<string>("SELECT message_id FROM events ORDER BY seq")); // the newest always stays
+    }
 }
