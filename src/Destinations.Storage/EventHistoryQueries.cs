@@ -39,10 +39,25 @@ static class EventHistoryQueries
         FROM deliveries WHERE event_seq = @Seq ORDER BY id
         """;
 
+    const string CallsOf = """
+        SELECT id, at, status, seqs FROM partner_calls
+        WHERE destination_id = @Destination AND first_seq <= @Seq AND last_seq >= @Seq ORDER BY id DESC
+        """;
+
     /// <param name="cursors">The instances' cursors (SQLite's log; empty for a store without one).</param>
     public static async Task<IReadOnlyList<EventStory>> BuildAsync(DbConnection conn, IReadOnlyList<EventRow> events,
         IReadOnlyDictionary<string, long> cursors, CancellationToken ct)
     {
+        // The last partner call that carried the event to the instance (SQLite's partner_calls).
+        async Task<(long Id, long At, long? Status)?> CallAsync(string destination, long seq)
+        {
+            var seqText = seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var c in await conn.QueryAsync<(long Id, long At, long? Status, string Seqs)>(new CommandDefinition(CallsOf,
+                         new { Destination = destination, Seq = seq }, cancellationToken: ct)).ConfigureAwait(false))
+                if (c.Seqs.Split(',').Contains(seqText)) return (c.Id, c.At, c.Status);
+            return null;
+        }
+
         var stories = new List<EventStory>();
         foreach (var e in events.OrderBy(e => e.Seq))
         {
@@ -60,8 +75,10 @@ static class EventHistoryQueries
                 {
                     // No row: delivered on its first attempt once the instance's cursor has passed it, else still waiting (or in flight).
                     var delivered = cursors.TryGetValue(instance, out var cursor) && e.Seq <= cursor;
+                    var call = delivered ? await CallAsync(instance, e.Seq).ConfigureAwait(false) : null;
                     deliveries.Add(new DeliveryStory(instance, subscription, delivered ? DeliveryStoryStatus.Delivered : DeliveryStoryStatus.Pending,
-                        delivered ? 1 : 0, null, null, null, null, null));
+                        delivered ? 1 : 0, null, (int?)call?.Status, null, null, null,
+                        call is { } c ? DateTimeOffset.FromUnixTimeMilliseconds(c.At) : null, call?.Id));
                 }
             }
             deliveries.AddRange(rows.Select(FromRow));

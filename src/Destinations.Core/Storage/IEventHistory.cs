@@ -38,6 +38,9 @@ public enum DeliveryStoryStatus
 
 /// <param name="DeliveryId">The delivery's row, when it has one (a first-pass success on the SQLite log has none).</param>
 /// <param name="NextAttemptAt">Pending with a row: when it is due.</param>
+/// <param name="LastStatus">The partner's last HTTP status (for a first-pass success on the log: its call's).</param>
+/// <param name="LastCallAt">A first-pass success on the log: when the partner call that carried it was answered.</param>
+/// <param name="CallId">A first-pass success on the log: that call's record (one per call, shared by its items).</param>
 public sealed record DeliveryStory(
     string DestinationId,
     string Subscription,
@@ -47,6 +50,8 @@ public sealed record DeliveryStory(
     int? LastStatus,
     string? LastError,
     string? Reason,
-    long? DeliveryId);
+    long? DeliveryId,
+    DateTimeOffset? LastCallAt = null,
+    long? CallId = null);
 
 public sealed record RouterFilterStory(string DestinationId, string ReasonCode);

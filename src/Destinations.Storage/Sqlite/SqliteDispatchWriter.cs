@@ -191,6 +191,35 @@ sealed class SqliteDispatchWriter
                     _error ??= ex;
                 }
             }
+            RecordCalls(session);
+        }
+
+        const string InsertCall = """
+            INSERT INTO partner_calls (destination_id, at, status, step, first_seq, last_seq, seqs)
+            VALUES (@Destination, @At, @Status, @Step, @First, @Last, @Seqs)
+            """;
+        static readonly string[] InsertCallParameters = ["@Destination", "@At", "@Status", "@Step", "@First", "@Last", "@Seqs"];
+
+        /// <summary>One record per partner call among the written outcomes (the items of a shared call carry one instance).</summary>
+        void RecordCalls(SqliteSession session)
+        {
+            Dictionary<PartnerCallRecord, (string Destination, List<long> Seqs)>? calls = null;
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (!_written[i] || rows[i].Call is not { } call) continue;
+                calls ??= new(ReferenceEqualityComparer.Instance);
+                if (!calls.TryGetValue(call, out var entry)) calls[call] = entry = (rows[i].Delivery.DestinationId, []);
+                entry.Seqs.Add(rows[i].Delivery.EventSeq);
+            }
+            if (calls is null) return;
+            var command = session.Command(InsertCall, InsertCallParameters);
+            foreach (var (call, (destination, seqs)) in calls)
+            {
+                object?[] values = [destination, call.At.ToUnixTimeMilliseconds(), call.Status, call.Step, seqs.Min(), seqs.Max(),
+                    string.Join(',', seqs.Select(q => q.ToString(System.Globalization.CultureInfo.InvariantCulture)))];
+                for (var v = 0; v < values.Length; v++) command.Parameters[v].Value = values[v] ?? DBNull.Value;
+                command.ExecuteNonQuery();
+            }
         }
 
         int Execute(SqliteSession session, Settlement row)

@@ -163,6 +163,20 @@ public static class SqliteMigrations
                 SELECT destination_id, updated_at / 60000 * 60000, 'delivered', COUNT(*) FROM deliveries WHERE status = 'delivered'
                 GROUP BY destination_id, updated_at / 60000;
 
+            -- One record per partner call (not per delivery): when, the HTTP status, the plan step and the event seqs it carried,
+            -- so the story of a first-pass success (which has no row) says when and with which answer it was delivered.
+            CREATE TABLE partner_calls (
+                id             INTEGER PRIMARY KEY,
+                destination_id TEXT    NOT NULL,
+                at             INTEGER NOT NULL,
+                status         INTEGER,
+                step           TEXT    NOT NULL,
+                first_seq      INTEGER NOT NULL,
+                last_seq       INTEGER NOT NULL,
+                seqs           TEXT    NOT NULL  -- the seqs, comma-separated
+            );
+            CREATE INDEX ix_partner_calls_seq ON partner_calls (destination_id, first_seq);
+
             -- D12/D13: when each instance was held, so the paused time of an event waiting in the log is computable.
             CREATE TABLE hold_intervals (
                 destination_id TEXT    NOT NULL,

@@ -31,6 +31,9 @@ public sealed class SqliteRetention(SqliteDatabase db, IOptions<RetentionOptions
             ORDER BY e.seq LIMIT @Batch)
         """,
         """
+        DELETE FROM partner_calls WHERE id IN (SELECT id FROM partner_calls WHERE at < @DeliveredBefore ORDER BY id LIMIT @Batch)
+        """,
+        """
         DELETE FROM outcome_counts WHERE (destination_id, minute, outcome) IN (
             SELECT destination_id, minute, outcome FROM outcome_counts WHERE minute < @CountersBeforeMs LIMIT @Batch)
         """,

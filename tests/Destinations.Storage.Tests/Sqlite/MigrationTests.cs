@@ -20,7 +20,7 @@ public sealed class MigrationTests
         Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L], await store.QueryAsync<long>("SELECT version FROM schema_version"));
         var tables = await store.QueryAsync<string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
         Assert.Equal(["cursors", "dedupe", "deliveries", "destination_state", "duplicate_counts", "events", "filter_counts", "hold_intervals",
-            "outcome_counts", "schema_version"], tables);
+            "outcome_counts", "partner_calls", "schema_version"], tables);
     }
 
     [Fact]
