@@ -25,7 +25,9 @@ sealed class SqliteLog
         public string Body = "";
         public string? UserKey;
         public long AcceptedAt;
-        public long HeldMs;
+        public long HeldMs;       // paused time while it waited, up to when it was read (D13 does not count it)
+        public long ClosedHeldMs; // the part of it in holds that had ended: what a row starts with (a hold still open is
+                                  // added to the row's held_ms when it ends, as for every pending row)
         public string? Owner;     // null: given back (released, postponed), claimable again from DueAt
         public long LeaseUntil;
         public long DueAt;
@@ -128,7 +130,7 @@ sealed class SqliteLog
         SELECT event_seq, subscription FROM deliveries WHERE event_seq BETWEEN @From AND @To AND destination_id = @Destination
         """;
     const string Intervals = """
-        SELECT started_at, COALESCE(ended_at, @Now) FROM hold_intervals
+        SELECT started_at, COALESCE(ended_at, @Now), ended_at IS NULL FROM hold_intervals
         WHERE destination_id = @Destination AND (ended_at IS NULL OR ended_at > @Since)
         """;
     const string BlockedUsers = """
@@ -217,12 +219,12 @@ sealed class SqliteLog
             while (reader.Read()) existing.Add((reader.GetInt64(0), reader.GetString(1)));
         }
 
-        var intervals = new List<(long Start, long End)>();
+        var intervals = new List<(long Start, long End, bool Open)>();
         var since = events.Min(e => e.AcceptedAt);
         var holds = session.Command(Intervals, ["@Now", "@Destination", "@Since"]);
         Bind(holds, nowMs, destination, since);
         using (var reader = holds.ExecuteReader())
-            while (reader.Read()) intervals.Add((reader.GetInt64(0), reader.GetInt64(1)));
+            while (reader.Read()) intervals.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2) != 0));
 
         HashSet<string>? blocked = null;
         Dictionary<string, long>? openUsers = null;
@@ -243,8 +245,13 @@ sealed class SqliteLog
             {
                 if (existing is not null && existing.Contains((e.Seq, subscription))) continue;
                 if (st.Items.ContainsKey((e.Seq, subscription))) continue;
-                var heldMs = 0L;
-                foreach (var (start, end) in intervals) heldMs += Math.Max(0, Math.Min(end, nowMs) - Math.Max(start, e.AcceptedAt));
+                long heldMs = 0, closedMs = 0;
+                foreach (var (start, end, open) in intervals)
+                {
+                    var overlap = Math.Max(0, Math.Min(end, nowMs) - Math.Max(start, e.AcceptedAt));
+                    heldMs += overlap;
+                    if (!open) closedMs += overlap;
+                }
                 if (PausedMaxAge is { } maxAge && heldMs > (long)maxAge.TotalMilliseconds)
                 {
                     InsertFor(session, destination, e.Seq, subscription, e.AcceptedAt, heldMs, nowMs, "dead", attempts: 0, next: nowMs,
@@ -256,14 +263,14 @@ sealed class SqliteLog
                     (blocked!.Contains(user) || (openUsers!.TryGetValue(user, out var openSeq) && openSeq < e.Seq)))
                 {
                     // D16: behind an earlier delivery of the same user; the rows' order applies from here.
-                    InsertFor(session, destination, e.Seq, subscription, e.AcceptedAt, heldMs, nowMs, "pending", attempts: 0, next: nowMs, reason: null);
+                    InsertFor(session, destination, e.Seq, subscription, e.AcceptedAt, closedMs, nowMs, "pending", attempts: 0, next: nowMs, reason: null);
                     blocked.Add(user);
                     continue;
                 }
                 var fresh = new Item
                 {
                     Seq = e.Seq, Subscription = subscription, MessageId = e.MessageId, Body = e.Body, UserKey = e.UserKey,
-                    AcceptedAt = e.AcceptedAt, HeldMs = heldMs,
+                    AcceptedAt = e.AcceptedAt, HeldMs = heldMs, ClosedHeldMs = closedMs,
                 };
                 st.Items.Add((e.Seq, subscription), fresh);
                 st.Open[e.Seq] = st.Open.GetValueOrDefault(e.Seq) + 1;
@@ -352,14 +359,14 @@ sealed class SqliteLog
     {
         var cmd = session.Command(InsertRow, InsertRowParameters);
         Bind(cmd, item.Seq, destination, item.Subscription, status, attempts, next, owner, until, item.AcceptedAt, first, nowMs, plan,
-            steps, reason, lastStatus, lastError, lastResponse, lastRequest, errorClass, item.HeldMs);
+            steps, reason, lastStatus, lastError, lastResponse, lastRequest, errorClass, item.ClosedHeldMs);
         cmd.ExecuteNonQuery();
         return SQLitePCL.raw.sqlite3_last_insert_rowid(session.Connection.Handle);
     }
 
     void InsertFor(SqliteSession session, string destination, long seq, string subscription, long acceptedAt, long heldMs, long nowMs,
         string status, long attempts, long next, string? reason) =>
-        Insert(session, destination, new Item { Seq = seq, Subscription = subscription, AcceptedAt = acceptedAt, HeldMs = heldMs },
+        Insert(session, destination, new Item { Seq = seq, Subscription = subscription, AcceptedAt = acceptedAt, ClosedHeldMs = heldMs },
             nowMs, status, attempts, next, null, null, null, null, 0, reason, null, null, null, null, null);
 
     /// <summary>Moves the persisted cursors that changed and writes the counted outcomes, inside the transaction about to commit.</summary>

@@ -179,4 +179,25 @@ public sealed class LogTests
         await store.PurgeAsync(new RetentionOptions());
         Assert.Equal(["m-2"], await store.QueryAsync<string>("SELECT message_id FROM events ORDER BY seq")); // the newest always stays
     }
+
+    [Fact]
+    public async Task A_canary_from_the_log_that_is_held_again_counts_its_paused_time_once_D13()
+    {
+        await using var store = TestStore.Create();
+        await store.AcceptOneAsync(TestEvents.To("m-0", "sm"));
+        await store.Queue.SettleAsync([Delivered(Assert.Single(await store.Queue.ClaimAsync("w", 10, Lease, CancellationToken.None)))], CancellationToken.None);
+        var pausedAt = store.Clock.GetUtcNow();
+        await store.Queue.UpdateInstanceAsync("sm", s => s with { Hold = InstanceHold.Paused, HeldSince = pausedAt, NextProbeAt = pausedAt.AddSeconds(30) }, CancellationToken.None);
+        await store.AcceptOneAsync(TestEvents.To("m-1", "sm"));
+
+        store.Clock.Advance(TimeSpan.FromSeconds(30));
+        var canary = Assert.Single(await store.Queue.ClaimAsync("w", 10, Lease, CancellationToken.None));
+        Assert.Equal(("m-1", true, TimeSpan.FromSeconds(30)), (canary.MessageId, canary.IsProbe, canary.HeldFor));
+        Assert.True(await store.Queue.HoldAsync(canary, FakeDestination.Status(401), null, CancellationToken.None));
+
+        store.Clock.Advance(TimeSpan.FromMinutes(10));
+        await store.Queue.UpdateInstanceAsync("sm", s => s.Resumed(), CancellationToken.None);
+        var again = Assert.Single(await store.Queue.ClaimAsync("w", 10, Lease, CancellationToken.None));
+        Assert.Equal(("m-1", TimeSpan.FromSeconds(630)), (again.MessageId, again.HeldFor)); // paused 10.5 min, counted once
+    }
 }
