@@ -172,7 +172,9 @@ sealed class GroupWriter : IDisposable
                 stmt.Bind(n + 3, e.Type);
                 stmt.BindTextOrNull(n + 4, e.UserKey);
                 stmt.Bind(n + 5, StoredValues.ReceivedAtMs(e, nowMs));
-                stmt.BindUtf8(n + 6, e.ToUtf8Json().Span);
+                // Routed nowhere: the row is only its dedupe record and the router's reasons (nothing ever reads its body).
+                if (incoming.Routing.Deliveries.Count > 0) stmt.BindUtf8(n + 6, e.ToUtf8Json().Span);
+                else stmt.Bind(n + 6, "");
                 stmt.BindTextOrNull(n + 7, LogRoutes.Encode(incoming.Routing.Deliveries));
                 stmt.BindTextOrNull(n + 8, LogRoutes.EncodeFiltered(incoming.Routing.Filtered));
                 if (e.MessageId.Length > 0) stmt.Bind(n + 9, hash);
