@@ -252,13 +252,15 @@ public sealed class DeliverySender(
         // Each item's own outcome (D11), all written in one call. Once the partner has answered, the answer is recorded even
         // while stopping: dropping it would only resend what was delivered.
         var settlements = new List<Settlement>(chunk.Length);
+        // One record of the call for all its items (the event's story: "delivered at T in request R, HTTP 200").
+        var call = unexpected ? null : new PartnerCallRecord(time.GetUtcNow(), summary.StatusCode, chunk[0].Attempt.Next.Step);
         for (var i = 0; i < chunk.Length; i++)
         {
             var attempt = chunk[i].Attempt;
             try
             {
                 using (chunk.Length > 1 && !results[i].IsSuccess ? BeginScope(attempt.Delivery) : null)
-                    settlements.Add(_rules.AfterStep(attempt, results[i]));
+                    settlements.Add(_rules.AfterStep(attempt, results[i]) with { Call = call });
             }
             catch (Exception ex)
             {

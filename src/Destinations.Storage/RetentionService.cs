@@ -27,6 +27,16 @@ public abstract class RetentionService : BackgroundService
     /// treated (empty for none).</summary>
     private protected abstract string BatchLockClause { get; }
 
+    /// <summary>Appended to the condition of every event delete (empty for none): events the provider must keep.</summary>
+    private protected virtual string KeepEventsClause => "";
+
+    /// <summary>Provider statements run after the counters' (same parameters, plus <c>@LogBefore</c> and
+    /// <c>@CountersBeforeMs</c>), each repeated while it deletes a full batch.</summary>
+    private protected virtual string[] MoreStatements => [];
+
+    /// <summary>The least age of a purged log event (SQLite's log is also its dedupe record, D5).</summary>
+    private protected virtual TimeSpan LogMinimum => TimeSpan.Zero;
+
     /// <summary>The provider's form of "<c>seq</c> is one of <c>@Seqs</c>".</summary>
     private protected abstract string SeqsClause { get; }
 
@@ -46,6 +56,8 @@ public abstract class RetentionService : BackgroundService
             DeliveredBefore = (now - _options.Delivered).ToUnixTimeMilliseconds(),
             DeadBefore = (now - _options.Dead).ToUnixTimeMilliseconds(),
             CountersBefore = StoredValues.Day(now - _options.Counters),
+            CountersBeforeMs = (now - _options.Counters).ToUnixTimeMilliseconds(),
+            LogBefore = (now - (_options.Delivered > LogMinimum ? _options.Delivered : LogMinimum)).ToUnixTimeMilliseconds(),
             Batch = _options.PurgeBatchSize,
         };
         var total = 0;
@@ -67,13 +79,13 @@ public abstract class RetentionService : BackgroundService
                     """, args, tx, cancellationToken: ct)).ConfigureAwait(false)).Distinct().ToArray();
                 if (seqs.Length == 0) return (0, 0);
                 return (seqs.Length, seqs.Length + await conn.ExecuteAsync(new CommandDefinition(
-                    $"DELETE FROM events WHERE {SeqsClause} AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)",
+                    $"DELETE FROM events WHERE {SeqsClause} AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq){KeepEventsClause}",
                     new { Seqs = seqs }, tx, cancellationToken: ct)).ConfigureAwait(false));
             }, ct).ConfigureAwait(false);
             total += removed;
         } while (deleted > 0 && !ct.IsCancellationRequested);
 
-        foreach (var sql in CounterStatements)
+        foreach (var sql in CounterStatements.Concat(MoreStatements))
         {
             do
             {

@@ -22,8 +22,8 @@ public abstract class BatchingTests(StoreProvider provider)
         Assert.Empty(partner.SentSteps);
         Assert.Equal([DeliveryOutcome.Delivered, DeliveryOutcome.Dead, DeliveryOutcome.RetryScheduled, DeliveryOutcome.Delivered, DeliveryOutcome.Delivered], outcomes);
         var dead = Assert.Single((await h.Store.Admin.ListDeadLettersAsync(new DeadLetterFilter(), CancellationToken.None)).Items);
-        Assert.Equal((2L, 400, "bad item"), (dead.Id, dead.LastStatus, dead.ResponseExcerpt));
-        Assert.Equal(1L, (await h.RowAsync(3)).attempts);
+        Assert.Equal(("m-2", 400, "bad item"), (dead.MessageId, dead.LastStatus, dead.ResponseExcerpt));
+        Assert.Equal((DeliveryStoryStatus.Pending, 1), ((await h.StoryAsync("m-3")).Status, (await h.StoryAsync("m-3")).Attempts));
     }
 
     [Fact]

@@ -19,13 +19,13 @@ public abstract class BreakerTests(StoreProvider provider)
         var state = await h.Store.Queue.GetInstanceAsync("a", CancellationToken.None);
         Assert.Equal((InstanceHold.BreakerOpen, 5, h.Now.AddSeconds(30)), (state.Hold, state.ConsecutiveFailures, state.NextProbeAt));
         Assert.StartsWith("circuit breaker open: 5 failures in a row (HTTP 503)", state.HoldReason);
-        Assert.Equal(1L, await h.Store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries WHERE destination_id = 'b' AND status = 'delivered'"));
+        Assert.Equal(1, await h.Store.CountAsync(DeliveryStoryStatus.Delivered, "b"));
 
         // Due retries and new rows of A are held: no send, no attempt.
         h.Store.Clock.Advance(TimeSpan.FromSeconds(20));
         Assert.Empty(await h.RunPassAsync());
         Assert.Equal(5, a.SentSteps.Count);
-        Assert.Equal(0L, await h.Store.ScalarAsync<long>("SELECT SUM(attempts) FROM deliveries WHERE destination_id = 'a' AND id > 5"));
+        Assert.Equal(0, (await h.Store.DeliveriesAsync()).Where(d => d.Destination == "a" && d.MessageId is "m-6" or "m-7" or "m-8").Sum(d => d.Attempts));
 
         // The probe fails (the 6th 503, counted on the canary only), then the next probe succeeds and closes the breaker.
         h.Store.Clock.Advance(TimeSpan.FromSeconds(10));
@@ -35,7 +35,7 @@ public abstract class BreakerTests(StoreProvider provider)
         Assert.Equal(InstanceHold.None, (await h.Store.Queue.GetInstanceAsync("a", CancellationToken.None)).Hold);
         h.Store.Clock.Advance(TimeSpan.FromHours(1));
         await h.RunPassAsync();
-        Assert.Equal(8L, await h.Store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries WHERE destination_id = 'a' AND status = 'delivered'"));
+        Assert.Equal(8, await h.Store.CountAsync(DeliveryStoryStatus.Delivered, "a"));
     }
 
     [Fact]

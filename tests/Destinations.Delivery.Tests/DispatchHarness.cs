@@ -53,13 +53,17 @@ public sealed class DispatchHarness : IAsyncDisposable
         Assert.Single(await Sender.SendAsync([d], CancellationToken.None));
 
     /// <summary>Moves the clock to the row's next attempt and runs that attempt.</summary>
+    /// <remarks>A delivery not attempted yet may have no row (SQLite's log): it is due now.</remarks>
     public async Task<List<DeliveryOutcome>> RunNextAttemptAsync(long id = 1)
     {
-        var row = await RowAsync(id);
-        var next = DateTimeOffset.FromUnixTimeMilliseconds(row.next_attempt_at);
+        var rows = await Store.QueryAsync<DeliveryRow>("SELECT * FROM deliveries WHERE id = @id", new { id });
+        var next = rows.Count == 1 ? DateTimeOffset.FromUnixTimeMilliseconds(rows[0].next_attempt_at) : Now;
         if (next > Now) Store.Clock.SetUtcNow(next);
         return await RunDueAsync();
     }
+
+    /// <summary>The delivery of <paramref name="messageId"/> as the event's story tells it (both providers).</summary>
+    public Task<DeliveryStory> StoryAsync(string messageId, string? destination = null) => Store.StoryAsync(messageId, destination);
 
     public async Task<DeliveryRow> RowAsync(long id = 1) =>
         (await Store.QueryAsync<DeliveryRow>("SELECT * FROM deliveries WHERE id = @id", new { id })).Single();

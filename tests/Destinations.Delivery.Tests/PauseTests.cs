@@ -6,8 +6,8 @@ namespace Destinations.Delivery.Tests;
 /// <summary>Runs against both providers: <see cref="SqlitePauseTests"/> and <see cref="PostgresPauseTests"/>.</summary>
 public abstract class PauseTests(StoreProvider provider)
 {
-    static async Task<long> CountAsync(DispatchHarness h, string destination, string status) =>
-        await h.Store.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries WHERE destination_id = @destination AND status = @status", new { destination, status });
+    static async Task<long> CountAsync(DispatchHarness h, string destination, DeliveryStoryStatus status) =>
+        await h.Store.CountAsync(status, destination);
 
     [Fact]
     public async Task A_401_storm_on_A_pauses_A_while_B_keeps_delivering_then_a_canary_resumes_A_D12()
@@ -18,9 +18,9 @@ public abstract class PauseTests(StoreProvider provider)
         for (var i = 1; i <= 3; i++) await h.Store.AcceptOneAsync(TestEvents.To($"m-{i}", "a", "b"));
 
         await h.RunPassAsync(); // the first 401 pauses A: its other claimed rows go back unsent
-        Assert.Equal(3L, await CountAsync(h, "b", "delivered"));
+        Assert.Equal(3L, await CountAsync(h, "b", DeliveryStoryStatus.Delivered));
         Assert.Single(a.SentSteps);
-        Assert.Equal(0L, await h.Store.ScalarAsync<long>("SELECT SUM(attempts) FROM deliveries WHERE destination_id = 'a'"));
+        Assert.Equal(0, await h.Store.AttemptsAsync("a"));
         var state = await h.Store.Queue.GetInstanceAsync("a", CancellationToken.None);
         Assert.Equal((InstanceHold.Paused, TestStore.Start, TestStore.Start.AddSeconds(30), "partner answered 401: credentials problem; paused until a canary succeeds or an operator resumes it"),
             (state.Hold, state.HeldSince, state.NextProbeAt, state.HoldReason));
@@ -28,7 +28,7 @@ public abstract class PauseTests(StoreProvider provider)
         // New events: B goes on, A is not even tried.
         await h.Store.AcceptOneAsync(TestEvents.To("m-4", "a", "b"));
         await h.RunPassAsync();
-        Assert.Equal(4L, await CountAsync(h, "b", "delivered"));
+        Assert.Equal(4L, await CountAsync(h, "b", DeliveryStoryStatus.Delivered));
         Assert.Single(a.SentSteps);
 
         // The first canary (after ProbeBaseDelay, 30 s) fails: the next one waits 60 s.
@@ -43,8 +43,8 @@ public abstract class PauseTests(StoreProvider provider)
         Assert.Equal([DeliveryOutcome.Delivered], await h.RunPassAsync());
         Assert.False((await h.Store.Queue.GetInstanceAsync("a", CancellationToken.None)).IsHeld);
         Assert.Equal(3, (await h.RunPassAsync()).Count(o => o == DeliveryOutcome.Delivered));
-        Assert.Equal(4L, await CountAsync(h, "a", "delivered"));
-        Assert.Equal(4L, await h.Store.ScalarAsync<long>("SELECT SUM(attempts) FROM deliveries WHERE destination_id = 'a'"));
+        Assert.Equal(4L, await CountAsync(h, "a", DeliveryStoryStatus.Delivered));
+        Assert.Equal(4, await h.Store.AttemptsAsync("a"));
         Assert.Equal(1 + 1 + 4, a.SentSteps.Count);
     }
 
@@ -86,7 +86,7 @@ public abstract class PauseTests(StoreProvider provider)
         var dead = Assert.Single((await h.Store.Admin.ListDeadLettersAsync(new DeadLetterFilter(), CancellationToken.None)).Items);
         Assert.Equal(("m-1", "held for more than 72 h while the instance was paused (Delivery:PausedMaxAge)", 401, 0),
             (dead.MessageId, dead.Reason, dead.LastStatus, dead.Attempts));
-        Assert.Equal("pending", (await h.RowAsync(2)).status);
+        Assert.Equal(DeliveryStoryStatus.Pending, (await h.StoryAsync("m-2")).Status);
     }
 }
 

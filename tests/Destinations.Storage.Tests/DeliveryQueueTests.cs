@@ -22,25 +22,31 @@ public abstract class DeliveryQueueTests(StoreProvider provider)
 
         store.Clock.Advance(TimeSpan.FromMilliseconds(1));
         var second = Assert.Single(await store.Queue.ClaimAsync("worker-b", 10, Lease, CancellationToken.None));
-        Assert.Equal(first.Id, second.Id);
+        Assert.Equal((first.Id, first.EventSeq), (second.Id, second.EventSeq));
 
-        // The crashed worker's late write is refused: the row belongs to worker-b now.
+        // The crashed worker's late write is refused: the delivery belongs to worker-b now.
         Assert.False(await store.Queue.MarkDeliveredAsync(first, 1, CancellationToken.None));
         Assert.True(await store.Queue.MarkDeliveredAsync(second, 1, CancellationToken.None));
-        Assert.Equal("delivered", await store.ScalarAsync<string>("SELECT status FROM deliveries"));
+        Assert.Equal([new StoredDelivery("m-1", "sm", "track", DeliveryStoryStatus.Delivered, 1)], await store.DeliveriesAsync());
+        Assert.Equal(1L, (await store.Queue.GetStatsAsync("sm", CancellationToken.None)).Delivered);
     }
 
     [Fact]
     public async Task Claim_takes_only_due_rows_up_to_the_batch_size_oldest_first()
     {
         await using var store = TestStore.Create(provider);
-        for (var i = 0; i < 5; i++) await store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
-        await store.ExecuteAsync($"UPDATE deliveries SET next_attempt_at = {(TestStore.Start + TimeSpan.FromMinutes(1)).ToUnixTimeMilliseconds()} WHERE id = 1");
+        await store.AcceptOneAsync(TestEvents.To("m-0", "sm"));
+        var early = Assert.Single(await store.Queue.ClaimAsync("w", 3, Lease, CancellationToken.None));
+        Assert.True(await store.Queue.ScheduleRetryAsync(early, TestStore.Start + TimeSpan.FromMinutes(1), FakeDestination.Status(503), null, CancellationToken.None));
+        for (var i = 1; i < 5; i++) await store.AcceptOneAsync(TestEvents.To($"m-{i}", "sm"));
 
         var claimed = await store.Queue.ClaimAsync("w", 3, Lease, CancellationToken.None);
 
-        Assert.Equal([2L, 3L, 4L], claimed.Select(c => c.Id));
-        Assert.Equal([5L], (await store.Queue.ClaimAsync("w", 3, Lease, CancellationToken.None)).Select(c => c.Id));
+        Assert.Equal(["m-1", "m-2", "m-3"], claimed.Select(c => c.MessageId));
+        Assert.Equal(["m-4"], (await store.Queue.ClaimAsync("w", 3, Lease, CancellationToken.None)).Select(c => c.MessageId));
+        store.Clock.Advance(TimeSpan.FromMinutes(1));
+        var retried = Assert.Single(await store.Queue.ClaimAsync("w", 3, Lease, CancellationToken.None));
+        Assert.Equal(("m-0", 1), (retried.MessageId, retried.Attempts));
     }
 
     [Fact]

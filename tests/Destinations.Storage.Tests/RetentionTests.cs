@@ -18,12 +18,13 @@ public abstract class RetentionTests(StoreProvider provider)
         await store.Queue.MarkDeliveredAsync(rows.Single(r => r.MessageId == "m-1" && r.DestinationId == "sm"), 1, CancellationToken.None);
         await store.Queue.MarkDeliveredAsync(rows.Single(r => r.MessageId == "m-2"), 1, CancellationToken.None);
         await store.Queue.MarkDeadAsync(rows.Single(r => r.MessageId == "m-3"), "partner answered 400", null, null, CancellationToken.None);
-        await store.Queue.ReleaseAsync(rows.Single(r => r.DestinationId == "um"), CancellationToken.None);
+        await store.Queue.ScheduleRetryAsync(rows.Single(r => r.DestinationId == "um"), TestStore.Start.AddDays(60), FakeDestination.Status(503), null, CancellationToken.None);
 
         store.Clock.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
         await store.PurgeAsync(retention);
 
-        // m-2 is gone with its only delivery; m-1 stays for its pending delivery to um; m-3 is a dead letter.
+        // m-2 is gone with its only delivery (on SQLite's log: every cursor passed it); m-1 stays for its pending delivery to
+        // um; m-3 is a dead letter.
         Assert.Equal(["m-1", "m-3"], await store.QueryAsync<string>("SELECT message_id FROM events ORDER BY seq"));
         Assert.Equal([("um", "pending"), ("sm", "dead")], await store.QueryAsync<(string, string)>("SELECT destination_id, status FROM deliveries ORDER BY event_seq"));
         Assert.Equal(0L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM dedupe")); // expired after 24 h (D5)
@@ -32,7 +33,8 @@ public abstract class RetentionTests(StoreProvider provider)
         store.Clock.Advance(TimeSpan.FromDays(24));
         await store.PurgeAsync(retention);
 
-        Assert.Equal(["m-1"], await store.QueryAsync<string>("SELECT message_id FROM events"));
+        // SQLite never purges its newest event (a seq is never handed out twice).
+        Assert.Equal(provider == StoreProvider.Sqlite ? ["m-1", "m-3"] : ["m-1"], await store.QueryAsync<string>("SELECT message_id FROM events ORDER BY seq"));
         Assert.Equal(0L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM filter_counts") + await store.ScalarAsync<long>("SELECT COUNT(*) FROM duplicate_counts"));
     }
 }

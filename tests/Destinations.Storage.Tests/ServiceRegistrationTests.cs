@@ -55,6 +55,7 @@ public sealed class ServiceRegistrationTests
             Assert.IsType<Postgres.PostgresEventStore>(host.Services.GetRequiredService<IEventStore>());
             Assert.IsType<Postgres.PostgresDeliveryQueue>(host.Services.GetRequiredService<IDeliveryQueue>());
             Assert.IsType<Postgres.PostgresDeliveryAdmin>(host.Services.GetRequiredService<IDeliveryAdmin>());
+            Assert.IsType<Postgres.PostgresEventHistory>(host.Services.GetRequiredService<IEventHistory>());
             var store = host.Services.GetRequiredService<IEventStore>();
             Assert.Equal([AcceptStatus.Stored], await store.AcceptAsync([TestEvents.To("m-1", "gone")], CancellationToken.None));
             Assert.True(await store.IsReadyAsync(CancellationToken.None));
@@ -86,6 +87,7 @@ public sealed class ServiceRegistrationTests
             Assert.True(File.Exists(Path.Combine(folder, "data", "d.db")));
             Assert.Equal(TimeSpan.FromMinutes(10), host.Services.GetRequiredService<IOptions<StorageOptions>>().Value.DedupeWindow);
             Assert.Same(host.Services.GetRequiredService<IEventStore>(), host.Services.GetRequiredService<SqliteEventStore>());
+            Assert.IsType<SqliteEventHistory>(host.Services.GetRequiredService<IEventHistory>());
             var store = host.Services.GetRequiredService<IEventStore>();
             Assert.Equal([AcceptStatus.Stored], await store.AcceptAsync([TestEvents.To("m-1", "gone")], CancellationToken.None));
             Assert.True(await store.IsReadyAsync(CancellationToken.None));

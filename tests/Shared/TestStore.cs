@@ -42,6 +42,7 @@ public sealed class TestStore : IAsyncDisposable
             var store = new SqliteEventStore(_sqlite, opts, Clock, Signal, NullLogger<SqliteEventStore>.Instance);
             var queue = new SqliteDeliveryQueue(_sqlite, Clock, Signal);
             (Store, Queue, Admin, _commits) = (store, queue, new SqliteDeliveryAdmin(_sqlite, queue, Clock, Signal), () => store.CommitCount);
+            History = new SqliteEventHistory(_sqlite);
         }
         else
         {
@@ -49,6 +50,7 @@ public sealed class TestStore : IAsyncDisposable
             var store = new PostgresEventStore(_postgres, opts, Clock, Signal, NullLogger<PostgresEventStore>.Instance);
             var queue = new PostgresDeliveryQueue(_postgres, Clock, Signal);
             (Store, Queue, Admin, _commits) = (store, queue, new PostgresDeliveryAdmin(_postgres, queue, Clock, Signal), () => store.CommitCount);
+            History = new PostgresEventHistory(_postgres);
         }
     }
 
@@ -62,9 +64,48 @@ public sealed class TestStore : IAsyncDisposable
     public IEventStore Store { get; }
     public IDeliveryQueue Queue { get; }
     public IDeliveryAdmin Admin { get; }
+    public IEventHistory History { get; }
+
+    /// <summary>Every stored event's deliveries as the store's event story tells them (the same on both providers: rows,
+    /// or on SQLite's log the routing decision and the cursors), in event order.</summary>
+    public async Task<List<StoredDelivery>> DeliveriesAsync()
+    {
+        var result = new List<StoredDelivery>();
+        var seen = new HashSet<string>();
+        foreach (var id in await QueryAsync<string>("SELECT message_id FROM events ORDER BY seq"))
+            if (seen.Add(id))
+                foreach (var story in await History.GetAsync(id, null, CancellationToken.None))
+                    result.AddRange(story.Deliveries.Select(d => new StoredDelivery(story.MessageId, d.DestinationId, d.Subscription, d.Status, d.Attempts)));
+        return result;
+    }
+
+    /// <summary>The delivery of <paramref name="messageId"/> to <paramref name="destination"/> (the only one when null), as
+    /// the event's story tells it.</summary>
+    public async Task<DeliveryStory> StoryAsync(string messageId, string? destination = null) =>
+        (await History.GetAsync(messageId, null, CancellationToken.None)).SelectMany(s => s.Deliveries)
+            .Single(d => destination is null || d.DestinationId == destination);
+
+    /// <summary>Attempts counted on the deliveries of one instance (<see cref="DeliveriesAsync"/>).</summary>
+    public async Task<int> AttemptsAsync(string destination) =>
+        (await DeliveriesAsync()).Where(d => d.Destination == destination).Sum(d => d.Attempts);
+
+    /// <summary>How many deliveries have this status (<see cref="DeliveriesAsync"/>), optionally of one instance.</summary>
+    public async Task<int> CountAsync(DeliveryStoryStatus status, string? destination = null) =>
+        (await DeliveriesAsync()).Count(d => d.Status == status && (destination is null || d.Destination == destination));
 
     /// <summary>Transactions the event store committed (group commit).</summary>
     public long CommitCount => _commits();
+
+    /// <summary>A SQLite store on a copy of <paramref name="databaseFile"/> (e.g. a file written by an older schema).</summary>
+    public static TestStore FromFile(string databaseFile, FakeTimeProvider clock)
+    {
+        var folder = Directory.CreateTempSubdirectory("dest-storage-").FullName;
+        var path = Path.Combine(folder, "nested", "test.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.Copy(databaseFile, path);
+        var options = new StorageOptions { Provider = nameof(StoreProvider.Sqlite), ConnectionString = $"Data Source={path}" };
+        return new TestStore(StoreProvider.Sqlite, folder, null, options, clock);
+    }
 
     public static TestStore Create(StoreProvider provider = StoreProvider.Sqlite, Action<StorageOptions>? configure = null, FakeTimeProvider? clock = null)
     {
@@ -140,6 +181,9 @@ public sealed class TestStore : IAsyncDisposable
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
+
+/// <summary>One delivery as <see cref="TestStore.DeliveriesAsync"/> lists it.</summary>
+public sealed record StoredDelivery(string MessageId, string Destination, string Subscription, DeliveryStoryStatus Status, int Attempts);
 
 public static class TestEvents
 {

@@ -26,6 +26,13 @@ public sealed record DestinationStats(
     /// <summary>Pending deliveries held while the instance is held (0 when it is not).</summary>
     public long Held { get; init; }
 
+    /// <summary>Events routed to this instance after its cursor in the event log (not yet delivered, no row of their own),
+    /// counted in <see cref="PendingNew"/> too; 0 for a store without a log.</summary>
+    public long LogBacklog { get; init; }
+
+    /// <summary>When the oldest event of <see cref="LogBacklog"/> was accepted (null when none): the cursor's lag in time.</summary>
+    public DateTimeOffset? LogOldestAt { get; init; }
+
     /// <summary>The most recent failures recorded on this instance's deliveries, newest first.</summary>
     public IReadOnlyList<RecentError> LastErrors { get; init; } = [];
 }

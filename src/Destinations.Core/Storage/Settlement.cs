@@ -55,4 +55,11 @@ public sealed record Settlement(ClaimedDelivery Delivery, SettlementKind Kind)
 
     /// <summary>The request that failed (kept for a later dead letter); null when unknown.</summary>
     public RequestDescription? Request { get; init; }
+
+    /// <summary>The partner call this outcome came from (null when nothing was sent). The items of one shared call (D15)
+    /// carry the same instance, so a store can keep one record per call, not per delivery.</summary>
+    public PartnerCallRecord? Call { get; init; }
 }
+
+/// <summary>One request to a partner: when it was answered, the HTTP status (null without an answer) and the plan step.</summary>
+public sealed record PartnerCallRecord(DateTimeOffset At, int? Status, string Step);

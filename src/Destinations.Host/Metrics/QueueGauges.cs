@@ -35,6 +35,11 @@ public sealed class QueueGauges : BackgroundService
             "Dead letters kept per destination instance");
         metrics.Meter.CreateObservableGauge("destinations.queue.oldest_due_age", OldestDueAge, "s",
             "Age of the oldest delivery that is due now per destination instance (0 when none is due): how far delivery lags");
+        metrics.Meter.CreateObservableGauge("destinations.queue.cursor_lag", () => _latest.Select(kv =>
+            new Measurement<long>(kv.Value.LogBacklog, new KeyValuePair<string, object?>("destination", kv.Key))), "{event}",
+            "Events on the log after the instance's cursor (not yet delivered, no row of their own; 0 without a log)");
+        metrics.Meter.CreateObservableGauge("destinations.queue.cursor_lag_age", CursorLagAge, "s",
+            "Age of the oldest event on the log after the instance's cursor (0 when none)");
     }
 
     /// <summary>Now minus the oldest pending delivery's due time; a due time in the future (a retry waiting) is not lag.</summary>
@@ -46,6 +51,14 @@ public sealed class QueueGauges : BackgroundService
             var age = stats.OldestDueAt is { } due && due < now ? (now - due).TotalSeconds : 0;
             yield return new Measurement<double>(age, new KeyValuePair<string, object?>("destination", id));
         }
+    }
+
+    IEnumerable<Measurement<double>> CursorLagAge()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (id, stats) in _latest)
+            yield return new Measurement<double>(stats.LogOldestAt is { } at && at < now ? (now - at).TotalSeconds : 0,
+                new KeyValuePair<string, object?>("destination", id));
     }
 
     IEnumerable<Measurement<long>> Depth() => _latest.SelectMany(kv => new[]

@@ -5,22 +5,29 @@ using Microsoft.Data.Sqlite;
 namespace Destinations.Storage.Sqlite;
 
 /// <summary>
-/// Writes one group of accepted events in ONE transaction on the database's writer connection: dedupe (D5), filter and duplicate
-/// counters (D8, D5), the events and one delivery row per routed (destination, subscription) (D7). Set-based, as on
-/// PostgreSQL: multi-row statements of up to <see cref="RowsPerStatement"/> rows (a statement costs a bind-step-reset cycle,
-/// so one per event per table was most of the writer's time), prepared once per connection and row count and bound by
-/// parameter number (<see cref="RawStatement"/>), and counters summed per group.
+/// Writes one group of accepted events in ONE transaction on the database's writer connection: ONE log row per accepted event
+/// (docs/storage.md), carrying what routing decided for it (instances and subscriptions, router filter reasons) and the hash
+/// of its messageId for dedupe (D5), plus the filter and duplicate counters (D8, D5) summed per group. No delivery row and no
+/// dedupe row: destination instances read the log from their cursors, and the log row itself is the dedupe record (also for
+/// an event routed nowhere). Set-based: multi-row statements of up to <see cref="RowsPerStatement"/> rows (a statement
+/// costs a bind-step-reset cycle), prepared once per connection and row count and bound by parameter number
+/// (<see cref="RawStatement"/>).
 /// </summary>
 sealed class GroupWriter : IDisposable
 {
-    /// <summary>Rows per multi-row statement (the dedupe statement binds 2 values per row, events 6, deliveries 3).</summary>
+    /// <summary>Rows per multi-row statement (the event statement binds 9 values per row, the dedupe lookup 1).</summary>
     public const int RowsPerStatement = 64;
+
+    /// <summary>How often the writer looks again whether the pre-log <c>dedupe</c> table still has rows.</summary>
+    static readonly TimeSpan LegacyDedupeRecheck = TimeSpan.FromMinutes(1);
 
     readonly SqliteConnection _conn;
     readonly Dictionary<(Kind, int), RawStatement> _prepared = [];
-    readonly SqliteCommand _countFilter, _countDuplicate, _renewExpired;
+    readonly SqliteCommand _countFilter, _countDuplicate, _legacySeen, _legacyAny, _newCursor;
+    bool _legacyDedupe;
+    long? _legacyCheckedAt;
 
-    enum Kind { Dedupe, Event, Delivery }
+    enum Kind { Seen, Event }
 
     /// <param name="conn">The database's shared writer connection (<see cref="SqliteDatabase.Writer"/>: foreign keys off, the
     /// backstop checkpoint); used only under the write gate, and not owned: the caller rebuilds this writer when the
@@ -36,16 +43,22 @@ sealed class GroupWriter : IDisposable
             INSERT INTO duplicate_counts (destination_id, day, count) VALUES ($destination, $day, $count)
             ON CONFLICT (destination_id, day) DO UPDATE SET count = count + excluded.count
             """, "$destination", "$day", "$count");
-        _renewExpired = Prepare("""
-            UPDATE dedupe SET expires_at = $expires WHERE source_id = $source AND message_id = $message AND expires_at <= $now
-            """, "$expires", "$source", "$message", "$now");
+        // Written by the store before the log (schema 7 and earlier): read only, until its records expire and the purge
+        // empties it.
+        _legacySeen = Prepare("SELECT 1 FROM dedupe WHERE source_id = $source AND message_id = $message AND expires_at > $now",
+            "$source", "$message", "$now");
+        _legacyAny = Prepare("SELECT EXISTS (SELECT 1 FROM dedupe)");
+        _newCursor = Prepare("""
+            INSERT INTO cursors (destination_id, seq, created_at, updated_at) VALUES ($destination, $seq, $now, $now)
+            ON CONFLICT (destination_id) DO NOTHING
+            """, "$destination", "$seq", "$now");
     }
 
     /// <summary>Writes and commits the group; one status array per request, in order. Throws when the commit fails.</summary>
     public AcceptStatus[][] Write(IReadOnlyList<IReadOnlyList<IncomingEvent>> requests, DateTimeOffset now, TimeSpan dedupeWindow)
     {
         var nowMs = SqliteDatabase.ToUnixMs(now);
-        var expiresMs = SqliteDatabase.ToUnixMs(now + dedupeWindow);
+        var sinceMs = SqliteDatabase.ToUnixMs(now - dedupeWindow);
         var day = StoredValues.Day(now);
         var results = new AcceptStatus[requests.Count][];
         var all = new List<(int R, int I, IncomingEvent E)>();
@@ -57,28 +70,30 @@ sealed class GroupWriter : IDisposable
 
         using var tx = _conn.BeginTransaction(deferred: false);
 
-        // D5: an id seen earlier in this group is a duplicate; the others go to the dedupe upsert, whose RETURNING names
-        // the new ones (an id unseen, or whose record expired). Ingress gives every event a messageId; one without cannot
+        // D5: an id seen earlier in this group is a duplicate; the others are looked up by hash in the log (accepted within
+        // the window), each hit confirmed on the full messageId. Ingress gives every event a messageId; one without cannot
         // be deduplicated and is simply stored.
         var seenInGroup = new HashSet<(string, string)>();
         var duplicate = new bool[all.Count];
-        var candidates = new List<(string Source, string Message)>(all.Count);
+        var hashes = new long[all.Count];
+        var candidates = new List<int>(all.Count);
         for (var n = 0; n < all.Count; n++)
         {
             var e = all[n].E;
             if (e.Event.MessageId.Length == 0) continue;
-            if (seenInGroup.Add((e.SourceId, e.Event.MessageId))) candidates.Add((e.SourceId, e.Event.MessageId));
+            hashes[n] = LogRoutes.Hash(e.Event.MessageId);
+            if (seenInGroup.Add((e.SourceId, e.Event.MessageId))) candidates.Add(n);
             else duplicate[n] = true;
         }
-        var fresh = RecordNew(tx, candidates, expiresMs, nowMs);
+        var seen = Seen(tx, candidates, all, hashes, sinceMs, nowMs);
 
         var filters = new Dictionary<(string, string), long>();
         var duplicates = new Dictionary<string, long>(StringComparer.Ordinal);
-        var stored = new List<IncomingEvent>(all.Count);
+        var stored = new List<(IncomingEvent E, long Hash)>(all.Count);
         for (var n = 0; n < all.Count; n++)
         {
             var (r, i, incoming) = all[n];
-            if (duplicate[n] || (incoming.Event.MessageId.Length > 0 && !fresh.Contains((incoming.SourceId, incoming.Event.MessageId))))
+            if (duplicate[n] || (seen is not null && seen.Contains((incoming.SourceId, incoming.Event.MessageId))))
             {
                 CountDuplicate(duplicates, incoming.Routing.Deliveries);
                 results[r][i] = AcceptStatus.Duplicate;
@@ -87,76 +102,83 @@ sealed class GroupWriter : IDisposable
             results[r][i] = AcceptStatus.Stored;
             foreach (var filter in incoming.Routing.Filtered)
                 filters[(filter.DestinationId, filter.Reason.Code)] = filters.GetValueOrDefault((filter.DestinationId, filter.Reason.Code)) + 1;
-            // Routed nowhere: the dedupe record and the counters are all there is to keep.
-            if (incoming.Routing.Deliveries.Count > 0) stored.Add(incoming);
+            // Routed nowhere too: its log row is its dedupe record.
+            stored.Add((incoming, hashes[n]));
         }
 
         foreach (var ((destination, reason), count) in filters) Run(_countFilter, tx, destination, reason, day, count);
         foreach (var (destination, count) in duplicates) Run(_countDuplicate, tx, destination, day, count);
-        InsertEvents(stored, nowMs);
+        InsertEvents(tx, stored, nowMs);
         tx.Commit();
         return results;
     }
 
-    HashSet<(string, string)> RecordNew(SqliteTransaction tx, List<(string Source, string Message)> keys, long expiresMs, long nowMs)
+    /// <summary>The (source, messageId) pairs among the candidates already accepted within the window: hash hits in the log
+    /// confirmed on message_id (two ids with one hash are both kept), and, while it has rows, the pre-log dedupe table.</summary>
+    HashSet<(string, string)>? Seen(SqliteTransaction tx, List<int> candidates, List<(int R, int I, IncomingEvent E)> all, long[] hashes,
+        long sinceMs, long nowMs)
     {
-        var fresh = new HashSet<(string, string)>();
-        List<(string, string)>? conflicted = null;
-        for (var start = 0; start < keys.Count; start += RowsPerStatement)
+        HashSet<(string, string)>? seen = null;
+        for (var start = 0; start < candidates.Count; start += RowsPerStatement)
         {
-            var rows = Math.Min(RowsPerStatement, keys.Count - start);
-            var stmt = Statement(Kind.Dedupe, rows);
-            stmt.Bind(1, expiresMs);
-            for (var k = 0; k < rows; k++)
-            {
-                stmt.Bind(2 + 2 * k, keys[start + k].Source);
-                stmt.Bind(3 + 2 * k, keys[start + k].Message);
-            }
-            var inserted = 0;
+            var rows = Math.Min(RowsPerStatement, candidates.Count - start);
+            var stmt = Statement(Kind.Seen, rows);
+            stmt.Bind(1, sinceMs);
+            for (var k = 0; k < rows; k++) stmt.Bind(2 + k, hashes[candidates[start + k]]);
             try
             {
-                while (stmt.Step())
-                {
-                    fresh.Add((stmt.Text(0), stmt.Text(1)));
-                    inserted++;
-                }
+                while (stmt.Step()) (seen ??= []).Add((stmt.Text(0), stmt.Text(1)));
             }
             finally
             {
                 stmt.Reset();
             }
-            if (inserted == rows) continue;
-            conflicted ??= [];
-            for (var k = 0; k < rows; k++)
-                if (!fresh.Contains(keys[start + k])) conflicted.Add(keys[start + k]);
         }
 
-        // A key already recorded is a duplicate unless its record expired (the purge has not reached it yet): then the
-        // event is new again and the record starts a new window. Rare (only keys seen before), so one row at a time.
-        if (conflicted is not null)
-            foreach (var (source, message) in conflicted)
-                if (Run(_renewExpired, tx, expiresMs, source, message, nowMs) == 1) fresh.Add((source, message));
-        return fresh;
+        if (_legacyCheckedAt is not { } checkedAt || nowMs - checkedAt > LegacyDedupeRecheck.TotalMilliseconds)
+        {
+            _legacyAny.Transaction = tx;
+            _legacyDedupe = Convert.ToInt64(_legacyAny.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0;
+            _legacyCheckedAt = nowMs;
+        }
+        if (_legacyDedupe)
+            foreach (var n in candidates)
+            {
+                var e = all[n].E;
+                _legacySeen.Transaction = tx;
+                _legacySeen.Parameters[0].Value = e.SourceId;
+                _legacySeen.Parameters[1].Value = e.Event.MessageId;
+                _legacySeen.Parameters[2].Value = nowMs;
+                if (_legacySeen.ExecuteScalar() is not null) (seen ??= []).Add((e.SourceId, e.Event.MessageId));
+            }
+        return seen;
     }
 
-    void InsertEvents(List<IncomingEvent> events, long nowMs)
+    void InsertEvents(SqliteTransaction tx, List<(IncomingEvent E, long Hash)> events, long nowMs)
     {
-        var deliveries = new List<(long Seq, string Destination, string Subscription)>();
+        var cursorsDone = new HashSet<string>(StringComparer.Ordinal);
         for (var start = 0; start < events.Count; start += RowsPerStatement)
         {
             var rows = Math.Min(RowsPerStatement, events.Count - start);
             var stmt = Statement(Kind.Event, rows);
+            stmt.Bind(1, nowMs);
             for (var k = 0; k < rows; k++)
             {
-                var incoming = events[start + k];
+                var (incoming, hash) = events[start + k];
                 var e = incoming.Event;
-                var n = 6 * k;
+                var n = 1 + 9 * k;
                 stmt.Bind(n + 1, incoming.SourceId);
                 stmt.Bind(n + 2, e.MessageId);
                 stmt.Bind(n + 3, e.Type);
                 stmt.BindTextOrNull(n + 4, e.UserKey);
                 stmt.Bind(n + 5, StoredValues.ReceivedAtMs(e, nowMs));
-                stmt.BindUtf8(n + 6, e.ToUtf8Json().Span);
+                // Routed nowhere: the row is only its dedupe record and the router's reasons (nothing ever reads its body).
+                if (incoming.Routing.Deliveries.Count > 0) stmt.BindUtf8(n + 6, e.ToUtf8Json().Span);
+                else stmt.Bind(n + 6, "");
+                stmt.BindTextOrNull(n + 7, LogRoutes.Encode(incoming.Routing.Deliveries));
+                stmt.BindTextOrNull(n + 8, LogRoutes.EncodeFiltered(incoming.Routing.Filtered));
+                if (e.MessageId.Length > 0) stmt.Bind(n + 9, hash);
+                else stmt.BindTextOrNull(n + 9, null);
             }
             try
             {
@@ -169,32 +191,13 @@ sealed class GroupWriter : IDisposable
             if (stmt.Changes != rows) throw new InvalidOperationException($"inserted {stmt.Changes} of {rows} events");
             // seq is the rowid (INTEGER PRIMARY KEY, no AUTOINCREMENT): SQLite gives each new row the largest rowid plus one,
             // so one statement's rows get consecutive values ending at this connection's last insert — on the one writer,
-            // inside this transaction.
+            // inside this transaction. The retention never deletes the newest event, so a seq is never handed out twice.
             var first = SQLitePCL.raw.sqlite3_last_insert_rowid(_conn.Handle) - rows + 1;
+            // A new instance's cursor starts just before the first event routed to it (it gets what is accepted from then on).
+            // Once per instance and group: the cursor may have been dropped by the retention since (a removed instance's).
             for (var k = 0; k < rows; k++)
-                foreach (var d in events[start + k].Routing.Deliveries) deliveries.Add((first + k, d.DestinationId, d.Subscription));
-        }
-
-        for (var start = 0; start < deliveries.Count; start += RowsPerStatement)
-        {
-            var rows = Math.Min(RowsPerStatement, deliveries.Count - start);
-            var stmt = Statement(Kind.Delivery, rows);
-            stmt.Bind(1, nowMs);
-            for (var k = 0; k < rows; k++)
-            {
-                var (seq, destination, subscription) = deliveries[start + k];
-                stmt.Bind(2 + 3 * k, seq);
-                stmt.Bind(3 + 3 * k, destination);
-                stmt.Bind(4 + 3 * k, subscription);
-            }
-            try
-            {
-                stmt.Step();
-            }
-            finally
-            {
-                stmt.Reset();
-            }
+                foreach (var d in events[start + k].E.Routing.Deliveries)
+                    if (cursorsDone.Add(d.DestinationId)) Run(_newCursor, tx, d.DestinationId, first + k - 1, nowMs);
         }
     }
 
@@ -206,34 +209,22 @@ sealed class GroupWriter : IDisposable
         var sql = new StringBuilder();
         switch (kind)
         {
-            case Kind.Dedupe:
-                // OR IGNORE: a key already recorded is skipped, and RETURNING names only the rows inserted. Not an upsert:
-                // SQLite compiles DO UPDATE with ABORT semantics, and an ABORT-able statement of several rows keeps a
-                // statement journal (a temp file once past 64 KiB) with a copy of every page it touches.
-                sql.Append("INSERT OR IGNORE INTO dedupe (source_id, message_id, expires_at) VALUES ");
-                for (var k = 0; k < rows; k++)
-                    sql.Append(k == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"(?{2 + 2 * k}, ?{3 + 2 * k}, ?1)");
-                sql.Append(" RETURNING source_id, message_id");
+            case Kind.Seen:
+                sql.Append("SELECT source_id, message_id FROM events WHERE id_hash IN (");
+                for (var k = 0; k < rows; k++) sql.Append(k == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"?{2 + k}");
+                sql.Append(") AND accepted_at > ?1");
                 break;
             case Kind.Event:
-                // OR FAIL rather than the default ABORT, for the same reason: the group's transaction is all or nothing
-                // anyway (a failure fails every caller of the group), so a statement needs no rollback of its own.
-                sql.Append("INSERT OR FAIL INTO events (source_id, message_id, type, user_key, received_at, body) VALUES ");
+                // OR FAIL rather than the default ABORT: an ABORT-able statement of several rows keeps a statement journal
+                // (a temp file once past 64 KiB), and the group's transaction is all or nothing anyway (a failure fails every
+                // caller of the group), so a statement needs no rollback of its own.
+                sql.Append("INSERT OR FAIL INTO events (source_id, message_id, type, user_key, received_at, body, routes, filtered, id_hash, accepted_at) VALUES ");
                 for (var k = 0; k < rows; k++)
                 {
-                    var n = 6 * k;
+                    var n = 1 + 9 * k;
                     sql.Append(k == 0 ? "" : ",").Append(CultureInfo.InvariantCulture,
-                        $"(?{n + 1}, ?{n + 2}, ?{n + 3}, ?{n + 4}, ?{n + 5}, ?{n + 6})");
+                        $"(?{n + 1}, ?{n + 2}, ?{n + 3}, ?{n + 4}, ?{n + 5}, ?{n + 6}, ?{n + 7}, ?{n + 8}, ?{n + 9}, ?1)");
                 }
-                break;
-            case Kind.Delivery:
-                sql.Append("INSERT OR FAIL INTO deliveries (event_seq, destination_id, subscription, status, attempts, next_attempt_at, created_at, updated_at) VALUES ");
-                for (var k = 0; k < rows; k++)
-                {
-                    var n = 3 * k;
-                    sql.Append(k == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"(?{n + 2}, ?{n + 3}, ?{n + 4}, 'pending', 0, ?1, ?1, ?1)");
-                }
-                sql.Append(" ON CONFLICT (event_seq, destination_id, subscription) DO NOTHING");
                 break;
         }
         stmt = new RawStatement(_conn, sql.ToString());
@@ -274,6 +265,8 @@ sealed class GroupWriter : IDisposable
         foreach (var cmd in _prepared.Values) cmd.Dispose();
         _countFilter.Dispose();
         _countDuplicate.Dispose();
-        _renewExpired.Dispose();
+        _legacySeen.Dispose();
+        _legacyAny.Dispose();
+        _newCursor.Dispose();
     }
 }

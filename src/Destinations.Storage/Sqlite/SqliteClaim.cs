@@ -44,12 +44,16 @@ static class SqliteClaim
     static readonly string[] MoveProbeParameters = ["@Until", "@Now", "@Destination"];
     static readonly string[] LeaseParameters = ["@Owner", "@Until", "@Ids"];
 
-    public static IReadOnlyList<ClaimedDelivery> Claim(SqliteSession session, ClaimRequest request, DateTimeOffset now)
+    const string AllCursors = "SELECT destination_id FROM cursors ORDER BY destination_id";
+
+    public static IReadOnlyList<ClaimedDelivery> Claim(SqliteSession session, SqliteLog log, ClaimRequest request, DateTimeOffset now)
     {
+        var head = -1L; // read once per claim, when the log is first needed
         var nowMs = SqliteDatabase.ToUnixMs(now);
         var untilMs = SqliteDatabase.ToUnixMs(now + request.Lease);
         var ordered = JsonArray(request.Ordered);
 
+        if (request.Destinations is { } configured) log.TouchConfigured(session, configured, nowMs);
         var held = SqliteInstanceStates.ReadHeld(session);
         var claimed = new List<ClaimedDelivery>();
         // D12: one canary per held instance whose probe is due; the probe time moves a lease ahead so no other worker sends
@@ -58,11 +62,19 @@ static class SqliteClaim
         {
             if (state.NextProbeAt is not { } probe || probe > now || request.Skip.Contains(state.DestinationId)) continue;
             if (claimed.Count >= request.Max) break;
-            var canary = Query(session, Canary, nowMs, ordered, state.DestinationId, 1, null).FirstOrDefault();
-            if (canary is null) continue;
-            var move = session.Command(MoveProbe, MoveProbeParameters);
-            Bind(move, untilMs, nowMs, state.DestinationId);
-            move.ExecuteNonQuery();
+            var canary = Query(session, Canary, nowMs, ordered, state.DestinationId, 1, null)
+                .FirstOrDefault(r => !request.Ordered.Contains(r.DestinationId) || !log.BlocksRow(r.DestinationId, r.UserKey, r.EventSeq));
+            if (canary is null)
+            {
+                // No row waits: the canary comes from the head of the instance's log, if anything is there.
+                var fromLog = log.Take(session, state.DestinationId, 1, request.Owner, nowMs, untilMs,
+                    request.Ordered.Contains(state.DestinationId), ref head);
+                if (fromLog.Count == 0) continue;
+                MoveProbeOf(session, state.DestinationId, untilMs, nowMs);
+                claimed.Add(fromLog[0] with { IsProbe = true });
+                continue;
+            }
+            MoveProbeOf(session, state.DestinationId, untilMs, nowMs);
             var currentHold = now - (state.HeldSince ?? now);
             var sinceCreated = now - SqliteDatabase.FromUnixMs(canary.CreatedAt);
             claimed.Add(canary.ToClaimed(request.Owner, untilMs) with
@@ -72,6 +84,7 @@ static class SqliteClaim
             });
         }
 
+        var leased = new List<ClaimedDelivery>();
         if (claimed.Count < request.Max)
         {
             var max = request.Max - claimed.Count;
@@ -90,19 +103,52 @@ static class SqliteClaim
             }
             else
                 rows = Query(session, AllDue, nowMs, ordered, null, max, JsonArray(excluded));
-            foreach (var row in rows) claimed.Add(row.ToClaimed(request.Owner, untilMs));
+            // D16: a row waits behind an earlier log claim of the same user (in flight or given back).
+            foreach (var row in rows)
+                if (!request.Ordered.Contains(row.DestinationId) || !log.BlocksRow(row.DestinationId, row.UserKey, row.EventSeq))
+                    leased.Add(row.ToClaimed(request.Owner, untilMs));
+            claimed.AddRange(leased);
+
+            // Then fill up from the log: each instance not held nor throttled, an equal share each, the rest to whoever has more.
+            var instances = (request.Destinations ?? AllInstances(session)).Where(d => !excluded.Contains(d)).ToList();
+            for (var pass = 0; pass < 2 && claimed.Count < request.Max && instances.Count > 0; pass++)
+            {
+                var share = pass == 0 ? Math.Max(1, (request.Max - claimed.Count + instances.Count - 1) / instances.Count) : request.Max - claimed.Count;
+                foreach (var destination in instances)
+                {
+                    var room = Math.Min(share, request.Max - claimed.Count);
+                    if (room <= 0) break;
+                    claimed.AddRange(log.Take(session, destination, room, request.Owner, nowMs, untilMs, request.Ordered.Contains(destination), ref head));
+                }
+            }
         }
 
-        if (claimed.Count > 0)
+        if (claimed.Any(d => d.Id > 0))
         {
             var ids = new StringBuilder("[");
-            foreach (var d in claimed) ids.Append(d.Id.ToString(CultureInfo.InvariantCulture)).Append(',');
+            foreach (var d in claimed)
+                if (d.Id > 0) ids.Append(d.Id.ToString(CultureInfo.InvariantCulture)).Append(',');
             ids[^1] = ']';
             var lease = session.Command(Lease, LeaseParameters);
             Bind(lease, request.Owner, untilMs, ids.ToString());
             lease.ExecuteNonQuery();
         }
         return claimed;
+    }
+
+    static void MoveProbeOf(SqliteSession session, string destination, long untilMs, long nowMs)
+    {
+        var move = session.Command(MoveProbe, MoveProbeParameters);
+        Bind(move, untilMs, nowMs, destination);
+        move.ExecuteNonQuery();
+    }
+
+    static List<string> AllInstances(SqliteSession session)
+    {
+        var list = new List<string>();
+        using var reader = session.Command(AllCursors, []).ExecuteReader();
+        while (reader.Read()) list.Add(reader.GetString(0));
+        return list;
     }
 
     static List<ClaimRow> Query(SqliteSession session, string sql, long nowMs, string ordered, string? destination, int max, string? excluded)

@@ -141,6 +141,9 @@ public sealed class SqliteDatabase
     /// <summary>The pragma that sets <see cref="BackstopCheckpointPages"/> on a connection.</summary>
     public static readonly string BackstopCheckpointPragma = $"PRAGMA wal_autocheckpoint = {BackstopCheckpointPages};";
 
+    /// <summary>True once this instance has applied (or found) the migrations.</summary>
+    public bool IsMigrated => _migrated;
+
     public async Task EnsureMigratedAsync(CancellationToken ct)
     {
         if (_migrated) return;

@@ -45,6 +45,8 @@ public sealed class SqliteDeliveryQueue(SqliteDatabase db, TimeProvider time, Di
 
     public async Task<int> ExpireHeldAsync(TimeSpan pausedMaxAge, CancellationToken ct)
     {
+        // Events still in the log are dead-lettered when their cursor reaches them (SqliteLog), with this age.
+        _writer.Log.PausedMaxAge = pausedMaxAge;
         var now = time.GetUtcNow();
         using var gate = await db.EnterWriteAsync(ct).ConfigureAwait(false);
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);

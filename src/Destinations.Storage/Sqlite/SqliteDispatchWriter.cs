@@ -29,6 +29,9 @@ sealed class SqliteDispatchWriter
     readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     readonly WriterStatements<SqliteSession> _session; // only the loop touches it
 
+    /// <summary>The log claims in flight and the cursors (only the loop touches it, inside its transactions).</summary>
+    public SqliteLog Log { get; } = new();
+
     public SqliteDispatchWriter(SqliteDatabase db)
     {
         _db = db;
@@ -107,12 +110,15 @@ sealed class SqliteDispatchWriter
                     {
                         var session = _session.Get();
                         session.Begin();
-                        do group[done++].Run(session);
+                        do group[done++].Run(session, Log);
                         while (done < group.Count && !_db.Gate.PriorityWaiting);
+                        Log.Flush(session, NowMs(group, start, done));
                         session.Commit();
                     }
                     catch
                     {
+                        // What the log remembers may now differ from the database: start again from the persisted cursors.
+                        Log.Reset();
                         // The connection may be unusable: the next transaction (ours or the group commit's) opens a fresh
                         // one. Still inside the gate, so the group commit is not using it meanwhile.
                         _session.Reset();
@@ -129,6 +135,13 @@ sealed class SqliteDispatchWriter
         }
     }
 
+    static long NowMs(List<Work> group, int start, int end)
+    {
+        var now = 0L;
+        for (var i = start; i < end; i++) now = Math.Max(now, group[i].NowMs);
+        return now;
+    }
+
     /// <summary>SQLITE_ERROR / CONSTRAINT / MISMATCH / RANGE: the statement's own fault, which fails only its caller; the
     /// transaction goes on (anything else — busy, I/O, full disk — fails the group).</summary>
     static bool IsStatementError(Exception ex) => ex is SqliteException { SqliteErrorCode: 1 or 19 or 20 or 25 };
@@ -136,7 +149,8 @@ sealed class SqliteDispatchWriter
     abstract class Work
     {
         public abstract int Rows { get; }
-        public abstract void Run(SqliteSession session);
+        public abstract long NowMs { get; }
+        public abstract void Run(SqliteSession session, SqliteLog log);
         public abstract void Complete();
         public abstract void Fail(Exception ex);
     }
@@ -148,19 +162,63 @@ sealed class SqliteDispatchWriter
 
         public TaskCompletionSource<bool[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public override int Rows => rows.Count;
+        public override long NowMs => nowMs;
 
-        public override void Run(SqliteSession session)
+        public override void Run(SqliteSession session, SqliteLog log)
         {
             for (var i = 0; i < rows.Count; i++)
             {
                 try
                 {
-                    _written[i] = Execute(session, rows[i]) == 1;
+                    var row = rows[i];
+                    if (row.Delivery.Id < 0)
+                    {
+                        // A log claim (no row yet): a row only if the outcome needs state, else just the cursor and counters.
+                        var target = log.Settle(session, row, nowMs);
+                        if (target is null) continue;
+                        if (target == 0)
+                        {
+                            _written[i] = true;
+                            continue;
+                        }
+                        row = row with { Delivery = row.Delivery with { Id = target.Value } };
+                    }
+                    _written[i] = Execute(session, row) == 1;
+                    if (_written[i] && SqliteLog.OutcomeOf(row.Kind) is { } outcome) log.Count(row.Delivery.DestinationId, outcome, nowMs);
                 }
                 catch (Exception ex) when (IsStatementError(ex))
                 {
                     _error ??= ex;
                 }
+            }
+            RecordCalls(session);
+        }
+
+        const string InsertCall = """
+            INSERT INTO partner_calls (destination_id, at, status, step, first_seq, last_seq, seqs)
+            VALUES (@Destination, @At, @Status, @Step, @First, @Last, @Seqs)
+            """;
+        static readonly string[] InsertCallParameters = ["@Destination", "@At", "@Status", "@Step", "@First", "@Last", "@Seqs"];
+
+        /// <summary>One record per partner call among the written outcomes (the items of a shared call carry one instance).</summary>
+        void RecordCalls(SqliteSession session)
+        {
+            Dictionary<PartnerCallRecord, (string Destination, List<long> Seqs)>? calls = null;
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (!_written[i] || rows[i].Call is not { } call) continue;
+                calls ??= new(ReferenceEqualityComparer.Instance);
+                if (!calls.TryGetValue(call, out var entry)) calls[call] = entry = (rows[i].Delivery.DestinationId, []);
+                entry.Seqs.Add(rows[i].Delivery.EventSeq);
+            }
+            if (calls is null) return;
+            var command = session.Command(InsertCall, InsertCallParameters);
+            foreach (var (call, (destination, seqs)) in calls)
+            {
+                object?[] values = [destination, call.At.ToUnixTimeMilliseconds(), call.Status, call.Step, seqs.Min(), seqs.Max(),
+                    string.Join(',', seqs.Select(q => q.ToString(System.Globalization.CultureInfo.InvariantCulture)))];
+                for (var v = 0; v < values.Length; v++) command.Parameters[v].Value = values[v] ?? DBNull.Value;
+                command.ExecuteNonQuery();
             }
         }
 
@@ -189,8 +247,9 @@ sealed class SqliteDispatchWriter
 
         public TaskCompletionSource<IReadOnlyList<ClaimedDelivery>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public override int Rows => request.Max;
+        public override long NowMs => SqliteDatabase.ToUnixMs(now);
 
-        public override void Run(SqliteSession session)
+        public override void Run(SqliteSession session, SqliteLog log)
         {
             if (ct.IsCancellationRequested)
             {
@@ -200,13 +259,15 @@ sealed class SqliteDispatchWriter
             session.Savepoint();
             try
             {
-                _claimed = SqliteClaim.Claim(session, request, now);
+                _claimed = SqliteClaim.Claim(session, log, request, now);
                 session.ReleaseSavepoint();
             }
             catch (Exception ex) when (ex is not SqliteException || IsStatementError(ex))
             {
-                // This claim only: undone, the group's other work stays.
+                // This claim only: undone, the group's other work stays; the log's memory may hold part of it, so it starts
+                // again from the persisted cursors (log claims of other workers then count as lost leases: re-delivered).
                 session.RollbackToSavepoint();
+                log.Reset();
                 _error = ex;
             }
         }
@@ -227,6 +288,8 @@ sealed class SqliteDispatchWriter
 /// </summary>
 sealed class SqliteSession(SqliteConnection connection) : IDisposable
 {
+    public SqliteConnection Connection => connection;
+
     // Keyed by reference: only fixed SQL texts (constants, static fields) come here, so the cache stays small.
     readonly Dictionary<string, SqliteCommand> _commands = new(ReferenceEqualityComparer.Instance);
     SqliteTransaction? _transaction;

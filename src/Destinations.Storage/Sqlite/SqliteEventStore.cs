@@ -57,6 +57,9 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         {
             while (!_stopCheckpoints.Wait(CheckpointInterval))
             {
+                // Nothing to checkpoint before the first reader or writer has migrated (and opening the file here would
+                // migrate it on a timer, racing whoever prepares the file before the store first uses it).
+                if (!_db.IsMigrated) continue;
                 try
                 {
                     conn ??= _db.OpenAsync(CancellationToken.None).GetAwaiter().GetResult();

@@ -127,6 +127,67 @@ public static class SqliteMigrations
             CREATE INDEX ix_deliveries_dead ON deliveries (status, updated_at) WHERE status <> 'pending';
             """),
         (7, FilterReasonMigration.Description, FilterReasonMigration.Sql),
+        (8, "the log: events carry their routing and dedupe hash; cursors, outcome counters, hold intervals", """
+            -- Each accepted event is written once (docs/storage.md): what routing decided travels with it, and a destination
+            -- instance reads the log forward from its cursor. Rows in deliveries exist only for deliveries that need state.
+            -- Events written before this version have no routes: their deliveries are rows already.
+            ALTER TABLE events ADD COLUMN routes TEXT;       -- "instance<TAB>subscription" pairs, one per line (LogRoutes)
+            ALTER TABLE events ADD COLUMN filtered TEXT;     -- "instance<TAB>reason code" of the instances that did not get it
+            ALTER TABLE events ADD COLUMN id_hash INTEGER;   -- 64-bit FNV-1a of messageId (D5: a hit is confirmed on message_id)
+            ALTER TABLE events ADD COLUMN accepted_at INTEGER; -- commit time (the D5 window; receivedAt may come from the client)
+            -- Events stored before the log get their hash too (log_hash is LogRoutes.Hash, registered by Apply), so the event's
+            -- story finds them; their dedupe window stays in the old dedupe table (no accepted_at here).
+            UPDATE events SET id_hash = log_hash(message_id);
+            CREATE INDEX ix_events_id_hash ON events (id_hash);
+            -- Per-user order (D16) is decided on the few open rows through ix_deliveries_order, not by user key over the log.
+            DROP INDEX IF EXISTS ix_events_user_key;
+
+            -- Every event after seq routed to the instance is still to be delivered (or in flight); before it, delivered unless
+            -- it has a row. Created when the first event routed to the instance is written (so a new instance starts there).
+            CREATE TABLE cursors (
+                destination_id TEXT PRIMARY KEY,
+                seq            INTEGER NOT NULL,
+                created_at     INTEGER NOT NULL,
+                updated_at     INTEGER NOT NULL
+            ) WITHOUT ROWID;
+
+            -- Outcomes per instance and minute (Unix ms of the minute's start), written in the dispatcher's own commits.
+            CREATE TABLE outcome_counts (
+                destination_id TEXT    NOT NULL,
+                minute         INTEGER NOT NULL,
+                outcome        TEXT    NOT NULL CHECK (outcome IN ('delivered', 'retried', 'dead', 'filtered', 'invalid')),
+                count          INTEGER NOT NULL,
+                PRIMARY KEY (destination_id, minute, outcome)
+            ) WITHOUT ROWID;
+            INSERT INTO outcome_counts (destination_id, minute, outcome, count)
+                SELECT destination_id, updated_at / 60000 * 60000, 'delivered', COUNT(*) FROM deliveries WHERE status = 'delivered'
+                GROUP BY destination_id, updated_at / 60000;
+
+            -- One record per partner call (not per delivery): when, the HTTP status, the plan step and the event seqs it carried,
+            -- so the story of a first-pass success (which has no row) says when and with which answer it was delivered.
+            CREATE TABLE partner_calls (
+                id             INTEGER PRIMARY KEY,
+                destination_id TEXT    NOT NULL,
+                at             INTEGER NOT NULL,
+                status         INTEGER,
+                step           TEXT    NOT NULL,
+                first_seq      INTEGER NOT NULL,
+                last_seq       INTEGER NOT NULL,
+                seqs           TEXT    NOT NULL  -- the seqs, comma-separated
+            );
+            CREATE INDEX ix_partner_calls_seq ON partner_calls (destination_id, first_seq);
+
+            -- D12/D13: when each instance was held, so the paused time of an event waiting in the log is computable.
+            CREATE TABLE hold_intervals (
+                destination_id TEXT    NOT NULL,
+                started_at     INTEGER NOT NULL,
+                ended_at       INTEGER,
+                hold           TEXT    NOT NULL,  -- 'paused' (D12) or 'breaker'
+                PRIMARY KEY (destination_id, started_at)
+            ) WITHOUT ROWID;
+            INSERT INTO hold_intervals (destination_id, started_at, hold)
+                SELECT destination_id, held_since, hold FROM destination_state WHERE hold IS NOT NULL AND held_since IS NOT NULL;
+            """),
         (9, "operator console: audit log, Data Protection keys", Operator.OperatorQueries.Tables("INTEGER PRIMARY KEY")),
     ];
 
@@ -140,6 +201,8 @@ public static class SqliteMigrations
             wal.CommandText = "PRAGMA journal_mode = WAL;";
             wal.ExecuteNonQuery();
         }
+
+        conn.CreateFunction("log_hash", (string messageId) => LogRoutes.Hash(messageId), isDeterministic: true);
 
         // BEGIN IMMEDIATE: two processes starting together cannot both apply the same version.
         using var tx = conn.BeginTransaction(deferred: false);

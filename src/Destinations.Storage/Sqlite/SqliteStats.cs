@@ -1,3 +1,5 @@
+using Dapper;
+
 namespace Destinations.Storage.Sqlite;
 
 /// <summary>Per-instance stats read from the store (so right across replicas, D8): SQLite's statements for
@@ -18,9 +20,38 @@ static class SqliteStats
             """,
         Duplicates: "SELECT COALESCE(SUM(count), 0) FROM duplicate_counts WHERE destination_id = @Destination");
 
+    // Deliveries that succeeded on their first pass have no row: the dispatcher counts every outcome per minute.
+    const string Delivered = "SELECT COALESCE(SUM(count), 0) FROM outcome_counts WHERE destination_id = @Destination AND outcome = 'delivered'";
+
+    // The instance's part of the log after its cursor, less the events that already have a row (counted by status): one
+    // pass over the log after the cursor, the rows counted apart (few), and the oldest found from the cursor on.
+    const string Backlog = """
+        SELECT
+            (SELECT COUNT(*) FROM events e WHERE e.seq > c.seq AND instr(char(10) || e.routes, char(10) || @Destination || char(9)) > 0)
+          - (SELECT COUNT(DISTINCT d.event_seq) FROM deliveries d WHERE d.destination_id = @Destination AND d.event_seq > c.seq),
+            (SELECT COALESCE(e.accepted_at, e.received_at) FROM events e
+             WHERE e.seq > c.seq AND instr(char(10) || e.routes, char(10) || @Destination || char(9)) > 0
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.destination_id = @Destination)
+             ORDER BY e.seq LIMIT 1)
+        FROM (SELECT seq FROM cursors WHERE destination_id = @Destination UNION ALL SELECT NULL LIMIT 1) c
+        """;
+
     public static async Task<DestinationStats> ReadAsync(SqliteDatabase db, string destinationId, CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        return await StatsQueries.ReadAsync(conn, Sql, destinationId, ct).ConfigureAwait(false);
+        var stats = await StatsQueries.ReadAsync(conn, Sql, destinationId, ct).ConfigureAwait(false);
+        var args = new { Destination = destinationId };
+        var delivered = await conn.ExecuteScalarAsync<long>(new CommandDefinition(Delivered, args, cancellationToken: ct)).ConfigureAwait(false);
+        var (backlog, oldest) = await conn.QuerySingleAsync<(long, long?)>(new CommandDefinition(Backlog, args, cancellationToken: ct)).ConfigureAwait(false);
+        var oldestAt = oldest is { } o ? DateTimeOffset.FromUnixTimeMilliseconds(o) : (DateTimeOffset?)null;
+        return stats with
+        {
+            Delivered = delivered,
+            PendingNew = stats.PendingNew + backlog,
+            Held = stats.State?.IsHeld == true ? stats.Held + backlog : 0,
+            OldestDueAt = oldestAt is { } a && (stats.OldestDueAt is null || a < stats.OldestDueAt) ? a : stats.OldestDueAt,
+            LogBacklog = backlog,
+            LogOldestAt = oldestAt,
+        };
     }
 }

@@ -14,7 +14,7 @@ namespace Destinations.Storage.Tests.Sqlite;
 /// transaction (<see cref="SqliteDatabase.Writer"/>). A fresh pooled connection says nothing about that one, so this test
 /// watches the writer connection itself.
 /// <para>How it watches: on the writer connection, TEMP triggers on the tables each writer touches (events for the group
-/// commit, updates of deliveries for the dispatch writer) call a function that reads <c>PRAGMA synchronous</c> on the same
+/// commit, cursor moves for the dispatch writer) call a function that reads <c>PRAGMA synchronous</c> on the same
 /// connection, from inside the transaction; a commit hook marks where each transaction committed. SQLite refuses to change
 /// <c>synchronous</c> inside a transaction, so the value read inside it is the value its COMMIT runs with.</para>
 /// </summary>
@@ -132,7 +132,7 @@ public sealed class GroupCommitDurabilityTests(ITestOutputHelper output)
             using var cmd = conn.CreateCommand();
             cmd.CommandText = """
                 CREATE TEMP TRIGGER observe_ingest AFTER INSERT ON main.events BEGIN SELECT observe_synchronous('ingest'); END;
-                CREATE TEMP TRIGGER observe_dispatch AFTER UPDATE ON main.deliveries BEGIN SELECT observe_synchronous('dispatch'); END;
+                CREATE TEMP TRIGGER observe_dispatch AFTER UPDATE ON main.cursors BEGIN SELECT observe_synchronous('dispatch'); END;
                 """;
             cmd.ExecuteNonQuery();
         }

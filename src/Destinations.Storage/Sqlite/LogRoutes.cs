@@ -1,0 +1,62 @@
+using System.Text;
+using Destinations.Core.Routing;
+
+namespace Destinations.Storage.Sqlite;
+
+/// <summary>
+/// The compact text of what routing decided for one event, stored on its log row (<c>events.routes</c>, <c>events.filtered</c>):
+/// one line per (instance, subscription) or (instance, reason code), tab between the two. Instance ids, subscriptions and
+/// reason codes are configuration names (no tab or newline).
+/// </summary>
+static class LogRoutes
+{
+    public static string? Encode(IReadOnlyList<RoutedDelivery> deliveries)
+    {
+        if (deliveries.Count == 0) return null;
+        if (deliveries.Count == 1) return deliveries[0].DestinationId + "\t" + deliveries[0].Subscription;
+        var sb = new StringBuilder();
+        foreach (var d in deliveries) sb.Append(sb.Length == 0 ? "" : "\n").Append(d.DestinationId).Append('\t').Append(d.Subscription);
+        return sb.ToString();
+    }
+
+    public static string? EncodeFiltered(IReadOnlyList<RouterFilter> filtered)
+    {
+        if (filtered.Count == 0) return null;
+        var sb = new StringBuilder();
+        foreach (var f in filtered) sb.Append(sb.Length == 0 ? "" : "\n").Append(f.DestinationId).Append('\t').Append(f.Reason.Code);
+        return sb.ToString();
+    }
+
+    /// <summary>The pairs of an encoded column, in order.</summary>
+    public static IEnumerable<(string Instance, string Value)> Decode(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) yield break;
+        foreach (var line in text.Split('\n'))
+        {
+            var tab = line.IndexOf('\t', StringComparison.Ordinal);
+            if (tab > 0) yield return (line[..tab], line[(tab + 1)..]);
+        }
+    }
+
+    /// <summary>The subscriptions of <paramref name="instance"/> in an encoded routes column.</summary>
+    public static List<string> SubscriptionsOf(string? routes, string instance)
+    {
+        var subs = new List<string>(1);
+        foreach (var (i, s) in Decode(routes))
+            if (string.Equals(i, instance, StringComparison.Ordinal)) subs.Add(s);
+        return subs;
+    }
+
+    /// <summary>D5: 64-bit FNV-1a over the messageId's UTF-16 code units, as a signed SQLite integer. Collisions are resolved by
+    /// comparing the stored message_id, so the hash needs only to spread, not to be unique.</summary>
+    public static long Hash(string messageId)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var c in messageId)
+        {
+            h = (h ^ (byte)c) * 1099511628211UL;
+            h = (h ^ (byte)(c >> 8)) * 1099511628211UL;
+        }
+        return unchecked((long)h);
+    }
+}
