@@ -124,6 +124,18 @@ static class EventHistoryQueries
         UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAt),
     };
 
+    /// <summary>The instance's per-minute outcome counters in [from, to) (<c>outcome_counts</c>, on both stores).</summary>
+    public static async Task<IReadOnlyList<OutcomeMinute>> TimelineAsync(DbConnection conn, string destinationId, DateTimeOffset from,
+        DateTimeOffset to, CancellationToken ct)
+    {
+        var rows = await conn.QueryAsync<(long, string, long)>(new CommandDefinition("""
+            SELECT minute, outcome, count FROM outcome_counts
+            WHERE destination_id = @Destination AND minute >= @From AND minute < @To
+            """, new { Destination = destinationId, From = from.ToUnixTimeMilliseconds(), To = to.ToUnixTimeMilliseconds() },
+            cancellationToken: ct)).ConfigureAwait(false);
+        return Fold(rows);
+    }
+
     /// <summary>Outcome rows (minute, outcome, count) folded into one <see cref="OutcomeMinute"/> per minute, oldest first.</summary>
     public static IReadOnlyList<OutcomeMinute> Fold(IEnumerable<(long Minute, string Outcome, long Count)> rows) =>
         rows.GroupBy(r => r.Minute).OrderBy(g => g.Key).Select(g =>

@@ -95,6 +95,33 @@ public abstract class ConsoleQueryTests(StoreProvider provider)
             await timeline.GetTimelineAsync("um", TestStore.Start, TestStore.Start.AddHours(1), None));
         Assert.Empty(await timeline.GetTimelineAsync("sm", TestStore.Start.AddHours(1), TestStore.Start.AddHours(2), None));
     }
+
+    [Fact]
+    public async Task An_outcome_whose_lease_was_lost_is_not_counted_and_a_batch_counts_each_written_outcome()
+    {
+        await using var store = TestStore.Create(provider);
+        var timeline = (IOutcomeTimeline)store.History;
+        foreach (var id in new[] { "m-1", "m-2", "m-3" })
+            await store.AcceptOneAsync(Of(id, "user-" + id, "sm"));
+        var first = Assert.Single(await store.Queue.ClaimAsync("slow", 1, Lease, None));
+        store.Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        var claimed = await store.Queue.ClaimAsync("fast", 10, Lease, None);
+        Assert.Equal(3, claimed.Count);
+
+        Assert.False(await store.Queue.MarkDeliveredAsync(first, 1, None));
+        Assert.Empty(await timeline.GetTimelineAsync("sm", TestStore.Start, TestStore.Start.AddHours(1), None));
+
+        var failure = new AttemptResult(AttemptOutcome.Retry, 503, "busy", null, null);
+        var written = await store.Queue.SettleAsync([
+            new Settlement(claimed[0], SettlementKind.Delivered) { StepsDone = 1 },
+            new Settlement(claimed[1], SettlementKind.Delivered) { StepsDone = 1 },
+            new Settlement(claimed[2], SettlementKind.RetryScheduled) { At = store.Clock.GetUtcNow().AddMinutes(1), Failure = failure },
+        ], None);
+        Assert.Equal([true, true, true], written);
+        var minute = TestStore.Start.AddMinutes(1);
+        Assert.Equal([new OutcomeMinute(minute, 2, 1, 0, 0, 0)],
+            await timeline.GetTimelineAsync("sm", TestStore.Start, TestStore.Start.AddHours(1), None));
+    }
 }
 
 public sealed class SqliteConsoleQueryTests() : ConsoleQueryTests(StoreProvider.Sqlite);

@@ -2,8 +2,8 @@ using Dapper;
 
 namespace Destinations.Storage.Postgres;
 
-/// <summary><see cref="IEventHistory"/> on PostgreSQL, whose deliveries are all rows (one per routed delivery, D7); the timeline
-/// is derived from those rows too (see <see cref="GetTimelineAsync"/>).</summary>
+/// <summary><see cref="IEventHistory"/> on PostgreSQL, whose deliveries are all rows (one per routed delivery, D7), and the
+/// per-minute outcome counters.</summary>
 public sealed class PostgresEventHistory(PostgresDatabase db) : IEventHistory, IOutcomeTimeline
 {
     const string EventColumns = """
@@ -36,24 +36,12 @@ public sealed class PostgresEventHistory(PostgresDatabase db) : IEventHistory, I
         return newestFirst ? stories.Reverse().ToList() : stories;
     }
 
-    /// <summary>Derived from the delivery rows (every delivery has one here): a finished row counts in the minute it was last
-    /// written (delivered, dead, filtered, invalid); a pending row that has failed counts as retried once, in the minute of its
-    /// latest failure (the rows keep only the latest attempt, so earlier retries of the same delivery are not in the chart).</summary>
+    /// <summary>From <c>outcome_counts</c>, written in the settle batch (PostgresDeliveryQueue), as on SQLite.</summary>
     public async Task<IReadOnlyList<OutcomeMinute>> GetTimelineAsync(string destinationId, DateTimeOffset from, DateTimeOffset to,
         CancellationToken ct)
     {
         await db.EnsureMigratedAsync(ct).ConfigureAwait(false);
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        var rows = await conn.QueryAsync<(long, string, long)>(new CommandDefinition("""
-            SELECT updated_at / 60000 * 60000 AS minute,
-                   CASE WHEN status = 'pending' THEN 'retried' ELSE status END AS outcome,
-                   COUNT(*) AS count
-            FROM deliveries
-            WHERE destination_id = @Destination AND updated_at >= @From AND updated_at < @To
-              AND (status <> 'pending' OR attempts > 0)
-            GROUP BY 1, 2
-            """, new { Destination = destinationId, From = from.ToUnixTimeMilliseconds(), To = to.ToUnixTimeMilliseconds() },
-            cancellationToken: ct)).ConfigureAwait(false);
-        return EventHistoryQueries.Fold(rows);
+        return await EventHistoryQueries.TimelineAsync(conn, destinationId, from, to, ct).ConfigureAwait(false);
     }
 }

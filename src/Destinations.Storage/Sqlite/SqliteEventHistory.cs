@@ -48,11 +48,6 @@ public sealed class SqliteEventHistory(SqliteDatabase db) : IEventHistory, IOutc
     {
         await db.EnsureMigratedAsync(ct).ConfigureAwait(false);
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        var rows = await conn.QueryAsync<(long, string, long)>(new CommandDefinition("""
-            SELECT minute, outcome, count FROM outcome_counts
-            WHERE destination_id = @Destination AND minute >= @From AND minute < @To
-            """, new { Destination = destinationId, From = from.ToUnixTimeMilliseconds(), To = to.ToUnixTimeMilliseconds() },
-            cancellationToken: ct)).ConfigureAwait(false);
-        return EventHistoryQueries.Fold(rows);
+        return await EventHistoryQueries.TimelineAsync(conn, destinationId, from, to, ct).ConfigureAwait(false);
     }
 }

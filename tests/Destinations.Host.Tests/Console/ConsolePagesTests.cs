@@ -129,8 +129,8 @@ public abstract class ConsolePagesTests(string provider) : IDisposable
         overview = await client.Http.GetStringAsync("/console");
         Assert.Contains("<td class=\"num day-delivered\">2</td>", overview);
         Assert.Contains("id=\"chart-sm\" data-delivered=\"2\"", overview);
-        // SQLite counts each outcome when it happens; PostgreSQL derives from the rows, where the replayed dead letter is now delivered.
-        Assert.Contains($"<td class=\"num day-dead\">{(provider == "Sqlite" ? 1 : 0)}</td>", overview);
+        // Each outcome is counted when it happens: the replayed dead letter still counts as dead in its minute.
+        Assert.Contains("<td class=\"num day-dead\">1</td>", overview);
         Assert.Contains("id=\"chart\" data-delivered=\"2\"", await client.Http.GetStringAsync($"/console/destinations/{DestinationId}?range=24h"));
         Assert.Contains("<svg", await client.Http.GetStringAsync($"/console/destinations/{DestinationId}"));
 
