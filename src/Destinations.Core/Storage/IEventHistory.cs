@@ -52,7 +52,7 @@ public sealed record EventStory(
     /// <summary>userId, else anonymousId.</summary>
     public string? UserKey { get; init; }
 
-    /// <summary>When the service accepted it (for events stored before acceptance was recorded: its receivedAt).</summary>
+    /// <summary>When the service accepted it where the store records that (SQLite's log); otherwise its stored receivedAt.</summary>
     public DateTimeOffset? AcceptedAt { get; init; }
 }
 
