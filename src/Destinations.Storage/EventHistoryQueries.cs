@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.Json;
 using Dapper;
 using Destinations.Storage.Sqlite;
 
@@ -16,6 +17,9 @@ static class EventHistoryQueries
         public string Type { get; set; } = "";
         public string? Routes { get; set; }
         public string? Filtered { get; set; }
+        public string? Body { get; set; }
+        public string? UserKey { get; set; }
+        public long? AcceptedAt { get; set; }
     }
 
     sealed class Row
@@ -30,32 +34,42 @@ static class EventHistoryQueries
         public long? LastStatus { get; set; }
         public string? LastError { get; set; }
         public string? Reason { get; set; }
+        public string? LastRequest { get; set; }
+        public string? LastResponse { get; set; }
+        public long? FirstAttemptAt { get; set; }
+        public long UpdatedAt { get; set; }
     }
 
     const string RowsOf = """
         SELECT id AS Id, event_seq AS EventSeq, destination_id AS DestinationId, subscription AS Subscription, status AS Status,
                attempts AS Attempts, next_attempt_at AS NextAttemptAt, last_status AS LastStatus, last_error AS LastError,
-               reason AS Reason
+               reason AS Reason, last_request AS LastRequest, last_response AS LastResponse, first_attempt_at AS FirstAttemptAt,
+               updated_at AS UpdatedAt
         FROM deliveries WHERE event_seq = @Seq ORDER BY id
         """;
 
     const string CallsOf = """
-        SELECT id, at, status, seqs FROM partner_calls
-        WHERE destination_id = @Destination AND first_seq <= @Seq AND last_seq >= @Seq ORDER BY id DESC
+        SELECT id, at, status, step, seqs FROM partner_calls
+        WHERE destination_id = @Destination AND first_seq <= @Seq AND last_seq >= @Seq ORDER BY id
         """;
 
     /// <param name="cursors">The instances' cursors (SQLite's log; empty for a store without one).</param>
+    /// <param name="hasCalls">Whether the store keeps partner_calls (SQLite).</param>
     public static async Task<IReadOnlyList<EventStory>> BuildAsync(DbConnection conn, IReadOnlyList<EventRow> events,
-        IReadOnlyDictionary<string, long> cursors, CancellationToken ct)
+        IReadOnlyDictionary<string, long> cursors, CancellationToken ct, bool hasCalls = true)
     {
-        // The last partner call that carried the event to the instance (SQLite's partner_calls).
-        async Task<(long Id, long At, long? Status)?> CallAsync(string destination, long seq)
+        // The partner calls that carried the event to the instance, oldest first (SQLite's partner_calls): a call's range of
+        // seqs can span events of other users, so the exact list decides.
+        async Task<IReadOnlyList<CallStory>> CallsAsync(string destination, long seq)
         {
+            if (!hasCalls) return [];
             var seqText = seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            foreach (var c in await conn.QueryAsync<(long Id, long At, long? Status, string Seqs)>(new CommandDefinition(CallsOf,
+            var calls = new List<CallStory>();
+            foreach (var c in await conn.QueryAsync<(long Id, long At, long? Status, string Step, string Seqs)>(new CommandDefinition(CallsOf,
                          new { Destination = destination, Seq = seq }, cancellationToken: ct)).ConfigureAwait(false))
-                if (c.Seqs.Split(',').Contains(seqText)) return (c.Id, c.At, c.Status);
-            return null;
+                if (c.Seqs.Split(',').Contains(seqText))
+                    calls.Add(new CallStory(c.Id, DateTimeOffset.FromUnixTimeMilliseconds(c.At), c.Step, (int?)c.Status));
+            return calls;
         }
 
         var stories = new List<EventStory>();
@@ -68,22 +82,28 @@ static class EventHistoryQueries
                 var row = rows.FirstOrDefault(r => r.DestinationId == instance && r.Subscription == subscription);
                 if (row is not null)
                 {
-                    deliveries.Add(FromRow(row));
+                    deliveries.Add(FromRow(row) with { Calls = await CallsAsync(instance, e.Seq).ConfigureAwait(false) });
                     rows.Remove(row);
                 }
                 else
                 {
                     // No row: delivered on its first attempt once the instance's cursor has passed it, else still waiting (or in flight).
                     var delivered = cursors.TryGetValue(instance, out var cursor) && e.Seq <= cursor;
-                    var call = delivered ? await CallAsync(instance, e.Seq).ConfigureAwait(false) : null;
+                    var calls = delivered ? await CallsAsync(instance, e.Seq).ConfigureAwait(false) : [];
+                    var call = calls.Count > 0 ? calls[^1] : null;
                     deliveries.Add(new DeliveryStory(instance, subscription, delivered ? DeliveryStoryStatus.Delivered : DeliveryStoryStatus.Pending,
-                        delivered ? 1 : 0, null, (int?)call?.Status, null, null, null,
-                        call is { } c ? DateTimeOffset.FromUnixTimeMilliseconds(c.At) : null, call?.Id));
+                        delivered ? 1 : 0, null, call?.Status, null, null, null, call?.At, call?.Id) { Calls = calls });
                 }
             }
-            deliveries.AddRange(rows.Select(FromRow));
+            foreach (var row in rows)
+                deliveries.Add(FromRow(row) with { Calls = await CallsAsync(row.DestinationId, e.Seq).ConfigureAwait(false) });
             stories.Add(new EventStory(e.Seq, e.SourceId, e.MessageId, e.Type, deliveries,
-                LogRoutes.Decode(e.Filtered).Select(f => new RouterFilterStory(f.Instance, f.Value)).ToList()));
+                LogRoutes.Decode(e.Filtered).Select(f => new RouterFilterStory(f.Instance, f.Value)).ToList())
+            {
+                Body = string.IsNullOrEmpty(e.Body) ? null : e.Body,
+                UserKey = e.UserKey,
+                AcceptedAt = e.AcceptedAt is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null,
+            });
         }
         return stories;
     }
@@ -96,5 +116,32 @@ static class EventHistoryQueries
         "dead" => DeliveryStoryStatus.Dead,
         _ => DeliveryStoryStatus.Pending,
     }, (int)r.Attempts, r.Status == "pending" ? DateTimeOffset.FromUnixTimeMilliseconds(r.NextAttemptAt) : null, (int?)r.LastStatus,
-        r.LastError, r.Reason, r.Id);
+        r.LastError, r.Reason, r.Id)
+    {
+        LastRequest = r.LastRequest is null ? null : JsonSerializer.Deserialize<RequestDescription>(r.LastRequest),
+        LastResponse = r.LastResponse,
+        FirstAttemptAt = r.FirstAttemptAt is { } first ? DateTimeOffset.FromUnixTimeMilliseconds(first) : null,
+        UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAt),
+    };
+
+    /// <summary>The instance's per-minute outcome counters in [from, to) (<c>outcome_counts</c>, on both stores).</summary>
+    public static async Task<IReadOnlyList<OutcomeMinute>> TimelineAsync(DbConnection conn, string destinationId, DateTimeOffset from,
+        DateTimeOffset to, CancellationToken ct)
+    {
+        var rows = await conn.QueryAsync<(long, string, long)>(new CommandDefinition("""
+            SELECT minute, outcome, count FROM outcome_counts
+            WHERE destination_id = @Destination AND minute >= @From AND minute < @To
+            """, new { Destination = destinationId, From = from.ToUnixTimeMilliseconds(), To = to.ToUnixTimeMilliseconds() },
+            cancellationToken: ct)).ConfigureAwait(false);
+        return Fold(rows);
+    }
+
+    /// <summary>Outcome rows (minute, outcome, count) folded into one <see cref="OutcomeMinute"/> per minute, oldest first.</summary>
+    public static IReadOnlyList<OutcomeMinute> Fold(IEnumerable<(long Minute, string Outcome, long Count)> rows) =>
+        rows.GroupBy(r => r.Minute).OrderBy(g => g.Key).Select(g =>
+        {
+            long Of(string outcome) => g.Where(r => r.Outcome == outcome).Sum(r => r.Count);
+            return new OutcomeMinute(DateTimeOffset.FromUnixTimeMilliseconds(g.Key), Of("delivered"), Of("retried"), Of("dead"),
+                Of("filtered"), Of("invalid"));
+        }).ToList();
 }

@@ -12,7 +12,7 @@ public static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// The durable store chosen by <c>Storage:Provider</c> (<c>Sqlite</c>, the default, or <c>Postgres</c>):
-    /// <see cref="IEventStore"/> (group commit), <see cref="IDeliveryQueue"/>, <see cref="IDeliveryAdmin"/>, <see cref="IEventHistory"/>,
+    /// <see cref="IEventStore"/> (group commit), <see cref="IDeliveryQueue"/>, <see cref="IDeliveryAdmin"/>, <see cref="IEventHistory"/>, <see cref="IOutcomeTimeline"/>,
     /// <see cref="DispatchSignal"/>, the migration at start and the retention purge (D17). An unknown provider stops start-up
     /// with a message (options validation).
     /// </summary>
@@ -44,7 +44,9 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IDeliveryQueue>(sp => sp.GetRequiredService<SqliteDeliveryQueue>());
         services.TryAddSingleton<SqliteDeliveryAdmin>();
         services.TryAddSingleton<IDeliveryAdmin>(sp => sp.GetRequiredService<SqliteDeliveryAdmin>());
-        services.TryAddSingleton<IEventHistory>(sp => new SqliteEventHistory(sp.GetRequiredService<SqliteDatabase>()));
+        services.TryAddSingleton(sp => new SqliteEventHistory(sp.GetRequiredService<SqliteDatabase>()));
+        services.TryAddSingleton<IEventHistory>(sp => sp.GetRequiredService<SqliteEventHistory>());
+        services.TryAddSingleton<IOutcomeTimeline>(sp => sp.GetRequiredService<SqliteEventHistory>());
         services.TryAddSingleton<SqliteRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<SqliteRetention>());
         // Inserted first so the schema exists before any other hosted service (the dispatcher) starts.
@@ -60,7 +62,9 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IDeliveryQueue>(sp => sp.GetRequiredService<PostgresDeliveryQueue>());
         services.TryAddSingleton<PostgresDeliveryAdmin>();
         services.TryAddSingleton<IDeliveryAdmin>(sp => sp.GetRequiredService<PostgresDeliveryAdmin>());
-        services.TryAddSingleton<IEventHistory>(sp => new PostgresEventHistory(sp.GetRequiredService<PostgresDatabase>()));
+        services.TryAddSingleton(sp => new PostgresEventHistory(sp.GetRequiredService<PostgresDatabase>()));
+        services.TryAddSingleton<IEventHistory>(sp => sp.GetRequiredService<PostgresEventHistory>());
+        services.TryAddSingleton<IOutcomeTimeline>(sp => sp.GetRequiredService<PostgresEventHistory>());
         services.TryAddSingleton<PostgresRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<PostgresRetention>());
         // Inserted first: migrations (under an advisory lock) before the dispatcher starts claiming.

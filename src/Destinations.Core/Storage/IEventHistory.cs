@@ -9,6 +9,28 @@ public interface IEventHistory
     /// <summary>Every stored event with this messageId (one per source, or only <paramref name="sourceId"/>'s), oldest first;
     /// empty when none is stored (never accepted, a duplicate, or purged by retention).</summary>
     Task<IReadOnlyList<EventStory>> GetAsync(string messageId, string? sourceId, CancellationToken ct);
+
+    /// <summary>The most recent events of a user (userId, else anonymousId: the stored user key), newest first, at most
+    /// <paramref name="limit"/>; each with its whole story.</summary>
+    Task<IReadOnlyList<EventStory>> GetByUserAsync(string userKey, int limit, CancellationToken ct);
+}
+
+/// <summary>Per-minute outcome counts of an instance (the console's charts and 24 h counts), read from the store so every
+/// replica draws the same chart.</summary>
+public interface IOutcomeTimeline
+{
+    /// <summary>Minutes in [<paramref name="from"/>, <paramref name="to"/>) that have any outcome, oldest first (minutes without
+    /// one are left out).</summary>
+    Task<IReadOnlyList<OutcomeMinute>> GetTimelineAsync(string destinationId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
+}
+
+/// <param name="Minute">The minute's start (UTC).</param>
+/// <param name="Retried">Failed attempts that were scheduled again.</param>
+/// <param name="Filtered">Mapper-time filters (D8); router-time filters are counted per day, not per minute.</param>
+public sealed record OutcomeMinute(DateTimeOffset Minute, long Delivered, long Retried, long Dead, long Filtered, long Invalid)
+{
+    /// <summary>Failed attempts: retried or dead.</summary>
+    public long Failed => Retried + Dead;
 }
 
 /// <param name="Seq">The event's position in the store (ingest order).</param>
@@ -22,7 +44,17 @@ public sealed record EventStory(
     string MessageId,
     string Type,
     IReadOnlyList<DeliveryStory> Deliveries,
-    IReadOnlyList<RouterFilterStory> RouterFiltered);
+    IReadOnlyList<RouterFilterStory> RouterFiltered)
+{
+    /// <summary>The stored event JSON (null where the store kept no body, e.g. an event routed nowhere on SQLite's log).</summary>
+    public string? Body { get; init; }
+
+    /// <summary>userId, else anonymousId.</summary>
+    public string? UserKey { get; init; }
+
+    /// <summary>When the service accepted it where the store records that (SQLite's log); otherwise its stored receivedAt.</summary>
+    public DateTimeOffset? AcceptedAt { get; init; }
+}
 
 public enum DeliveryStoryStatus
 {
@@ -52,6 +84,25 @@ public sealed record DeliveryStory(
     string? Reason,
     long? DeliveryId,
     DateTimeOffset? LastCallAt = null,
-    long? CallId = null);
+    long? CallId = null)
+{
+    /// <summary>The request of the last failed attempt (method, URL, body; never headers).</summary>
+    public RequestDescription? LastRequest { get; init; }
+
+    /// <summary>The partner's answer to the last failed attempt (an excerpt).</summary>
+    public string? LastResponse { get; init; }
+
+    /// <summary>A row's first attempt and last change (its last attempt, or when it was filtered, replayed or settled).</summary>
+    public DateTimeOffset? FirstAttemptAt { get; init; }
+    public DateTimeOffset? UpdatedAt { get; init; }
+
+    /// <summary>Each partner call that carried the event to the instance, oldest first, where the store records calls (SQLite's
+    /// partner_calls); empty elsewhere, where <see cref="Attempts"/> and the last attempt's details tell the story.</summary>
+    public IReadOnlyList<CallStory> Calls { get; init; } = [];
+}
+
+/// <param name="Step">The plan step the call made (e.g. the partner endpoint's name).</param>
+/// <param name="Status">The HTTP status (null: no answer, e.g. a timeout).</param>
+public sealed record CallStory(long Id, DateTimeOffset At, string Step, int? Status);
 
 public sealed record RouterFilterStory(string DestinationId, string ReasonCode);

@@ -42,9 +42,47 @@ public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time
                 });
             batch.BatchCommands.Add(command);
         }
+        AddOutcomeCounts(batch, settlements, nowMs);
         await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         for (var i = 0; i < written.Length; i++) written[i] = batch.BatchCommands[i].RecordsAffected == 1;
         return written;
+    }
+
+    // Counts only the rows this batch wrote: a settled row has this batch's updated_at, its outcome's status and no lease (a
+    // row whose lease was lost keeps the new owner's values). Per instance and outcome, in a fixed order, so concurrent batches
+    // of several replicas take the counter rows' locks in the same order (no deadlock).
+    const string AddOutcomeCount = """
+        INSERT INTO outcome_counts (destination_id, minute, outcome, count)
+        SELECT $1, $2, $3, COUNT(*) FROM deliveries WHERE id = ANY($4) AND status = $5 AND updated_at = $6 AND lease_owner IS NULL
+        HAVING COUNT(*) > 0
+        ON CONFLICT (destination_id, minute, outcome) DO UPDATE SET count = outcome_counts.count + excluded.count
+        """;
+
+    /// <summary>The per-minute outcome counters (the console's charts), written in the same implicit transaction as the rows.</summary>
+    static void AddOutcomeCounts(NpgsqlBatch batch, IReadOnlyList<Settlement> settlements, long nowMs)
+    {
+        var groups = settlements
+            .Select(s => (s.Delivery.DestinationId, Outcome: SqliteLog.OutcomeOf(s.Kind), s.Delivery.Id))
+            .Where(g => g.Outcome is not null)
+            .GroupBy(g => (g.DestinationId, Outcome: g.Outcome!))
+            .OrderBy(g => g.Key.DestinationId, StringComparer.Ordinal).ThenBy(g => g.Key.Outcome, StringComparer.Ordinal);
+        foreach (var g in groups)
+        {
+            var command = new NpgsqlBatchCommand(AddOutcomeCount);
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = g.Key.DestinationId });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = nowMs / 60_000 * 60_000 });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = g.Key.Outcome });
+            command.Parameters.Add(new NpgsqlParameter
+            {
+                NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint, Value = g.Select(x => x.Id).ToArray(),
+            });
+            command.Parameters.Add(new NpgsqlParameter
+            {
+                NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = g.Key.Outcome == "retried" ? "pending" : g.Key.Outcome,
+            });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = nowMs });
+            batch.BatchCommands.Add(command);
+        }
     }
 
     public async Task<InstanceState> GetInstanceAsync(string destinationId, CancellationToken ct)

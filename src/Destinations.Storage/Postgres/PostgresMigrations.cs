@@ -105,6 +105,21 @@ public static class PostgresMigrations
             """),
         (2, FilterReasonMigration.Description, FilterReasonMigration.Sql),
         (3, "operator console: audit log, Data Protection keys", Operator.OperatorQueries.Tables("bigserial PRIMARY KEY")),
+        (5, "per-minute outcome counts per instance (the console's charts)", """
+            -- Outcomes per instance and minute (Unix ms of the minute's start), written in the settle batch (as on SQLite).
+            CREATE TABLE outcome_counts (
+                destination_id text   NOT NULL,
+                minute         bigint NOT NULL,
+                outcome        text   NOT NULL CHECK (outcome IN ('delivered', 'retried', 'dead', 'filtered', 'invalid')),
+                count          bigint NOT NULL,
+                PRIMARY KEY (destination_id, minute, outcome)
+            );
+            -- The finished rows kept so far, in the minute they were last written (earlier retries were not recorded).
+            INSERT INTO outcome_counts (destination_id, minute, outcome, count)
+                SELECT destination_id, updated_at / 60000 * 60000, status, COUNT(*) FROM deliveries
+                WHERE status IN ('delivered', 'dead', 'filtered', 'invalid')
+                GROUP BY destination_id, updated_at / 60000 * 60000, status;
+            """),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent and safe when several replicas start together.</summary>

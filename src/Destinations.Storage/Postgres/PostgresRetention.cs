@@ -17,6 +17,14 @@ public sealed class PostgresRetention(PostgresDatabase db, IOptions<RetentionOpt
 
     private protected override string SeqsClause => "seq = ANY(@Seqs)";
 
+    private protected override string[] MoreStatements =>
+    [
+        """
+        DELETE FROM outcome_counts WHERE (destination_id, minute, outcome) IN (
+            SELECT destination_id, minute, outcome FROM outcome_counts WHERE minute < @CountersBeforeMs LIMIT @Batch)
+        """,
+    ];
+
     private protected override async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);

@@ -9,7 +9,7 @@ namespace Destinations.Host.Tests.OperatorConsole;
 
 /// <summary>
 /// Every console page in a real browser against the published service: sign-in, overview, dead letters and replay reaching
-/// the partner, the live tail, the event tester, the XSS payload that must never run, and a forged POST. A screenshot of
+/// the partner, an event's story with its attempts and the charts, the live tail, the event tester, the XSS payload that must never run, and a forged POST. A screenshot of
 /// each page is saved under the test output (screenshots/console-*.png).
 /// </summary>
 public sealed class ConsoleBrowserTests(ConsoleBrowserFixture env, ITestOutputHelper output) : IClassFixture<ConsoleBrowserFixture>
@@ -110,6 +110,68 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture env, ITestOutputHe
     }
 
     [Fact]
+    public async Task Events_finds_an_event_by_message_id_and_shows_its_attempts_and_the_charts_draw_them()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var user = $"story-{run}";
+        var messageId = $"story-{run}-1";
+        // The partner fails the contact once (503: retried), then takes it.
+        var contact = Request.Create().UsingPost().WithPath("/v1/contact").WithBody(new WildcardMatcher($"*{user}*"));
+        var scenario = $"fail-once-{run}";
+        env.Partner.Given(contact).InScenario(scenario).WillSetStateTo("failed").AtPriority(2)
+            .RespondWith(Response.Create().WithStatusCode(503).WithBody("""{"error":"try later"}"""));
+        env.Partner.Given(contact).InScenario(scenario).WhenStateIs("failed").AtPriority(1)
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody("{}"));
+        await env.SendAsync("identify", new JsonObject { ["userId"] = user, ["messageId"] = messageId, ["traits"] = new JsonObject { ["plan"] = "pro" } });
+        Assert.True(await WaitUntilAsync(() => Delivered(user)), "the contact never reached the partner after its retry");
+
+        var watched = await env.SignedInPageAsync();
+        var page = watched.Page;
+        await page.GotoAsync(env.Url("/console/events"));
+        await page.FillAsync("#message-id", messageId);
+        await page.ClickAsync("#find");
+        var sm = page.Locator($"section.story[data-message-id='{messageId}'] tr.delivery[data-instance=sm]");
+        // The story is read from the store: wait until the delivery's settlement is committed.
+        for (var until = DateTime.UtcNow.AddSeconds(15); await sm.GetAttributeAsync("data-status") != "delivered" && DateTime.UtcNow < until;)
+        {
+            await Task.Delay(300);
+            await page.ReloadAsync();
+        }
+        await Expect(sm, "delivered at");
+        var attempts = sm.Locator("li.attempt");
+        await Assertions.Expect(attempts).ToHaveCountAsync(2);
+        await Expect(attempts.Nth(0), "HTTP 503");
+        await Expect(attempts.Nth(1), "HTTP 200");
+        await Expect(sm, $"POST {env.Partner.Url}/v1/contact");
+        await Expect(sm, "try later");
+        await Expect(page.Locator("section.story pre.event"), $"\"userId\": \"{user}\"");
+        // UserMotion needs an email on identify: the story says why nothing was sent there.
+        await Expect(page.Locator($"section.story[data-message-id='{messageId}'] tr.delivery[data-instance=um]"), "invalid, nothing sent: missing the required field");
+        await env.ScreenshotAsync(page, "events");
+
+        // The user's look-up lists it and links to the story.
+        await page.GotoAsync(env.Url("/console/events"));
+        await page.FillAsync("#user-id", user);
+        await page.ClickAsync("#find");
+        await page.Locator($"#user-events tr[data-message-id='{messageId}'] a").ClickAsync();
+        await Expect(page.Locator("section.story h2"), messageId);
+
+        // The charts count the retried attempt as failed and the delivery as delivered (server-rendered SVG, no script).
+        await page.GotoAsync(env.Url("/console"));
+        Assert.True(int.Parse(await page.Locator("#chart-sm").GetAttributeAsync("data-failed") ?? "0") >= 1);
+        Assert.True(await page.Locator("#chart-sm rect.failed").CountAsync() >= 1);
+        Assert.True(await page.Locator("#chart-sm rect.delivered").CountAsync() >= 1);
+        await env.ScreenshotAsync(page, "overview-chart");
+        await page.GotoAsync(env.Url("/console/destinations/sm"));
+        Assert.True(await page.Locator("#chart rect.failed").CountAsync() >= 1);
+        await page.Locator("#chart").ScreenshotAsync(new() { Path = Path.Combine(env.Screenshots, "console-chart-1h.png") });
+        await page.ClickAsync("#range-24h");
+        Assert.True(await page.Locator("#chart rect.delivered").CountAsync() >= 1);
+        await env.ScreenshotAsync(page, "destination-24h");
+        await watched.AssertNothingRanAsync();
+    }
+
+    [Fact]
     public async Task The_live_tail_shows_a_new_event_and_its_delivery_within_ten_seconds()
     {
         var watched = await env.SignedInPageAsync();
@@ -206,6 +268,19 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture env, ITestOutputHe
         await page.Locator("#failures details").First.EvaluateAsync("d => d.open = true");
         await watched.AssertNothingRanAsync();
         await page.GotoAsync(env.Url("/console"));
+        await watched.AssertNothingRanAsync();
+
+        // Events: the stored event, the request and the partner's answer as text; the user's look-up with the markup in its id.
+        await page.GotoAsync(env.Url($"/console/events?messageId=xss-{run}-track"));
+        await Expect(page.Locator("section.story pre.event"), "\"event\": \"<img src=x onerror=");
+        await Expect(page.Locator("section.story tr.delivery[data-instance=sm]"), "onerror");
+        await watched.AssertNothingRanAsync();
+        await env.ScreenshotAsync(page, "xss-events");
+        await page.GotoAsync(env.Url($"/console/events?userId={Uri.EscapeDataString(userId)}"));
+        await Expect(page.Locator("#user-events"), $"xss-{run}-identify</script><script>");
+        await Expect(page.Locator("h2"), Img);
+        await page.Locator("#user-events tr", new() { HasText = $"xss-{run}-identify" }).Locator("a").First.ClickAsync();
+        await Expect(page.Locator("section.story pre.event"), "</script><script>window.__xss=2");
         await watched.AssertNothingRanAsync();
 
         await page.GotoAsync(env.Url("/console/tester?type=track"));

@@ -110,6 +110,30 @@ public abstract class ConsolePagesTests(string provider) : IDisposable
         Assert.Contains("1 dead letters replayed.", await replayed.Content.ReadAsStringAsync());
         Assert.True(await EventuallyAsync(admin, "delivered", 2), service.Output);
 
+        // Events: the replayed dead letter's story (dead, replayed, delivered), its stored event and last failed request encoded.
+        var story = await client.Http.GetStringAsync("/console/events?messageId=page-dead-1");
+        Assert.Contains("<tr class=\"delivery\" data-instance=\"sm\" data-status=\"delivered\">", story);
+        Assert.Contains("delivered at ", story);
+        Assert.Contains($"POST {_partner.Url}/v1/contact", story);
+        Assert.Contains("&quot;contact_uid&quot;: &quot;page-reject-1&quot;", story);
+        Assert.Contains("unknown contact", story);
+        Assert.Contains("&quot;messageId&quot;: &quot;page-dead-1&quot;", story); // the stored event, pretty and encoded
+        Assert.DoesNotContain(ApiToken, story);
+        Assert.DoesNotContain(ApiSecret, story);
+        var byUser = await client.Http.GetStringAsync("/console/events?userId=page-ok-1");
+        Assert.Contains("<tr data-message-id=\"page-ok-1\">", byUser);
+        Assert.DoesNotContain("page-dead-1", byUser);
+        Assert.Contains("id=\"not-found\"", await client.Http.GetStringAsync("/console/events?messageId=never-sent"));
+
+        // 24 h counts and charts from the per-minute outcomes: two delivered (one first pass, one after the replay).
+        overview = await client.Http.GetStringAsync("/console");
+        Assert.Contains("<td class=\"num day-delivered\">2</td>", overview);
+        Assert.Contains("id=\"chart-sm\" data-delivered=\"2\"", overview);
+        // Each outcome is counted when it happens: the replayed dead letter still counts as dead in its minute.
+        Assert.Contains("<td class=\"num day-dead\">1</td>", overview);
+        Assert.Contains("id=\"chart\" data-delivered=\"2\"", await client.Http.GetStringAsync($"/console/destinations/{DestinationId}?range=24h"));
+        Assert.Contains("<svg", await client.Http.GetStringAsync($"/console/destinations/{DestinationId}"));
+
         Assert.Equal(HttpStatusCode.OK, (await client.Http.GetAsync("/console/tester?type=track")).StatusCode);
         var run = await client.PostFormAsync("/console/tester?handler=Run", "/console/tester", ("source", "web"),
             ("body", """{"type":"identify","userId":"tester-1","traits":{"plan":"pro"}}"""));

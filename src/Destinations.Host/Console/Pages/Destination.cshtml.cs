@@ -9,7 +9,8 @@ namespace Destinations.Host.OperatorConsole.Pages;
 
 /// <summary>One instance: state, counts, failures grouped by partner status and reason (with the latest request and answer),
 /// filter reasons, masked settings, and the Test connection and Resume actions (audited).</summary>
-public sealed class DestinationModel(DestinationRegistry registry, IDeliveryAdmin store, IFailureQueries failures, ConsoleAudit audit)
+public sealed class DestinationModel(DestinationRegistry registry, IDeliveryAdmin store, IFailureQueries failures, IOutcomeTimeline timeline,
+    ConsoleAudit audit, TimeProvider time)
     : PageModel
 {
     public IDestination Instance { get; private set; } = null!;
@@ -17,6 +18,12 @@ public sealed class DestinationModel(DestinationRegistry registry, IDeliveryAdmi
     public IReadOnlyList<FailureGroup> Failures { get; private set; } = [];
     public IReadOnlyDictionary<string, string?> Settings { get; private set; } = new Dictionary<string, string?>();
     public ConnectionCheck? ConnectionResult { get; private set; }
+    public ConsoleChart Chart { get; private set; } = null!;
+
+    /// <summary>The chart's span: <c>1h</c> (one bar per minute, the default) or <c>24h</c> (one bar per 10 minutes).</summary>
+    [BindProperty(SupportsGet = true)] public string? Range { get; set; }
+
+    public bool Day => Range == "24h";
     public string? ResumeResult { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken ct) =>
@@ -52,6 +59,11 @@ public sealed class DestinationModel(DestinationRegistry registry, IDeliveryAdmi
         Stats = await store.GetStatsAsync(id, ct);
         Failures = await failures.ListFailureGroupsAsync(id, 50, ct);
         Settings = AdminEndpoints.MaskedSettings(d);
+        var (from, to) = ConsoleChart.Window(time.GetUtcNow(), Day ? TimeSpan.FromHours(24) : TimeSpan.FromHours(1));
+        var minutes = await timeline.GetTimelineAsync(id, from, to, ct);
+        Chart = Day
+            ? ConsoleChart.Build("chart", $"{id}, last 24 h", minutes, from, TimeSpan.FromMinutes(10), 144, 864, 140)
+            : ConsoleChart.Build("chart", $"{id}, last hour", minutes, from, TimeSpan.FromMinutes(1), 60, 864, 140);
         return true;
     }
 }

@@ -1,0 +1,75 @@
+using Destinations.Core.Storage;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Destinations.Host.OperatorConsole.Pages;
+
+/// <summary>Events: one event's whole story across destinations (by messageId), or a user's recent events (by userId): the stored
+/// event, and per instance routed or filtered and why, each attempt, the next one, dead or delivered.</summary>
+public sealed class EventsModel(IEventHistory history) : PageModel
+{
+    /// <summary>A user's events listed at most: the page is a look-up, not an export.</summary>
+    public const int UserLimit = 25;
+
+    [BindProperty(SupportsGet = true)] public string? MessageId { get; set; }
+    [BindProperty(SupportsGet = true)] public string? UserId { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Source { get; set; }
+
+    public IReadOnlyList<EventStory> Stories { get; private set; } = [];
+
+    /// <summary>True when the look-up was by user: the page lists the events, each linking to its story.</summary>
+    public bool ByUser { get; private set; }
+
+    public bool Searched { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    {
+        MessageId = Clean(MessageId);
+        UserId = Clean(UserId);
+        Source = Clean(Source);
+        if (MessageId is not null)
+        {
+            Stories = await history.GetAsync(MessageId, Source, ct);
+            Searched = true;
+        }
+        else if (UserId is not null)
+        {
+            Stories = await history.GetByUserAsync(UserId, UserLimit, ct);
+            ByUser = Searched = true;
+        }
+        return Page();
+    }
+
+    static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    public static string StatusName(DeliveryStoryStatus status) => status switch
+    {
+        DeliveryStoryStatus.Pending => "pending",
+        DeliveryStoryStatus.Delivered => "delivered",
+        DeliveryStoryStatus.Filtered => "filtered",
+        DeliveryStoryStatus.Invalid => "invalid",
+        _ => "dead",
+    };
+
+    /// <summary>One line saying where the delivery stands, in the operator's words.</summary>
+    public static string Summary(DeliveryStory d)
+    {
+        var status = d.LastStatus is { } s ? $", HTTP {s}" : "";
+        return d.Status switch
+        {
+            DeliveryStoryStatus.Delivered when d.DeliveryId is null && d.CallId is { } call =>
+                $"delivered at {ConsoleFormat.Time(d.LastCallAt)} in call {call}{status}",
+            DeliveryStoryStatus.Delivered when d.DeliveryId is null => "delivered on its first attempt",
+            DeliveryStoryStatus.Delivered => $"delivered at {ConsoleFormat.Time(d.UpdatedAt)} after {Attempts(d.Attempts)}",
+            DeliveryStoryStatus.Filtered => $"filtered at mapping: {d.Reason}",
+            DeliveryStoryStatus.Invalid => $"invalid, nothing sent: {d.Reason}",
+            DeliveryStoryStatus.Dead => $"dead at {ConsoleFormat.Time(d.UpdatedAt)} after {Attempts(d.Attempts)}{status}: {d.Reason}",
+            _ when d.NextAttemptAt is { } next && d.Attempts > 0 =>
+                $"retrying: {Attempts(d.Attempts)} failed{status}; next attempt at {ConsoleFormat.Time(next)}",
+            _ when d.NextAttemptAt is { } next => $"waiting: first attempt due at {ConsoleFormat.Time(next)}",
+            _ => "waiting in the log (or in flight): not attempted yet",
+        };
+    }
+
+    static string Attempts(int n) => n == 1 ? "1 attempt" : $"{n} attempts";
+}

@@ -1,0 +1,129 @@
+using Destinations.Core.Delivery;
+
+namespace Destinations.Storage.Tests;
+
+/// <summary>The console's read queries on both providers: an event's story found by user, and the per-minute timeline.</summary>
+public abstract class ConsoleQueryTests(StoreProvider provider)
+{
+    static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+    static readonly CancellationToken None = CancellationToken.None;
+
+    static IncomingEvent Of(string messageId, string userId, params string[] destinations) =>
+        new("web", TestEvents.Track(messageId, userId), new RoutingDecision(destinations.Select(d => new RoutedDelivery(d, "track")).ToList(), []));
+
+    [Fact]
+    public async Task A_users_recent_events_are_found_newest_first_bounded_with_body_and_the_last_attempt()
+    {
+        await using var store = TestStore.Create(provider);
+        foreach (var (id, user) in new[] { ("m-1", "user-1"), ("m-2", "user-2"), ("m-3", "user-1") })
+            Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(Of(id, user, "sm")));
+        var claimed = (await store.Queue.ClaimAsync("w", 10, Lease, None)).ToDictionary(c => c.MessageId);
+        var failure = new AttemptResult(AttemptOutcome.Retry, 503, "{\"error\":\"busy\"}", null, null);
+        var request = new RequestDescription("POST", "https://partner.test/v1/event", "{\"event\":\"Signed Up\"}");
+        Assert.True(await store.Queue.SettleAsync(new Settlement(claimed["m-1"], SettlementKind.RetryScheduled)
+        {
+            At = store.Clock.GetUtcNow().AddMinutes(5), Failure = failure, Request = request,
+            Call = new PartnerCallRecord(store.Clock.GetUtcNow(), 503, "event"),
+        }, None));
+        foreach (var id in new[] { "m-2", "m-3" })
+            Assert.True(await store.Queue.SettleAsync(new Settlement(claimed[id], SettlementKind.Delivered)
+            {
+                StepsDone = 1, Call = new PartnerCallRecord(store.Clock.GetUtcNow(), 200, "event"),
+            }, None));
+
+        var stories = await store.History.GetByUserAsync("user-1", 10, None);
+        Assert.Equal(["m-3", "m-1"], stories.Select(s => s.MessageId));
+        Assert.All(stories, s => Assert.Equal("user-1", s.UserKey));
+        Assert.Contains("Signed Up", stories[0].Body);
+        Assert.Equal(TestStore.Start, stories[0].AcceptedAt);
+
+        var delivered = Assert.Single(stories[0].Deliveries);
+        Assert.Equal(DeliveryStoryStatus.Delivered, delivered.Status);
+        var retrying = Assert.Single(stories[1].Deliveries);
+        Assert.Equal((DeliveryStoryStatus.Pending, 1, 503), (retrying.Status, retrying.Attempts, retrying.LastStatus));
+        Assert.Equal(request, retrying.LastRequest);
+        Assert.Equal("{\"error\":\"busy\"}", retrying.LastResponse);
+        Assert.Equal(TestStore.Start.AddMinutes(5), retrying.NextAttemptAt);
+        if (provider == StoreProvider.Sqlite)
+        {
+            // SQLite records each partner call: the story lists them.
+            Assert.Equal([(TestStore.Start, "event", (int?)503)], retrying.Calls.Select(c => (c.At, c.Step, c.Status)));
+            Assert.Equal([(int?)200], delivered.Calls.Select(c => c.Status));
+            Assert.Equal((200, TestStore.Start), (delivered.LastStatus, delivered.LastCallAt));
+        }
+        else
+        {
+            // Every delivery is a row here: when it was settled.
+            Assert.Equal(TestStore.Start, delivered.UpdatedAt);
+            Assert.Empty(retrying.Calls);
+        }
+
+        Assert.Equal(["m-3"], (await store.History.GetByUserAsync("user-1", 1, None)).Select(s => s.MessageId));
+        Assert.Equal(["m-2"], (await store.History.GetByUserAsync("user-2", 10, None)).Select(s => s.MessageId));
+        Assert.Empty(await store.History.GetByUserAsync("nobody", 10, None));
+    }
+
+    [Fact]
+    public async Task The_timeline_counts_outcomes_per_instance_and_minute_within_the_window()
+    {
+        await using var store = TestStore.Create(provider);
+        var timeline = (IOutcomeTimeline)store.History;
+        foreach (var id in new[] { "m-1", "m-2", "m-3", "m-4" })
+            await store.AcceptOneAsync(Of(id, "user-" + id, "sm"));
+        await store.AcceptOneAsync(Of("m-5", "user-5", "um"));
+        var claimed = (await store.Queue.ClaimAsync("w", 10, Lease, None)).ToDictionary(c => c.MessageId);
+        var failure = new AttemptResult(AttemptOutcome.Retry, 503, "busy", null, null);
+
+        // Minute 0: one delivered, one retried (it stays pending); another instance's delivery.
+        Assert.True(await store.Queue.MarkDeliveredAsync(claimed["m-1"], 1, None));
+        Assert.True(await store.Queue.ScheduleRetryAsync(claimed["m-2"], store.Clock.GetUtcNow().AddHours(1), failure, null, None));
+        Assert.True(await store.Queue.MarkDeliveredAsync(claimed["m-5"], 1, None));
+        // Minute 2: one delivered, one dead.
+        store.Clock.Advance(TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(10));
+        Assert.True(await store.Queue.MarkDeliveredAsync(claimed["m-3"], 1, None));
+        Assert.True(await store.Queue.MarkDeadAsync(claimed["m-4"], "final", failure with { Outcome = AttemptOutcome.Final, StatusCode = 400 }, null, None));
+
+        var hour = await timeline.GetTimelineAsync("sm", TestStore.Start, TestStore.Start.AddHours(1), None);
+        Assert.Equal([
+                new OutcomeMinute(TestStore.Start, 1, 1, 0, 0, 0),
+                new OutcomeMinute(TestStore.Start.AddMinutes(2), 1, 0, 1, 0, 0),
+            ], hour);
+        Assert.Equal([1L, 1L], hour.Select(m => m.Failed));
+        var later = await timeline.GetTimelineAsync("sm", TestStore.Start.AddMinutes(1), TestStore.Start.AddHours(1), None);
+        Assert.Equal([TestStore.Start.AddMinutes(2)], later.Select(m => m.Minute));
+        Assert.Equal([new OutcomeMinute(TestStore.Start, 1, 0, 0, 0, 0)],
+            await timeline.GetTimelineAsync("um", TestStore.Start, TestStore.Start.AddHours(1), None));
+        Assert.Empty(await timeline.GetTimelineAsync("sm", TestStore.Start.AddHours(1), TestStore.Start.AddHours(2), None));
+    }
+
+    [Fact]
+    public async Task An_outcome_whose_lease_was_lost_is_not_counted_and_a_batch_counts_each_written_outcome()
+    {
+        await using var store = TestStore.Create(provider);
+        var timeline = (IOutcomeTimeline)store.History;
+        foreach (var id in new[] { "m-1", "m-2", "m-3" })
+            await store.AcceptOneAsync(Of(id, "user-" + id, "sm"));
+        var first = Assert.Single(await store.Queue.ClaimAsync("slow", 1, Lease, None));
+        store.Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        var claimed = await store.Queue.ClaimAsync("fast", 10, Lease, None);
+        Assert.Equal(3, claimed.Count);
+
+        Assert.False(await store.Queue.MarkDeliveredAsync(first, 1, None));
+        Assert.Empty(await timeline.GetTimelineAsync("sm", TestStore.Start, TestStore.Start.AddHours(1), None));
+
+        var failure = new AttemptResult(AttemptOutcome.Retry, 503, "busy", null, null);
+        var written = await store.Queue.SettleAsync([
+            new Settlement(claimed[0], SettlementKind.Delivered) { StepsDone = 1 },
+            new Settlement(claimed[1], SettlementKind.Delivered) { StepsDone = 1 },
+            new Settlement(claimed[2], SettlementKind.RetryScheduled) { At = store.Clock.GetUtcNow().AddMinutes(1), Failure = failure },
+        ], None);
+        Assert.Equal([true, true, true], written);
+        var minute = TestStore.Start.AddMinutes(1);
+        Assert.Equal([new OutcomeMinute(minute, 2, 1, 0, 0, 0)],
+            await timeline.GetTimelineAsync("sm", TestStore.Start, TestStore.Start.AddHours(1), None));
+    }
+}
+
+public sealed class SqliteConsoleQueryTests() : ConsoleQueryTests(StoreProvider.Sqlite);
+
+public sealed class PostgresConsoleQueryTests() : ConsoleQueryTests(StoreProvider.Postgres);
