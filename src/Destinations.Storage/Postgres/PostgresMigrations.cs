@@ -104,6 +104,23 @@ public static class PostgresMigrations
             );
             """),
         (2, FilterReasonMigration.Description, FilterReasonMigration.Sql),
+        // Version 3 is the operator console's (audit log, Data Protection keys).
+        (4, "partition leases: per-instance partition cursors leased by replicas", """
+            -- One row per (instance, partition): the partition's cursor and the replica that reads it until its lease ends.
+            CREATE TABLE cursor_leases (
+                instance   text    NOT NULL,
+                partition  integer NOT NULL,
+                seq        bigint  NOT NULL,        -- every event of the partition at or before it is settled
+                owner      text,                    -- the replica reading the partition; NULL when given up
+                until      bigint  NOT NULL DEFAULT 0, -- lease end (Unix ms): after it any replica may take the partition
+                PRIMARY KEY (instance, partition)
+            );
+            -- Live replicas (heartbeat), so each takes an equal share of the partitions.
+            CREATE TABLE cursor_replicas (
+                owner  text   PRIMARY KEY,
+                until  bigint NOT NULL
+            );
+            """),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent and safe when several replicas start together.</summary>
