@@ -6,22 +6,23 @@ namespace Destinations.Storage.Postgres;
 
 /// <summary>
 /// Writes one group of accepted events in ONE transaction with set-based statements (unnest arrays), so a group of 256
-/// events costs two round trips and one commit: (1) the dedupe upsert (D5) whose RETURNING names the new keys; (2) under the
-/// log lock (<see cref="LogLockKey"/>), a block of sequence numbers, the events and deliveries (D7) in one statement, and the
-/// counters (D8, D5). Keys are sorted so two replicas writing the same counters lock them in the same order (no deadlock).
+/// events costs two round trips and one commit: (1) the dedupe upsert (D5) whose RETURNING names the new keys, plus the event
+/// sequence numbers; (2) events, deliveries (D7) and counters (D8, D5). Keys are sorted so two replicas writing the same
+/// counters lock them in the same order (no deadlock).
 /// </summary>
 /// <remarks>
-/// Sequence numbers commit in order: a group takes the transaction-scoped advisory lock before it draws its block and holds
-/// it until its commit, and PostgreSQL releases a transaction's locks only after its commit is visible. So whenever a reader
-/// sees seq s, every smaller seq is committed (and visible to it) or was rolled back for good, and a cursor that moves past
-/// what it read never skips an event committed later (docs/storage.md, "PostgreSQL"). Replicas share the lock, so this
-/// holds across processes. Only this writer draws from the events sequence; the block is contiguous because no one else
-/// can draw while the lock is held.
+/// A sequence number becomes visible at its transaction's commit, not in the order it was drawn, so a cursor that moved past
+/// the highest seq it saw could skip one committed later. Each group therefore first takes the shared ingest marker
+/// (<see cref="MarkerKey1"/>, <see cref="MarkerKey2"/>: a transaction-scoped shared advisory lock, so writers never wait for
+/// each other) and only then draws its numbers; <see cref="PostgresLogHorizon"/> reads the log only up to a seq below which no
+/// marker holder can still commit (docs/storage.md, "PostgreSQL").
 /// </remarks>
 static class PostgresGroupWriter
 {
-    /// <summary>Key of the transaction-scoped advisory lock under which ingest draws sequence numbers and commits.</summary>
-    public const long LogLockKey = 0x44657374_4C6F6753; // "DestLogS"
+    /// <summary>The ingest marker, <c>pg_advisory_xact_lock_shared(MarkerKey1, MarkerKey2)</c>: held by every ingest
+    /// transaction from before it draws sequence numbers until it ends.</summary>
+    public const int MarkerKey1 = 0x44657374; // "Dest"
+    public const int MarkerKey2 = 0x4C6F6753; // "LogS"
 
     public static async Task<AcceptStatus[][]> WriteAsync(NpgsqlConnection conn, IReadOnlyList<IReadOnlyList<IncomingEvent>> requests,
         DateTimeOffset now, TimeSpan dedupeWindow, CancellationToken ct)
@@ -35,25 +36,35 @@ static class PostgresGroupWriter
         var seenInGroup = new HashSet<(string, string)>();
         var inGroupDuplicate = all.Select(x => x.E.Event.MessageId.Length > 0 && !seenInGroup.Add((x.E.SourceId, x.E.Event.MessageId))).ToArray();
         var keys = seenInGroup.OrderBy(k => k.Item1, StringComparer.Ordinal).ThenBy(k => k.Item2, StringComparer.Ordinal).ToList();
+        var needSeq = all.Where((x, n) => !inGroupDuplicate[n] && x.E.Routing.Deliveries.Count > 0).Count();
 
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
         var fresh = new HashSet<(string, string)>();
+        var seqs = new List<long>();
         await using (var first = new NpgsqlBatch(conn, tx))
         {
+            // Before any number is drawn (a batch runs its statements in order).
+            first.BatchCommands.Add(Command($"SELECT pg_advisory_xact_lock_shared({MarkerKey1}, {MarkerKey2})"));
             first.BatchCommands.Add(Command("""
                 INSERT INTO dedupe (source_id, message_id, expires_at)
                 SELECT s, m, $3 FROM unnest($1::text[], $2::text[]) AS u(s, m)
                 ON CONFLICT (source_id, message_id) DO UPDATE SET expires_at = excluded.expires_at WHERE dedupe.expires_at <= $4
                 RETURNING source_id, message_id
                 """, keys.Select(k => k.Item1).ToArray(), keys.Select(k => k.Item2).ToArray(), (nowMs + (long)dedupeWindow.TotalMilliseconds), nowMs));
+            first.BatchCommands.Add(Command("SELECT nextval(pg_get_serial_sequence('events', 'seq')) FROM generate_series(1, $1)", needSeq));
             await using var reader = await first.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await reader.NextResultAsync(ct).ConfigureAwait(false); // the marker
             while (await reader.ReadAsync(ct).ConfigureAwait(false)) fresh.Add((reader.GetString(0), reader.GetString(1)));
+            await reader.NextResultAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false)) seqs.Add(reader.GetInt64(0));
         }
+        seqs.Sort(); // ingest order (D16 in docs/decisions.md): earlier events get smaller sequence numbers
 
         var ev = new EventColumns();
         var dl = new DeliveryColumns();
         var filters = new SortedDictionary<(string, string), long>();
         var duplicates = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        var nextSeq = 0;
         for (var n = 0; n < all.Count; n++)
         {
             var (r, i, incoming) = all[n];
@@ -69,14 +80,22 @@ static class PostgresGroupWriter
             foreach (var filter in incoming.Routing.Filtered)
                 filters[(filter.DestinationId, filter.Reason.Code)] = filters.GetValueOrDefault((filter.DestinationId, filter.Reason.Code)) + 1;
             if (incoming.Routing.Deliveries.Count == 0) continue;
-            // Ingest order (D16 in docs/decisions.md): the n-th stored event of the group gets the n-th number of its block.
-            var seq = ev.Source.Count;
-            ev.Add(incoming, StoredValues.ReceivedAtMs(e, nowMs));
+            var seq = seqs[nextSeq++];
+            ev.Add(seq, incoming, StoredValues.ReceivedAtMs(e, nowMs));
             foreach (var delivery in incoming.Routing.Deliveries) dl.Add(seq, delivery.DestinationId, delivery.Subscription);
         }
 
         await using (var second = new NpgsqlBatch(conn, tx))
         {
+            second.BatchCommands.Add(Command("""
+                INSERT INTO events (seq, source_id, message_id, type, user_key, received_at, body)
+                SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
+                """, ev.Seq.ToArray(), ev.Source.ToArray(), ev.Message.ToArray(), ev.Type.ToArray(), ev.UserKey.ToArray(), ev.ReceivedAt.ToArray(), ev.Body.ToArray()));
+            second.BatchCommands.Add(Command("""
+                INSERT INTO deliveries (event_seq, destination_id, subscription, status, attempts, next_attempt_at, created_at, updated_at)
+                SELECT s, d, sub, 'pending', 0, $4, $4, $4 FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(s, d, sub)
+                ON CONFLICT (event_seq, destination_id, subscription) DO NOTHING
+                """, dl.Seq.ToArray(), dl.Destination.ToArray(), dl.Subscription.ToArray(), nowMs));
             second.BatchCommands.Add(Command("""
                 INSERT INTO filter_counts (destination_id, reason, day, count)
                 SELECT d, r, $3, c FROM unnest($1::text[], $2::text[], $4::bigint[]) AS u(d, r, c)
@@ -87,25 +106,6 @@ static class PostgresGroupWriter
                 SELECT d, $2, c FROM unnest($1::text[], $3::bigint[]) AS u(d, c)
                 ON CONFLICT (destination_id, day) DO UPDATE SET count = duplicate_counts.count + excluded.count
                 """, duplicates.Keys.ToArray(), day, duplicates.Values.ToArray()));
-            if (ev.Source.Count > 0)
-            {
-                // Last in the transaction, after the counters: the lock is held only for the events' insert and the commit.
-                second.BatchCommands.Add(Command($"SELECT pg_advisory_xact_lock({LogLockKey})"));
-                // One statement: the block (its first number is nextval, the sequence moved to its last), the events at
-                // block + index, the deliveries at block + their event's index.
-                second.BatchCommands.Add(Command("""
-                    WITH block AS MATERIALIZED (
-                        SELECT setval(pg_get_serial_sequence('events', 'seq'), nextval(pg_get_serial_sequence('events', 'seq')) + $11 - 1) - $11 + 1 AS first),
-                    ev AS (
-                        INSERT INTO events (seq, source_id, message_id, type, user_key, received_at, body)
-                        SELECT block.first + u.i - 1, u.s, u.m, u.t, u.k, u.r, u.b
-                        FROM block, unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS u(s, m, t, k, r, b, i))
-                    INSERT INTO deliveries (event_seq, destination_id, subscription, status, attempts, next_attempt_at, created_at, updated_at)
-                    SELECT block.first + u.i, u.d, u.sub, 'pending', 0, $10, $10, $10 FROM block, unnest($7::bigint[], $8::text[], $9::text[]) AS u(i, d, sub)
-                    ON CONFLICT (event_seq, destination_id, subscription) DO NOTHING
-                    """, ev.Source.ToArray(), ev.Message.ToArray(), ev.Type.ToArray(), ev.UserKey.ToArray(), ev.ReceivedAt.ToArray(), ev.Body.ToArray(),
-                    dl.Seq.ToArray(), dl.Destination.ToArray(), dl.Subscription.ToArray(), nowMs, (long)ev.Source.Count));
-            }
             await second.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
         await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -123,6 +123,7 @@ static class PostgresGroupWriter
 
     sealed class EventColumns
     {
+        public List<long> Seq { get; } = [];
         public List<string> Source { get; } = [];
         public List<string> Message { get; } = [];
         public List<string> Type { get; } = [];
@@ -130,8 +131,9 @@ static class PostgresGroupWriter
         public List<long> ReceivedAt { get; } = [];
         public List<string> Body { get; } = [];
 
-        public void Add(IncomingEvent incoming, long receivedAt)
+        public void Add(long seq, IncomingEvent incoming, long receivedAt)
         {
+            Seq.Add(seq);
             Source.Add(incoming.SourceId);
             Message.Add(incoming.Event.MessageId);
             Type.Add(incoming.Event.Type);
@@ -143,7 +145,6 @@ static class PostgresGroupWriter
 
     sealed class DeliveryColumns
     {
-        /// <summary>The event's index in the group's block (0-based).</summary>
         public List<long> Seq { get; } = [];
         public List<string> Destination { get; } = [];
         public List<string> Subscription { get; } = [];
