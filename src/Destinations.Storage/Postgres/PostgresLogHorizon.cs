@@ -65,4 +65,18 @@ public sealed class PostgresLogHorizon
         }
         return _safe;
     }
+
+    /// <summary>Samples until every number drawn before the call is safe (ingest transactions are short: milliseconds), and
+    /// returns the horizon: a seq no event committed later can be at or below.</summary>
+    public static async Task<long> CurrentAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct)
+    {
+        var horizon = new PostgresLogHorizon();
+        await horizon.AdvanceAsync(conn, tx, ct).ConfigureAwait(false);
+        while (horizon._waitingFor is not null)
+        {
+            await Task.Delay(5, ct).ConfigureAwait(false);
+            await horizon.AdvanceAsync(conn, tx, ct).ConfigureAwait(false);
+        }
+        return horizon._safe;
+    }
 }

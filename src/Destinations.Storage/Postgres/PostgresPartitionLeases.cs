@@ -19,7 +19,7 @@ public sealed class PostgresPartitionLeases(PostgresDatabase db, TimeProvider ti
 {
     /// <summary>
     /// Makes sure <paramref name="instance"/> has exactly <paramref name="partitions"/> partitions. New partitions of a new
-    /// instance start at the head (the highest committed seq: ingest commits seqs in order, so every later event is above it).
+    /// instance start at the head (<see cref="PostgresLogHorizon.CurrentAsync"/>: every event committed later is above it).
     /// When the count changed, the user-to-partition mapping changed with it: the instance's partitions are replaced by the new
     /// count, all starting at the slowest old cursor, so no event is skipped (the events between the slowest and the other
     /// cursors are read again: at-least-once, as after a crash).
@@ -41,7 +41,7 @@ public sealed class PostgresPartitionLeases(PostgresDatabase db, TimeProvider ti
         }
         var start = existing.Count > 0
             ? existing.Min(e => e.Seq)
-            : await conn.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COALESCE(MAX(seq), 0) FROM events", transaction: tx, cancellationToken: ct)).ConfigureAwait(false);
+            : await PostgresLogHorizon.CurrentAsync(conn, tx, ct).ConfigureAwait(false);
         await conn.ExecuteAsync(new CommandDefinition("DELETE FROM cursor_leases WHERE instance = @Instance", new { Instance = instance }, tx, cancellationToken: ct)).ConfigureAwait(false);
         await conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO cursor_leases (instance, partition, seq) SELECT @Instance, p, @Start FROM generate_series(0, @Last) AS p
