@@ -14,6 +14,8 @@ namespace Destinations.Storage.Postgres;
 /// transaction of the set has ended: at once when the set is empty, else at a later sample that no longer sees any of them.
 /// Writers never wait for each other or for readers; a reader trails the head by about one ingest transaction. Markers are
 /// per database, so ingest into another schema of the same database can only delay the horizon, never make it unsafe.
+/// The events sequence must not cache numbers (CACHE 1, bigserial's default): a session's cached numbers are counted in H
+/// before they are drawn, and one drawn later under a new marker would fall below a horizon already passed.
 /// Not thread-safe: one per reader.
 /// </remarks>
 public sealed class PostgresLogHorizon

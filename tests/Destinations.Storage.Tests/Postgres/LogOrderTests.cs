@@ -68,4 +68,13 @@ public sealed class LogOrderTests
         // Several groups committed concurrently on each store (otherwise there was no race to lose).
         Assert.True(first.CommitCount > 20 && second.CommitCount > 20, $"commits: {first.CommitCount}, {second.CommitCount}");
     }
+
+    [Fact]
+    public async Task The_events_sequence_caches_no_numbers()
+    {
+        // The horizon counts every number up to the sequence's last value as drawn: a session's cache would break that.
+        await using var store = TestStore.Create(StoreProvider.Postgres);
+        await store.EnsureMigratedAsync();
+        Assert.Equal(1, await store.ScalarAsync<long>("SELECT seqcache FROM pg_sequence WHERE seqrelid = pg_get_serial_sequence('events', 'seq')::regclass"));
+    }
 }
