@@ -16,6 +16,8 @@ namespace Destinations.Storage.Postgres;
 /// per database, so ingest into another schema of the same database can only delay the horizon, never make it unsafe.
 /// The events sequence must not cache numbers (CACHE 1, bigserial's default): a session's cached numbers are counted in H
 /// before they are drawn, and one drawn later under a new marker would fall below a horizon already passed.
+/// The log must be read on the primary, in a statement whose snapshot is taken after the sample (READ COMMITTED, or a
+/// transaction begun after it): an older snapshot would not yet see commits the sample counts as ended.
 /// Not thread-safe: one per reader.
 /// </remarks>
 public sealed class PostgresLogHorizon
