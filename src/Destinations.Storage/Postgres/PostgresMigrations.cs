@@ -113,6 +113,7 @@ public static class PostgresMigrations
                 seq        bigint  NOT NULL,        -- every event of the partition at or before it is settled
                 owner      text,                    -- the replica reading the partition; NULL when given up
                 until      bigint  NOT NULL DEFAULT 0, -- lease end (Unix ms): after it any replica may take the partition
+                seen_at    bigint  NOT NULL DEFAULT 0, -- last time the instance was configured (a removed one is dropped later)
                 PRIMARY KEY (instance, partition)
             );
             -- Live replicas (heartbeat), so each takes an equal share of the partitions.

@@ -44,8 +44,8 @@ public sealed class PostgresPartitionLeases(PostgresDatabase db, TimeProvider ti
             : await PostgresLogHorizon.CurrentAsync(conn, tx, ct).ConfigureAwait(false);
         await conn.ExecuteAsync(new CommandDefinition("DELETE FROM cursor_leases WHERE instance = @Instance", new { Instance = instance }, tx, cancellationToken: ct)).ConfigureAwait(false);
         await conn.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO cursor_leases (instance, partition, seq) SELECT @Instance, p, @Start FROM generate_series(0, @Last) AS p
-            """, new { Instance = instance, Start = start, Last = partitions - 1 }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            INSERT INTO cursor_leases (instance, partition, seq, seen_at) SELECT @Instance, p, @Start, @Now FROM generate_series(0, @Last) AS p
+            """, new { Instance = instance, Start = start, Last = partitions - 1, Now = time.GetUtcNow().ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 
@@ -104,6 +104,26 @@ public sealed class PostgresPartitionLeases(PostgresDatabase db, TimeProvider ti
             UPDATE cursor_leases SET seq = GREATEST(seq, @Seq)
             WHERE instance = @Instance AND partition = @Partition AND owner = @Owner AND until >= @Now
             """, new { Owner = owner, Instance = instance, Partition = partition, Seq = seq, Now = nowMs }, cancellationToken: ct)).ConfigureAwait(false) == 1;
+    }
+
+    /// <summary>
+    /// Marks the <paramref name="configured"/> instances' partitions as seen and drops those of instances not configured for
+    /// <see cref="Sqlite.SqliteLog.RemovedInstanceGrace"/> (7 days), so a removed instance's cursors no longer hold the log's
+    /// retention back nor count in the replicas' shares; if it comes back later, it starts at the head. Returns the partitions
+    /// dropped. Every replica may call it (its configuration is the same: no mixed versions).
+    /// </summary>
+    public async Task<int> TouchConfiguredAsync(IReadOnlyCollection<string> configured, CancellationToken ct)
+    {
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
+        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var ids = configured.ToArray();
+        await conn.ExecuteAsync(new CommandDefinition("UPDATE cursor_leases SET seen_at = @Now WHERE instance = ANY(@Ids)",
+            new { Now = nowMs, Ids = ids }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        var dropped = await conn.ExecuteAsync(new CommandDefinition("DELETE FROM cursor_leases WHERE NOT instance = ANY(@Ids) AND seen_at < @Before",
+            new { Ids = ids, Before = nowMs - (long)Sqlite.SqliteLog.RemovedInstanceGrace.TotalMilliseconds }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return dropped;
     }
 
     /// <summary>Gives up every partition of <paramref name="owner"/> and its heartbeat (an orderly stop): the others take them

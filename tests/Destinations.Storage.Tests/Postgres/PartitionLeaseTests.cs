@@ -86,6 +86,33 @@ public sealed class PartitionLeaseTests
     }
 
     [Fact]
+    public async Task A_removed_instances_partitions_are_dropped_after_seven_days_and_it_comes_back_at_the_head()
+    {
+        await using var store = TestStore.Create(StoreProvider.Postgres);
+        await using var db = new PostgresDatabase(store.Options.ConnectionString);
+        var leases = new PostgresPartitionLeases(db, store.Clock);
+        await leases.EnsureAsync("sm", 2, CancellationToken.None);
+        await leases.EnsureAsync("um", 2, CancellationToken.None);
+        Assert.True((await leases.AcquireAsync("A", Lease, CancellationToken.None)).Count == 4);
+        Assert.True(await leases.AdvanceAsync("A", "um", 0, 7, CancellationToken.None));
+
+        // um is no longer configured: kept for the grace period, dropped after it; sm, configured, stays.
+        store.Clock.Advance(TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1));
+        Assert.Equal(0, await leases.TouchConfiguredAsync(["sm"], CancellationToken.None));
+        store.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(2, await leases.TouchConfiguredAsync(["sm"], CancellationToken.None));
+        Assert.Equal(["sm", "sm"], await store.QueryAsync<string>("SELECT instance FROM cursor_leases ORDER BY partition"));
+        store.Clock.Advance(TimeSpan.FromDays(30));
+        Assert.Equal(0, await leases.TouchConfiguredAsync(["sm"], CancellationToken.None)); // sm was seen: it stays
+
+        // um comes back: new partitions at the head, not at its old cursor.
+        for (var i = 0; i < 3; i++) await store.AcceptOneAsync(TestEvents.To($"e{i}", "um"));
+        await leases.EnsureAsync("um", 2, CancellationToken.None);
+        var head = await store.ScalarAsync<long>("SELECT MAX(seq) FROM events");
+        Assert.Equal([head, head], await store.QueryAsync<long>("SELECT seq FROM cursor_leases WHERE instance = 'um' ORDER BY partition"));
+    }
+
+    [Fact]
     public void A_user_key_maps_to_one_partition_and_keys_spread_over_all()
     {
         var first = Enumerable.Range(0, 1000).Select(i => UserPartition.Of($"user-{i}", 8)).ToList();
