@@ -141,11 +141,16 @@ public sealed class PostgresPartitionLeases(PostgresDatabase db, TimeProvider ti
 /// <summary>D16 across replicas: a user key maps to one partition of an instance's log, so one replica at a time reads its events.</summary>
 public static class UserPartition
 {
-    /// <summary>The partition of <paramref name="userKey"/> among <paramref name="partitions"/>: 64-bit FNV-1a of the key
-    /// (stable across processes and versions, unlike string.GetHashCode), modulo the count. Events without a user key go to 0.</summary>
+    /// <summary>The partition of <paramref name="userKey"/> among <paramref name="partitions"/>: the signed 64-bit FNV-1a of
+    /// the key (stable across processes and versions, unlike string.GetHashCode) modulo the count, made non-negative — the
+    /// same as SQL's <c>((h % p) + p) % p</c> on the stored hash. Events without a user key go to 0.</summary>
     public static int Of(string? userKey, int partitions)
     {
         if (partitions <= 1 || string.IsNullOrEmpty(userKey)) return 0;
-        return (int)(unchecked((ulong)Sqlite.LogRoutes.Hash(userKey)) % (ulong)partitions);
+        var h = Hash(userKey);
+        return (int)(((h % partitions) + partitions) % partitions);
     }
+
+    /// <summary>The user key's hash as stored for the partition (the messageId hash's function, D5).</summary>
+    public static long Hash(string userKey) => Sqlite.LogRoutes.Hash(userKey);
 }

@@ -113,11 +113,18 @@ public sealed class PartitionLeaseTests
     }
 
     [Fact]
-    public void A_user_key_maps_to_one_partition_and_keys_spread_over_all()
+    public async Task A_user_key_maps_to_one_partition_and_keys_spread_over_all()
     {
         var first = Enumerable.Range(0, 1000).Select(i => UserPartition.Of($"user-{i}", 8)).ToList();
         Assert.Equal(first, Enumerable.Range(0, 1000).Select(i => UserPartition.Of($"user-{i}", 8)));
         Assert.All(Enumerable.Range(0, 8), p => Assert.InRange(first.Count(x => x == p), 60, 190));
+        // PostgreSQL computes the same partition from the stored hash.
+        await using var store = TestStore.Create(StoreProvider.Postgres);
+        var keys = Enumerable.Range(0, 200).Select(i => $"user-{i}").ToArray();
+        var inSql = await store.QueryAsync<int>(
+            "SELECT (((h % 8) + 8) % 8)::int FROM unnest(@Hashes) WITH ORDINALITY AS u(h, i) ORDER BY i",
+            new { Hashes = keys.Select(UserPartition.Hash).ToArray() });
+        Assert.Equal(keys.Select(k => UserPartition.Of(k, 8)), inSql);
         Assert.Equal(0, UserPartition.Of(null, 8));
         Assert.Equal(0, UserPartition.Of("user-1", 1));
     }
