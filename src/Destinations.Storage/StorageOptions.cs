@@ -31,6 +31,10 @@ public sealed class StorageOptions
     /// <summary>Group commit: the longest the writer may wait for more events before it commits what it has. SQLite never
     /// waits (it commits what is queued; the next group forms during the fsync), so this is only an upper bound there.</summary>
     public TimeSpan GroupCommitMaxDelay { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>PostgreSQL: partitions of each instance's log (by user key), the unit replicas lease. More partitions than
+    /// replicas lets every replica work; changing it re-reads each instance from its slowest partition's cursor.</summary>
+    public int Partitions { get; set; } = 4;
 }
 
 /// <summary>Start-up validation of <see cref="StorageOptions"/>: every message names its key and the rule.</summary>
@@ -49,6 +53,8 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             errors.Add($"Storage:DedupeWindow: must be positive (was {o.DedupeWindow})");
         if (o.GroupCommitMaxEvents <= 0)
             errors.Add($"Storage:GroupCommitMaxEvents: must be positive (was {o.GroupCommitMaxEvents})");
+        if (o.Partitions is < 1 or > 1024)
+            errors.Add($"Storage:Partitions: must be between 1 and 1024 (was {o.Partitions})");
         if (o.GroupCommitMaxDelay < TimeSpan.Zero)
             errors.Add($"Storage:GroupCommitMaxDelay: may not be negative (was {o.GroupCommitMaxDelay})");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

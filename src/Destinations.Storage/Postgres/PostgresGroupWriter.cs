@@ -10,8 +10,20 @@ namespace Destinations.Storage.Postgres;
 /// sequence numbers; (2) events, deliveries (D7) and counters (D8, D5). Keys are sorted so two replicas writing the same
 /// counters lock them in the same order (no deadlock).
 /// </summary>
+/// <remarks>
+/// A sequence number becomes visible at its transaction's commit, not in the order it was drawn, so a cursor that moved past
+/// the highest seq it saw could skip one committed later. Each group therefore first takes the shared ingest marker
+/// (<see cref="MarkerKey1"/>, <see cref="MarkerKey2"/>: a transaction-scoped shared advisory lock, so writers never wait for
+/// each other) and only then draws its numbers; <see cref="PostgresLogHorizon"/> reads the log only up to a seq below which no
+/// marker holder can still commit (docs/storage.md, "PostgreSQL").
+/// </remarks>
 static class PostgresGroupWriter
 {
+    /// <summary>The ingest marker, <c>pg_advisory_xact_lock_shared(MarkerKey1, MarkerKey2)</c>: held by every ingest
+    /// transaction from before it draws sequence numbers until it ends.</summary>
+    public const int MarkerKey1 = 0x44657374; // "Dest"
+    public const int MarkerKey2 = 0x4C6F6753; // "LogS"
+
     public static async Task<AcceptStatus[][]> WriteAsync(NpgsqlConnection conn, IReadOnlyList<IReadOnlyList<IncomingEvent>> requests,
         DateTimeOffset now, TimeSpan dedupeWindow, CancellationToken ct)
     {
@@ -31,6 +43,8 @@ static class PostgresGroupWriter
         var seqs = new List<long>();
         await using (var first = new NpgsqlBatch(conn, tx))
         {
+            // Before any number is drawn (a batch runs its statements in order).
+            first.BatchCommands.Add(Command($"SELECT pg_advisory_xact_lock_shared({MarkerKey1}, {MarkerKey2})"));
             first.BatchCommands.Add(Command("""
                 INSERT INTO dedupe (source_id, message_id, expires_at)
                 SELECT s, m, $3 FROM unnest($1::text[], $2::text[]) AS u(s, m)
@@ -39,6 +53,7 @@ static class PostgresGroupWriter
                 """, keys.Select(k => k.Item1).ToArray(), keys.Select(k => k.Item2).ToArray(), (nowMs + (long)dedupeWindow.TotalMilliseconds), nowMs));
             first.BatchCommands.Add(Command("SELECT nextval(pg_get_serial_sequence('events', 'seq')) FROM generate_series(1, $1)", needSeq));
             await using var reader = await first.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await reader.NextResultAsync(ct).ConfigureAwait(false); // the marker
             while (await reader.ReadAsync(ct).ConfigureAwait(false)) fresh.Add((reader.GetString(0), reader.GetString(1)));
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false)) seqs.Add(reader.GetInt64(0));

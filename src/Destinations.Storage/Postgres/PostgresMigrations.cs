@@ -105,6 +105,23 @@ public static class PostgresMigrations
             """),
         (2, FilterReasonMigration.Description, FilterReasonMigration.Sql),
         (3, "operator console: audit log, Data Protection keys", Operator.OperatorQueries.Tables("bigserial PRIMARY KEY")),
+        (4, "partition leases: per-instance partition cursors leased by replicas", """
+            -- One row per (instance, partition): the partition's cursor and the replica that reads it until its lease ends.
+            CREATE TABLE cursor_leases (
+                instance   text    NOT NULL,
+                partition  integer NOT NULL,
+                seq        bigint  NOT NULL,        -- every event of the partition at or before it is settled
+                owner      text,                    -- the replica reading the partition; NULL when given up
+                until      bigint  NOT NULL DEFAULT 0, -- lease end (Unix ms): after it any replica may take the partition
+                seen_at    bigint  NOT NULL DEFAULT 0, -- last time the instance was configured (a removed one is dropped later)
+                PRIMARY KEY (instance, partition)
+            );
+            -- Live replicas (heartbeat), so each takes an equal share of the partitions.
+            CREATE TABLE cursor_replicas (
+                owner  text   PRIMARY KEY,
+                until  bigint NOT NULL
+            );
+            """),
         (5, "per-minute outcome counts per instance (the console's charts)", """
             -- Outcomes per instance and minute (Unix ms of the minute's start), written in the settle batch (as on SQLite).
             CREATE TABLE outcome_counts (

@@ -1,0 +1,131 @@
+using Destinations.Storage.Postgres;
+
+namespace Destinations.Storage.Tests;
+
+/// <summary>Replicas lease instance partitions (not rows) with expiry; a dead replica's partitions are taken over after the lease.</summary>
+public sealed class PartitionLeaseTests
+{
+    static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Two_replicas_share_the_partitions_and_a_dead_ones_are_taken_over_after_its_lease()
+    {
+        await using var store = TestStore.Create(StoreProvider.Postgres);
+        await using var db = new PostgresDatabase(store.Options.ConnectionString);
+        var leases = new PostgresPartitionLeases(db, store.Clock);
+        await leases.EnsureAsync("sm", 4, CancellationToken.None);
+        await leases.EnsureAsync("um", 4, CancellationToken.None);
+
+        // Alone, A takes all eight; B, starting later, gets none while A's leases run.
+        Assert.Equal(8, (await leases.AcquireAsync("A", Lease, CancellationToken.None)).Count);
+        Assert.Empty(await leases.AcquireAsync("B", Lease, CancellationToken.None));
+        // A sees two live replicas: it keeps its share (four) and leaves the rest to expire.
+        var a = await leases.AcquireAsync("A", Lease, CancellationToken.None);
+        Assert.Equal(4, a.Count);
+        // Rounds every half lease: B gets the four A left once their lease ends.
+        store.Clock.Advance(Lease / 2);
+        Assert.Equal(4, (await leases.AcquireAsync("A", Lease, CancellationToken.None)).Count);
+        Assert.Empty(await leases.AcquireAsync("B", Lease, CancellationToken.None));
+        store.Clock.Advance(Lease / 2 + TimeSpan.FromSeconds(1));
+        a = await leases.AcquireAsync("A", Lease, CancellationToken.None);
+        var b = await leases.AcquireAsync("B", Lease, CancellationToken.None);
+        Assert.Equal(4, a.Count);
+        Assert.Equal(4, b.Count);
+        Assert.Empty(a.Select(l => (l.Instance, l.Partition)).Intersect(b.Select(l => (l.Instance, l.Partition))));
+
+        // Each moves only its own cursors.
+        var mine = b[0];
+        Assert.True(await leases.AdvanceAsync("B", mine.Instance, mine.Partition, 42, CancellationToken.None));
+        Assert.False(await leases.AdvanceAsync("A", mine.Instance, mine.Partition, 99, CancellationToken.None));
+
+        // B dies (no more rounds). Within its lease, nothing changes hands; after it, A holds all eight, from B's cursor.
+        store.Clock.Advance(Lease / 2);
+        Assert.Equal(4, (await leases.AcquireAsync("A", Lease, CancellationToken.None)).Count);
+        store.Clock.Advance(Lease / 2 + TimeSpan.FromSeconds(1));
+        a = await leases.AcquireAsync("A", Lease, CancellationToken.None);
+        Assert.Equal(8, a.Count);
+        Assert.Equal(42, a.Single(l => l.Instance == mine.Instance && l.Partition == mine.Partition).Seq);
+        // B comes back late: its cursor write is refused (the partition is A's now).
+        Assert.False(await leases.AdvanceAsync("B", mine.Instance, mine.Partition, 50, CancellationToken.None));
+        Assert.True(await leases.AdvanceAsync("A", mine.Instance, mine.Partition, 50, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_orderly_stop_hands_the_partitions_over_at_once()
+    {
+        await using var store = TestStore.Create(StoreProvider.Postgres);
+        await using var db = new PostgresDatabase(store.Options.ConnectionString);
+        var leases = new PostgresPartitionLeases(db, store.Clock);
+        await leases.EnsureAsync("sm", 4, CancellationToken.None);
+        Assert.Equal(4, (await leases.AcquireAsync("A", Lease, CancellationToken.None)).Count);
+        await leases.ReleaseAsync("A", CancellationToken.None);
+        Assert.Equal(4, (await leases.AcquireAsync("B", Lease, CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task A_new_instance_starts_at_the_head_and_a_changed_count_restarts_from_the_slowest_cursor()
+    {
+        await using var store = TestStore.Create(StoreProvider.Postgres);
+        for (var i = 0; i < 5; i++) await store.AcceptOneAsync(TestEvents.To($"e{i}", "sm"));
+        var head = await store.ScalarAsync<long>("SELECT MAX(seq) FROM events");
+        await using var db = new PostgresDatabase(store.Options.ConnectionString);
+        var leases = new PostgresPartitionLeases(db, store.Clock);
+
+        await leases.EnsureAsync("sm", 2, CancellationToken.None);
+        var held = await leases.AcquireAsync("A", Lease, CancellationToken.None);
+        Assert.Equal([head, head], held.Select(l => l.Seq));
+        Assert.True(await leases.AdvanceAsync("A", "sm", 0, head + 10, CancellationToken.None));
+        Assert.True(await leases.AdvanceAsync("A", "sm", 1, head + 3, CancellationToken.None));
+        // The cursor never moves back.
+        Assert.True(await leases.AdvanceAsync("A", "sm", 1, head + 1, CancellationToken.None));
+
+        await leases.EnsureAsync("sm", 2, CancellationToken.None); // unchanged: nothing moves
+        Assert.Equal([head + 10, head + 3], await store.QueryAsync<long>("SELECT seq FROM cursor_leases ORDER BY partition"));
+        await leases.EnsureAsync("sm", 3, CancellationToken.None);
+        Assert.Equal([head + 3, head + 3, head + 3], await store.QueryAsync<long>("SELECT seq FROM cursor_leases WHERE instance = 'sm' ORDER BY partition"));
+    }
+
+    [Fact]
+    public async Task A_removed_instances_partitions_are_dropped_after_seven_days_and_it_comes_back_at_the_head()
+    {
+        await using var store = TestStore.Create(StoreProvider.Postgres);
+        await using var db = new PostgresDatabase(store.Options.ConnectionString);
+        var leases = new PostgresPartitionLeases(db, store.Clock);
+        await leases.EnsureAsync("sm", 2, CancellationToken.None);
+        await leases.EnsureAsync("um", 2, CancellationToken.None);
+        Assert.True((await leases.AcquireAsync("A", Lease, CancellationToken.None)).Count == 4);
+        Assert.True(await leases.AdvanceAsync("A", "um", 0, 7, CancellationToken.None));
+
+        // um is no longer configured: kept for the grace period, dropped after it; sm, configured, stays.
+        store.Clock.Advance(TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1));
+        Assert.Equal(0, await leases.TouchConfiguredAsync(["sm"], CancellationToken.None));
+        store.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(2, await leases.TouchConfiguredAsync(["sm"], CancellationToken.None));
+        Assert.Equal(["sm", "sm"], await store.QueryAsync<string>("SELECT instance FROM cursor_leases ORDER BY partition"));
+        store.Clock.Advance(TimeSpan.FromDays(30));
+        Assert.Equal(0, await leases.TouchConfiguredAsync(["sm"], CancellationToken.None)); // sm was seen: it stays
+
+        // um comes back: new partitions at the head, not at its old cursor.
+        for (var i = 0; i < 3; i++) await store.AcceptOneAsync(TestEvents.To($"e{i}", "um"));
+        await leases.EnsureAsync("um", 2, CancellationToken.None);
+        var head = await store.ScalarAsync<long>("SELECT MAX(seq) FROM events");
+        Assert.Equal([head, head], await store.QueryAsync<long>("SELECT seq FROM cursor_leases WHERE instance = 'um' ORDER BY partition"));
+    }
+
+    [Fact]
+    public async Task A_user_key_maps_to_one_partition_and_keys_spread_over_all()
+    {
+        var first = Enumerable.Range(0, 1000).Select(i => UserPartition.Of($"user-{i}", 8)).ToList();
+        Assert.Equal(first, Enumerable.Range(0, 1000).Select(i => UserPartition.Of($"user-{i}", 8)));
+        Assert.All(Enumerable.Range(0, 8), p => Assert.InRange(first.Count(x => x == p), 60, 190));
+        // PostgreSQL computes the same partition from the stored hash.
+        await using var store = TestStore.Create(StoreProvider.Postgres);
+        var keys = Enumerable.Range(0, 200).Select(i => $"user-{i}").ToArray();
+        var inSql = await store.QueryAsync<int>(
+            "SELECT (((h % 8) + 8) % 8)::int FROM unnest(@Hashes) WITH ORDINALITY AS u(h, i) ORDER BY i",
+            new { Hashes = keys.Select(UserPartition.Hash).ToArray() });
+        Assert.Equal(keys.Select(k => UserPartition.Of(k, 8)), inSql);
+        Assert.Equal(0, UserPartition.Of(null, 8));
+        Assert.Equal(0, UserPartition.Of("user-1", 1));
+    }
+}
