@@ -45,7 +45,7 @@ public sealed class Fql
     /// <exception cref="FqlSyntaxException">for anything Segment's parser cannot evaluate, too (e.g. <c>contains(type, …)</c>).</exception>
     public static Fql ParseTrigger(string text)
     {
-        var parser = new Parser(FqlLexer.Tokenize(text), subscription: true);
+        var parser = new Parser(FqlLexer.Tokenize(text, subscription: true), subscription: true);
         var root = parser.Group();
         parser.Expect(FqlTokenKind.End);
         return new Fql(text, root);
@@ -151,8 +151,9 @@ public sealed class Fql
             if (field.Segments[0] == "type")
                 throw new FqlSyntaxException($"{name}() does not apply to type (Segment's triggers test type with = or !=)", at);
             if (name == "contains") return new FqlStringTest(field, FqlStringTest.Kind.Contains, arg.Text, negate);
-            // Segment's match(): "abc*" is a prefix test, anything else a suffix test on the text after its first character.
-            return arg.Text.EndsWith('*')
+            // Segment's match(): "abc*" is a prefix test, anything else a suffix test on the text after its first character. It looks
+            // for '*"' at the end of the token, so a single-quoted 'abc*' is a suffix test on "abc*'" (its quotes are kept).
+            return arg.Quote == '"' && arg.Text.EndsWith('*')
                 ? new FqlStringTest(field, FqlStringTest.Kind.StartsWith, arg.Text[..^1], negate)
                 : new FqlStringTest(field, FqlStringTest.Kind.EndsWith, arg.Text.Length > 0 ? arg.Text[1..] : "", negate);
         }
@@ -173,9 +174,9 @@ public sealed class Fql
         static FqlLiteral Literal(FqlToken t) => t switch
         {
             { Kind: FqlTokenKind.String } => new FqlLiteral(JsonValueKind.String, t.Text),
-            // Normalised so "100.0" and 100 print alike, as JavaScript's String(Number(x)) would.
-            { Kind: FqlTokenKind.Number } => new FqlLiteral(JsonValueKind.Number,
-                double.Parse(t.Text, NumberStyles.Float, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture)),
+            // Printed as JavaScript's String(Number(x)) prints it ("100.0" is "100", "+5" is "5", "-" is "NaN"): Segment
+            // compares that text with event, name, type and userId.
+            { Kind: FqlTokenKind.Number } => new FqlLiteral(JsonValueKind.Number, FqlValues.JsString(FqlValues.JsNumber(t.Text))),
             { Kind: FqlTokenKind.Ident, Text: "null" } => new FqlLiteral(JsonValueKind.Null, "null"),
             { Kind: FqlTokenKind.Ident, Text: "true" } => new FqlLiteral(JsonValueKind.True, "true"),
             { Kind: FqlTokenKind.Ident, Text: "false" } => new FqlLiteral(JsonValueKind.False, "false"),
