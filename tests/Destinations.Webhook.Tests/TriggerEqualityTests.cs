@@ -48,6 +48,9 @@ public sealed class TriggerEqualityTests
         "properties.total = 1e3", "properties.total > 1e2", "properties.total = +1", "properties.total = -0", "event = 5e3",
         "event = 5.0", "properties.total != -", "properties.half = 0.5", "properties.a\\.b = \"nested\"", "properties.a\\.b = \"flat\"",
         "type = \"track\" and properties.total >= 1e2", "properties.total = 1and type = \"track\"", "type='track' or userId='u1'",
+        // contains() and match() take String() of a number or a bare name as their text.
+        "contains(event, 5)", "contains(properties.plan, pro)", "contains(userId, true)", "match(event, 5)", "match(event, xCompleted)",
+        "contains(event,\"Order\")",
     ];
 
     public static TheoryData<string> All() => new(Triggers);

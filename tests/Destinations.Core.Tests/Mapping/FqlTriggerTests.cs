@@ -42,6 +42,9 @@ public sealed class FqlTriggerTests
     [InlineData("match(event, \"XOrder Completed\")", true)]
     [InlineData("match(event, \"O*d\")", false)]            // not a glob: a suffix test on "*d"
     [InlineData("!match(event, \"Order*\")", false)]
+    [InlineData("contains(event, Order)", true)]           // a bare name or a number is the text String() gives it
+    [InlineData("contains(properties.plan, 1)", false)]
+    [InlineData("match(event, xCompleted)", true)]         // not a string: a suffix test on "Completed"
     [InlineData("!contains(properties.missing, \"x\")", false)] // !contains needs a string
     [InlineData("not contains(properties.missing, \"x\")", true)] // our negation of a whole condition (D20)
     public void Functions(string trigger, bool expected) => Assert.Equal(expected, Eval(trigger));
