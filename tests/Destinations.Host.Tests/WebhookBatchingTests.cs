@@ -12,7 +12,8 @@ namespace Destinations.Host.Tests;
 /// A Webhook instance's batching and URL safety through the real host: with ordering on (D16) a batch takes at most one event
 /// per user key and each user's events arrive in ingest order; <c>batch_keys</c> compares header names case-insensitively
 /// (two mappings whose headers differ only in the name's case share a call, a different value does not); <c>http://</c>
-/// without <c>AllowHttp</c> stops start-up for a literal URL and makes a built one an invalid delivery, never a request.
+/// without <c>AllowHttp</c> stops start-up for a literal URL and makes a built one an invalid delivery, never a request; the
+/// instance's rate limit (D25) spaces its requests.
 /// </summary>
 public sealed class WebhookBatchingTests : IDisposable
 {
@@ -101,6 +102,28 @@ public sealed class WebhookBatchingTests : IDisposable
         Assert.Equal(2, calls.Count);
         Assert.Equal(["m-a", "m-b"], calls[0]);
         Assert.Equal(["m-c"], calls[1]);
+    }
+
+    [Fact]
+    public async Task The_instances_rate_limit_spaces_its_requests_and_the_waits_are_not_attempts()
+    {
+        await using var app = Start("""
+            [{"name": "One by one", "trigger": "type = \"track\"", "action": "send", "fields": {"url": "@URL@/events"}}]
+            """, new Dictionary<string, string?>
+        {
+            ["Delivery:RateLimits:crm:Limit"] = "2",
+            ["Delivery:RateLimits:crm:Period"] = "00:00:01",
+        });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await app.SendAsync("/v1/batch", Batch(Enumerable.Range(1, 14).Select(i => ($"u{i}", $"r-{i}")).ToArray()));
+
+        Assert.True(await ServiceApp.EventuallyAsync(async () => (await app.StatsAsync()).Delivered == 14), $"{await app.StatsAsync()}");
+        // Two calls a second with a bucket of two: the twelve after the first two need six seconds (unlimited, the fourteen
+        // go in about two, most of it the first request's start-up). Measured here, not from the partner's timestamps, which
+        // a cold first request makes late.
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(4.5), $"fourteen requests in {clock.ElapsedMilliseconds} ms");
+        Assert.Equal(14, _partner.LogEntries.Count());
+        Assert.Equal(0, (await app.StatsAsync()).Retrying);
     }
 
     [Fact]
