@@ -98,6 +98,19 @@ public sealed class TriggerEqualityTests
     }
 
     [Theory]
+    [InlineData("!(type = \"track\")")]
+    [InlineData("not type = \"track\"")]
+    public void Negation_is_ours_Segments_parser_skips_it_D20(string trigger)
+    {
+        // Recorded so the difference stays visible: Segment's parser drops the "!" / "not" and matches the tracks.
+        var segment = SegmentReference.Run("triggers.cjs",
+            new JsonArray(Events.Select(e => (JsonNode?)new JsonObject { ["trigger"] = trigger, ["event"] = JsonNode.Parse(e) }).ToArray()));
+        var tracks = Events.Select(e => (string?)JsonNode.Parse(e)!["type"] == "track").ToArray();
+        Assert.Equal(tracks, segment.Select(r => (bool)r!["matched"]!).ToArray());
+        Assert.Equal(tracks.Select(t => !t).ToArray(), Events.Select(e => Fql.ParseTrigger(trigger).Matches(JsonNode.Parse(e)!.AsObject())).ToArray());
+    }
+
+    [Theory]
     [InlineData("anonymousId = \"a-1\"", new[] { true, false, false, false, false, false, false, false })]
     [InlineData("anonymousId != null", new[] { true, false, true, false, true, false, false, false })]
     [InlineData("groupId = \"g-1\"", new[] { false, false, false, true, false, false, false, false })]
