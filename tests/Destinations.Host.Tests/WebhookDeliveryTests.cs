@@ -155,6 +155,29 @@ public sealed class WebhookDeliveryTests : IDisposable
         Assert.Empty(_partner.LogEntries);
     }
 
+    [Fact]
+    public async Task The_Integrations_object_names_the_instance_as_Webhooks_Actions_and_its_own_Id_wins_D9()
+    {
+        await using var app = Start(Single, new Dictionary<string, string?> { ["Admin:ApiKey"] = FailurePaths.AdminKey });
+        var admin = app.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", FailurePaths.AdminKey);
+        async Task<JsonNode> DryRun(string integrations)
+        {
+            var response = await admin.PostAsync("/v1/dry-run?source=web", new StringContent(
+                $$"""{"type":"track","userId":"u1","event":"E","messageId":"wh-int","integrations":{{integrations}}}""", Encoding.UTF8, "application/json"));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+            return JsonNode.Parse(text)!["destinations"]![0]!;
+        }
+
+        Assert.Equal("Webhooks (Actions)", (string?)(await DryRun("{}"))["integration"]);
+        Assert.Equal("integrations_off", (string?)(await DryRun("""{"Webhooks (Actions)":false}"""))["reason"]);
+        Assert.Equal("integrations_off", (string?)(await DryRun("""{"All":false}"""))["reason"]);
+        Assert.True((bool)(await DryRun("""{"All":false,"crm":true}"""))["routed"]!);
+        Assert.Equal("integrations_off", (string?)(await DryRun("""{"Webhooks (Actions)":true,"crm":false}"""))["reason"]);
+        Assert.Empty(_partner.LogEntries);
+    }
+
     sealed class CapturingSink : ILogEventSink
     {
         public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();

@@ -146,6 +146,26 @@ public sealed class WebhookClientTests : IDisposable
         Assert.Equal(1, single.MaxBatchSize);
     }
 
+    [Theory]
+    [InlineData("4000", "send", 4000)]
+    [InlineData("4001", "invalid", 0)]
+    [InlineData("0", "send", 0)]
+    [InlineData("\"ten\"", "invalid", 0)]
+    public void A_batch_size_mapped_from_the_event_is_checked_per_delivery_at_most_4000(string size, string outcome, int batchSize)
+    {
+        var d = Build("""{"url": "@URL@/bulk", "batch_size": {"@path": "$.properties.size"}}""");
+        Assert.Equal(4000, d.MaxBatchSize);
+        var result = d.Map(Track("u1", $", \"size\": {size}"), Assert.Single(d.Subscribe(Track("u1")).Subscriptions));
+        if (outcome == "invalid")
+        {
+            Assert.Equal(MappingOutcome.Invalid, result.Outcome);
+            Assert.Contains("batch_size", result.Reason);
+            return;
+        }
+        Assert.True(result.Outcome == MappingOutcome.Send, result.Reason);
+        Assert.Equal(batchSize, WebhookRequests.BatchSize(Assert.Single(result.Requests)));
+    }
+
     [Fact]
     public async Task A_non_auth_4xx_on_a_batch_is_resent_item_by_item_so_only_the_bad_one_fails()
     {

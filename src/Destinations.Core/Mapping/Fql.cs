@@ -45,7 +45,7 @@ public sealed class Fql
     /// <exception cref="FqlSyntaxException">for anything Segment's parser cannot evaluate, too (e.g. <c>contains(type, …)</c>).</exception>
     public static Fql ParseTrigger(string text)
     {
-        var parser = new Parser(FqlLexer.Tokenize(text), subscription: true);
+        var parser = new Parser(FqlLexer.Tokenize(text, subscription: true), subscription: true);
         var root = parser.Group();
         parser.Expect(FqlTokenKind.End);
         return new Fql(text, root);
@@ -143,18 +143,25 @@ public sealed class Fql
             var field = Field(Next());
             Expect(FqlTokenKind.Comma);
             var arg = Next();
-            if (arg.Kind != FqlTokenKind.String)
-                throw new FqlSyntaxException($"{name}() needs a string as its second argument, found {arg}", arg.Position);
+            // Segment's parser takes String() of any value token here: contains(event, 5) looks for "5", a bare name for itself.
+            var text = arg.Kind switch
+            {
+                FqlTokenKind.String => arg.Text,
+                FqlTokenKind.Number when subscription => FqlValues.JsString(FqlValues.JsNumber(arg.Text)),
+                FqlTokenKind.Ident when subscription => arg.Text,
+                _ => throw new FqlSyntaxException($"{name}() needs a string as its second argument, found {arg}", arg.Position),
+            };
             Expect(FqlTokenKind.RightParen);
-            if (!subscription) return name == "contains" ? new FqlContains(field, arg.Text) : new FqlMatch(field, arg.Text);
+            if (!subscription) return name == "contains" ? new FqlContains(field, text) : new FqlMatch(field, text);
             // Segment's parser builds no condition for contains()/match() on type, so such a trigger never matches there.
             if (field.Segments[0] == "type")
                 throw new FqlSyntaxException($"{name}() does not apply to type (Segment's triggers test type with = or !=)", at);
-            if (name == "contains") return new FqlStringTest(field, FqlStringTest.Kind.Contains, arg.Text, negate);
-            // Segment's match(): "abc*" is a prefix test, anything else a suffix test on the text after its first character.
-            return arg.Text.EndsWith('*')
-                ? new FqlStringTest(field, FqlStringTest.Kind.StartsWith, arg.Text[..^1], negate)
-                : new FqlStringTest(field, FqlStringTest.Kind.EndsWith, arg.Text.Length > 0 ? arg.Text[1..] : "", negate);
+            if (name == "contains") return new FqlStringTest(field, FqlStringTest.Kind.Contains, text, negate);
+            // Segment's match(): "abc*" is a prefix test, anything else a suffix test on the text after its first character. It looks
+            // for '*"' at the end of the token, so a single-quoted 'abc*' is a suffix test on "abc*'" (its quotes are kept).
+            return arg is { Kind: FqlTokenKind.String, Quote: '"' } && text.EndsWith('*')
+                ? new FqlStringTest(field, FqlStringTest.Kind.StartsWith, text[..^1], negate)
+                : new FqlStringTest(field, FqlStringTest.Kind.EndsWith, text.Length > 0 ? text[1..] : "", negate);
         }
 
         static FqlField Field(FqlToken t)
@@ -173,9 +180,9 @@ public sealed class Fql
         static FqlLiteral Literal(FqlToken t) => t switch
         {
             { Kind: FqlTokenKind.String } => new FqlLiteral(JsonValueKind.String, t.Text),
-            // Normalised so "100.0" and 100 print alike, as JavaScript's String(Number(x)) would.
-            { Kind: FqlTokenKind.Number } => new FqlLiteral(JsonValueKind.Number,
-                double.Parse(t.Text, NumberStyles.Float, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture)),
+            // Printed as JavaScript's String(Number(x)) prints it ("100.0" is "100", "+5" is "5", "-" is "NaN"): Segment
+            // compares that text with event, name, type and userId.
+            { Kind: FqlTokenKind.Number } => new FqlLiteral(JsonValueKind.Number, FqlValues.JsString(FqlValues.JsNumber(t.Text))),
             { Kind: FqlTokenKind.Ident, Text: "null" } => new FqlLiteral(JsonValueKind.Null, "null"),
             { Kind: FqlTokenKind.Ident, Text: "true" } => new FqlLiteral(JsonValueKind.True, "true"),
             { Kind: FqlTokenKind.Ident, Text: "false" } => new FqlLiteral(JsonValueKind.False, "false"),

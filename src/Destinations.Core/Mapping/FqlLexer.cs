@@ -6,7 +6,9 @@ namespace Destinations.Core.Mapping;
 enum FqlTokenKind { Ident, String, Number, Operator, LeftParen, RightParen, Comma, End }
 
 /// <param name="Position">1-based start of the token in the trigger text (for error messages).</param>
-readonly record struct FqlToken(FqlTokenKind Kind, string Text, int Position)
+/// <param name="Quote">For a string, the quote it was written with; a single-quoted trigger string keeps its quotes in
+/// <paramref name="Text"/>, as Segment's subscription parser only strips double quotes.</param>
+readonly record struct FqlToken(FqlTokenKind Kind, string Text, int Position, char Quote = '"')
 {
     public override string ToString() => Kind switch
     {
@@ -19,11 +21,14 @@ readonly record struct FqlToken(FqlTokenKind Kind, string Text, int Position)
 /// <summary>
 /// Splits an FQL trigger into tokens. Identifiers are dotted paths (<c>properties.plan</c>); a backslash takes the next
 /// character literally so keys with spaces or dots can be addressed (<c>properties.my\ key</c>), as in Segment's FQL.
+/// With <c>subscription</c>, the tokens of Segment's own lexer (<c>@segment/fql-ts</c>, which a mapping's trigger goes
+/// through): see <see cref="FqlSubscriptionLexer"/>.
 /// </summary>
 static class FqlLexer
 {
-    public static List<FqlToken> Tokenize(string text)
+    public static List<FqlToken> Tokenize(string text, bool subscription = false)
     {
+        if (subscription) return FqlSubscriptionLexer.Tokenize(text);
         var tokens = new List<FqlToken>();
         var i = 0;
         while (i < text.Length)

@@ -194,6 +194,36 @@ static class FqlValues
         return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : double.NaN;
     }
 
+    /// <summary>JavaScript's <c>String(number)</c>: the shortest round-trip digits, plain from 1e-6 up to 1e21, else 1e+21 / 1e-7.</summary>
+    public static string JsString(double d)
+    {
+        if (double.IsNaN(d)) return "NaN";
+        if (double.IsInfinity(d)) return d > 0 ? "Infinity" : "-Infinity";
+        if (d == 0) return "0";
+        var r = Math.Abs(d).ToString("R", CultureInfo.InvariantCulture);
+        var e = 0;
+        if (r.IndexOf('E') is var at and >= 0)
+        {
+            e = int.Parse(r[(at + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+            r = r[..at];
+        }
+        var dot = r.IndexOf('.');
+        var whole = dot < 0 ? r : r[..dot];
+        var fraction = dot < 0 ? "" : r[(dot + 1)..];
+        // value = 0.digits × 10^n, digits without leading or trailing zeros
+        var all = whole + fraction;
+        var lead = all.Length - all.TrimStart('0').Length;
+        var digits = all.Trim('0');
+        var n = whole.Length - lead + e;
+        var k = digits.Length;
+        string text;
+        if (k <= n && n <= 21) text = digits + new string('0', n - k);
+        else if (0 < n && n <= 21) text = digits[..n] + "." + digits[n..];
+        else if (-6 < n && n <= 0) text = "0." + new string('0', -n) + digits;
+        else text = digits[..1] + (k > 1 ? "." + digits[1..] : "") + "e" + (n - 1 >= 0 ? "+" : "-") + Math.Abs(n - 1).ToString(CultureInfo.InvariantCulture);
+        return d < 0 ? "-" + text : text;
+    }
+
     public static string? StringOf(JsonNode? node) =>
         node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
 
@@ -210,7 +240,7 @@ static class FqlValues
     static string? TextOf(JsonNode node) => node.GetValueKind() switch
     {
         JsonValueKind.String => node.GetValue<string>(),
-        JsonValueKind.Number => ToNumber(node) is { } d ? d.ToString("R", CultureInfo.InvariantCulture) : node.ToJsonString(),
+        JsonValueKind.Number => ToNumber(node) is { } d ? JsString(d) : node.ToJsonString(),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
         _ => null,
