@@ -18,13 +18,21 @@ static class Pipeline
 {
     static readonly byte[] Ok = """{"success":true}"""u8.ToArray();
 
-    public static async Task<int> RunAsync(int n, int concurrency, bool sqlite)
+    public static async Task<int> RunAsync(int n, int concurrency, bool sqlite, bool filters = false)
     {
         var directory = Directory.CreateTempSubdirectory("destinations-profile-").FullName;
         try
         {
             await using var service = new ServiceInMemory(directory, sqlite);
             using var serviceClient = service.CreateClient();
+            // --filters: two more services with the instance linked to the profile's source (every event routed), without
+            // and with the benchmark's destination filters (tests/Destinations.Benchmarks/FilterScenario.cs).
+            Directory.CreateDirectory(Path.Combine(directory, "linked"));
+            Directory.CreateDirectory(Path.Combine(directory, "filtered"));
+            await using var linked = filters ? new ServiceInMemory(Path.Combine(directory, "linked"), sqlite, Linked(false)) : null;
+            await using var filtered = filters ? new ServiceInMemory(Path.Combine(directory, "filtered"), sqlite, Linked(true)) : null;
+            using var linkedClient = linked?.CreateClient();
+            using var filteredClient = filtered?.CreateClient();
             await using var bare = await BareAsync();
             using var bareClient = bare.GetTestClient();
             var store = sqlite ? "SQLite store" : "store answers at once";
@@ -35,6 +43,9 @@ static class Pipeline
             {
                 await MeasureAsync(n, concurrency, $"r{round}", "bare app (parse, 200)", bareClient, show: round > 0);
                 await MeasureAsync(n, concurrency, $"r{round}", $"service (routed nowhere, {store})", serviceClient, show: round > 0);
+                if (linkedClient is null || filteredClient is null) continue;
+                await MeasureAsync(n, concurrency, $"r{round}", $"service (routed, no filters, {store})", linkedClient, show: round > 0);
+                await MeasureAsync(n, concurrency, $"r{round}", $"service (routed, bench filters, {store})", filteredClient, show: round > 0);
             }
             return 0;
         }
@@ -42,6 +53,20 @@ static class Pipeline
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    static Dictionary<string, string?> Linked(bool filters)
+    {
+        var settings = new Dictionary<string, string?> { ["Destinations:0:Sources:0"] = "web" };
+        if (!filters) return settings;
+        // The benchmark's filters scenario's list (tests/Destinations.Benchmarks/FilterScenario.cs): every event still routed.
+        settings["Destinations:0:Filters:0:drop"] = "event = \"Test Event\" or contains(context.page.url, \"staging.\")";
+        settings["Destinations:0:Filters:1:only"] = "type = \"track\" or type = \"identify\"";
+        settings["Destinations:0:Filters:2:sample"] = "99.99";
+        settings["Destinations:0:Filters:2:by"] = "userId";
+        settings["Destinations:0:Filters:3:dropProperties:0"] = "context.ip";
+        settings["Destinations:0:Filters:3:dropProperties:1"] = "properties.email";
+        return settings;
     }
 
     static async Task<WebApplication> BareAsync()

@@ -17,7 +17,7 @@ static class Profiler
         return args.FirstOrDefault() switch
         {
             "stages" => await Stages.RunAsync(n, args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()),
-            "pipeline" => await Pipeline.RunAsync(n, concurrency, args.Contains("--sqlite")),
+            "pipeline" => await Pipeline.RunAsync(n, concurrency, args.Contains("--sqlite"), args.Contains("--filters")),
             _ => Usage(),
         };
     }

@@ -14,7 +14,8 @@ namespace Destinations.Profiling;
 /// an event store that answers "stored" without I/O — what is measured is the request pipeline, not the disk — or, with
 /// <c>sqlite</c>, the service's own SQLite store (the dedupe row in a group commit).
 /// </summary>
-sealed class ServiceInMemory(string directory, bool sqlite = false) : WebApplicationFactory<Program>
+/// <param name="extra">More settings over these (e.g. the instance linked to the profile's source, destination filters).</param>
+sealed class ServiceInMemory(string directory, bool sqlite = false, IReadOnlyDictionary<string, string?>? extra = null) : WebApplicationFactory<Program>
 {
     // The host's content root is the output folder (its appsettings.json is copied there), wherever the harness runs from.
     static ServiceInMemory() =>
@@ -36,7 +37,7 @@ sealed class ServiceInMemory(string directory, bool sqlite = false) : WebApplica
             ["Destinations:0:Settings:ApiToken"] = "profile-token",
             ["Destinations:0:Settings:ApiSecret"] = "profile-secret",
             ["Destinations:0:Settings:BaseUrl"] = "http://127.0.0.1:9/",
-        }));
+        }).AddInMemoryCollection(extra ?? new Dictionary<string, string?>()));
         if (sqlite) return;
         builder.ConfigureTestServices(services =>
         {

@@ -99,6 +99,24 @@ static class Stages
                 new Dictionary<string, InstanceFilters> { [registry.Destinations[0].Id] = new InstanceFilters([filters.All[1]]) }));
             Measure(n, "route (one instance, linked, only: type = … or type = …, no JSON read)", i => typed.Route(source.Id, Fresh(i)), baseline: i => Fresh(i));
             Measure(n, "route (one instance, linked, drop on context.page.url + only + sample 99.99% by userId)", i => filtered.Route(source.Id, Fresh(i)), baseline: i => Fresh(i));
+            // Delivery side: the dispatcher maps each stored event through the registry, where the property filters act on
+            // the event's DOM. The same stored body without and with the bench's dropProperties (context.ip, properties.email).
+            var propertyFilters = DestinationFilterReader.Read(new ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["Filters:0:dropProperties:0"] = "context.ip",
+                    ["Filters:0:dropProperties:1"] = "properties.email",
+                }).Build().GetSection("Filters"), "Destinations[0]", "salesmachine-profile", filterErrors);
+            if (filterErrors.Count > 0) throw new InvalidOperationException(string.Join("; ", filterErrors));
+            var plain = new DestinationRegistry(registry.Sources, [(registry.Destinations[0], null)], []);
+            var dropping = new DestinationRegistry(registry.Sources, [(registry.Destinations[0], null)], [], null,
+                new Dictionary<string, InstanceFilters> { [registry.Destinations[0].Id] = propertyFilters });
+            var stored = bodies.Select((_, i) => Fresh(i).ToJsonString()).ToArray();
+            var subscription = linked.Route(source.Id, Fresh(0)).Deliveries[0].Subscription;
+            Measure(n, "map: stored event → mapper (FromStored + registry.Map), no filters",
+                i => plain.Map(plain.Destinations[0], SegmentEvent.FromStored(stored[i & 1023]), subscription));
+            Measure(n, "map: stored event → mapper (FromStored + registry.Map), dropProperties ×2",
+                i => dropping.Map(dropping.Destinations[0], SegmentEvent.FromStored(stored[i & 1023]), subscription));
             await MeasureAsync(n, "flow: IngressFlow.AcceptAsync (store answers at once)", async _ =>
             {
                 var http = new DefaultHttpContext { RequestServices = services };
