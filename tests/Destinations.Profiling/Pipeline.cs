@@ -44,8 +44,8 @@ static class Pipeline
                 await MeasureAsync(n, concurrency, $"r{round}", "bare app (parse, 200)", bareClient, show: round > 0);
                 await MeasureAsync(n, concurrency, $"r{round}", $"service (routed nowhere, {store})", serviceClient, show: round > 0);
                 if (linkedClient is null || filteredClient is null) continue;
-                await MeasureAsync(n, concurrency, $"r{round}", $"service (routed, no filters, {store})", linkedClient, show: round > 0);
                 await MeasureAsync(n, concurrency, $"r{round}", $"service (routed, bench filters, {store})", filteredClient, show: round > 0);
+                await MeasureAsync(n, concurrency, $"r{round}", $"service (routed, no filters, {store})", linkedClient, show: round > 0);
             }
             return 0;
         }

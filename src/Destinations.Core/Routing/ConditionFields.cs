@@ -89,7 +89,16 @@ public sealed class ConditionFields
             }
             // A named leaf, or a value the path must go into that is not an object (an array a path indexes into, a
             // scalar where an object was expected): copied whole, so the condition sees what it would on the whole event.
-            else into[name!] = JsonNode.Parse(ref reader);
+            // Strings and literals are made directly (same kind and value as the parsed node, which copies the value into
+            // a JsonDocument of its own); numbers, arrays and objects keep the parsed node (its number text).
+            else into[name!] = reader.TokenType switch
+            {
+                JsonTokenType.String => JsonValue.Create(reader.GetString()),
+                JsonTokenType.True => JsonValue.Create(true),
+                JsonTokenType.False => JsonValue.Create(false),
+                JsonTokenType.Null => null,
+                _ => JsonNode.Parse(ref reader),
+            };
         }
     }
 
