@@ -1,11 +1,12 @@
 namespace Destinations.Profiling;
 
 // Destinations.Profiling stages [--n N] [--only PREFIX] — each stage of a single /v1/track event timed alone (thread CPU, bytes allocated)
-// Destinations.Profiling pipeline [--n N] [--c C] [--sqlite]
+// Destinations.Profiling pipeline [--n N] [--c C] [--sqlite] [--filters]
 //                                          — whole requests through the service's middleware and endpoint in memory
 //                                            (TestServer, no sockets), C at a time, against the same for a bare
 //                                            parse-and-200 app; --sqlite: the service's own store instead of one that
-//                                            answers at once
+//                                            answers at once; --filters: also routed to the instance, without and with
+//                                            the filters scenario's destination filters
 // The event is bench/common.lua's track event (~700 bytes), sent with a Basic write key and routed nowhere (the only
 // destination is linked to another source), so the store is asked for nothing but the dedupe decision.
 static class Profiler
@@ -27,7 +28,7 @@ static class Profiler
 
     static int Usage()
     {
-        Console.Error.WriteLine("usage: Destinations.Profiling stages [--n N] [--only STAGE] | pipeline [--n N] [--c CONCURRENT] [--sqlite]");
+        Console.Error.WriteLine("usage: Destinations.Profiling stages [--n N] [--only STAGE] | pipeline [--n N] [--c CONCURRENT] [--sqlite] [--filters]");
         return 2;
     }
 }
