@@ -7,23 +7,25 @@ namespace Destinations.Storage.Postgres;
 public sealed class PostgresEventHistory(PostgresDatabase db) : IEventHistory, IOutcomeTimeline
 {
     const string EventColumns = """
-        seq AS Seq, source_id AS SourceId, message_id AS MessageId, type AS Type, body AS Body, user_key AS UserKey,
-        received_at AS AcceptedAt
+        seq AS Seq, source_id AS SourceId, message_id AS MessageId, type AS Type, routes AS Routes, filtered AS Filtered,
+        body AS Body, user_key AS UserKey, COALESCE(accepted_at, received_at) AS AcceptedAt
         """;
 
-    // No index on message_id here: an operator's question, not a hot path.
+    // Found through its messageId hash (ix_events_id_hash, D5), confirmed on the full id.
     public Task<IReadOnlyList<EventStory>> GetAsync(string messageId, string? sourceId, CancellationToken ct) =>
         ReadAsync($"""
             SELECT {EventColumns}
-            FROM events WHERE message_id = @MessageId AND (@Source::text IS NULL OR source_id = @Source)
-            """, new { MessageId = messageId, Source = sourceId }, newestFirst: false, ct);
+            FROM events WHERE id_hash = @Hash AND message_id = @MessageId AND (@Source::text IS NULL OR source_id = @Source)
+            """, new { Hash = Sqlite.LogRoutes.Hash(messageId), MessageId = messageId, Source = sourceId }, newestFirst: false, ct);
 
-    // ix_events_user_key finds the user's events; the newest few are read.
+    // The log has no index on the user key (it would cost every ingest commit for an operator's question): the search is
+    // bounded to the recent log, as on SQLite.
     public Task<IReadOnlyList<EventStory>> GetByUserAsync(string userKey, int limit, CancellationToken ct) =>
         ReadAsync($"""
             SELECT {EventColumns}
-            FROM events WHERE user_key = @User ORDER BY seq DESC LIMIT @Limit
-            """, new { User = userKey, Limit = Math.Max(1, limit) }, newestFirst: true, ct);
+            FROM events WHERE seq > (SELECT COALESCE(MAX(seq), 0) FROM events) - @Window AND user_key = @User
+            ORDER BY seq DESC LIMIT @Limit
+            """, new { User = userKey, Limit = Math.Max(1, limit), Window = (long)Sqlite.SqliteEventHistory.UserSearchWindow }, newestFirst: true, ct);
 
     async Task<IReadOnlyList<EventStory>> ReadAsync(string sql, object parameters, bool newestFirst, CancellationToken ct)
     {

@@ -88,9 +88,11 @@ static class PostgresGroupWriter
         await using (var second = new NpgsqlBatch(conn, tx))
         {
             second.BatchCommands.Add(Command("""
-                INSERT INTO events (seq, source_id, message_id, type, user_key, received_at, body)
-                SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
-                """, ev.Seq.ToArray(), ev.Source.ToArray(), ev.Message.ToArray(), ev.Type.ToArray(), ev.UserKey.ToArray(), ev.ReceivedAt.ToArray(), ev.Body.ToArray()));
+                INSERT INTO events (seq, source_id, message_id, type, user_key, received_at, body, routes, filtered, id_hash, user_hash, accepted_at)
+                SELECT s, src, m, t, u, r, b, rt, f, h, uh, $12 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+                    $6::bigint[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[]) AS x(s, src, m, t, u, r, b, rt, f, h, uh)
+                """, ev.Seq.ToArray(), ev.Source.ToArray(), ev.Message.ToArray(), ev.Type.ToArray(), ev.UserKey.ToArray(), ev.ReceivedAt.ToArray(),
+                ev.Body.ToArray(), ev.Routes.ToArray(), ev.Filtered.ToArray(), ev.IdHash.ToArray(), ev.UserHash.ToArray(), nowMs));
             second.BatchCommands.Add(Command("""
                 INSERT INTO deliveries (event_seq, destination_id, subscription, status, attempts, next_attempt_at, created_at, updated_at)
                 SELECT s, d, sub, 'pending', 0, $4, $4, $4 FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(s, d, sub)
@@ -130,6 +132,10 @@ static class PostgresGroupWriter
         public List<string?> UserKey { get; } = [];
         public List<long> ReceivedAt { get; } = [];
         public List<string> Body { get; } = [];
+        public List<string?> Routes { get; } = [];
+        public List<string?> Filtered { get; } = [];
+        public List<long?> IdHash { get; } = [];
+        public List<long?> UserHash { get; } = [];
 
         public void Add(long seq, IncomingEvent incoming, long receivedAt)
         {
@@ -140,6 +146,10 @@ static class PostgresGroupWriter
             UserKey.Add(incoming.Event.UserKey);
             ReceivedAt.Add(receivedAt);
             Body.Add(incoming.Event.ToJsonString());
+            Routes.Add(Sqlite.LogRoutes.Encode(incoming.Routing.Deliveries));
+            Filtered.Add(Sqlite.LogRoutes.EncodeFiltered(incoming.Routing.Filtered));
+            IdHash.Add(incoming.Event.MessageId.Length > 0 ? Sqlite.LogRoutes.Hash(incoming.Event.MessageId) : null);
+            UserHash.Add(UserPartition.HashOrNull(incoming.Event.UserKey));
         }
     }
 

@@ -137,10 +137,76 @@ public static class PostgresMigrations
                 WHERE status IN ('delivered', 'dead', 'filtered', 'invalid')
                 GROUP BY destination_id, updated_at / 60000 * 60000, status;
             """),
+        (7, "the log: events carry their routing, dedupe hash and user hash; hold intervals", """
+            -- Each accepted event is written once (docs/storage.md): what routing decided travels with it, and each partition of a
+            -- destination instance is read forward from its cursor (cursor_leases). Rows in deliveries exist only for deliveries
+            -- that need state. Events written before this version have no routes: their deliveries are rows already.
+            ALTER TABLE events ADD COLUMN routes text;        -- "instance<TAB>subscription" pairs, one per line (LogRoutes)
+            ALTER TABLE events ADD COLUMN filtered text;      -- "instance<TAB>reason code" of the instances that did not get it
+            ALTER TABLE events ADD COLUMN id_hash bigint;     -- 64-bit FNV-1a of message_id (D5: a hit is confirmed on message_id)
+            ALTER TABLE events ADD COLUMN accepted_at bigint; -- commit time (the D5 window; receivedAt may come from the client)
+            ALTER TABLE events ADD COLUMN user_hash bigint;   -- 64-bit FNV-1a of user_key: its partition is ((h % P) + P) % P
+            CREATE INDEX ix_events_id_hash ON events (id_hash);
+            -- Per-user order (D16) is decided on the few open rows through ix_deliveries_order and by partition, not by user key
+            -- over the log; an index entry less per event.
+            DROP INDEX IF EXISTS ix_events_user_key;
+
+            -- D12/D13: when each instance was held, so the paused time of an event waiting in the log is computable.
+            CREATE TABLE hold_intervals (
+                destination_id text   NOT NULL,
+                started_at     bigint NOT NULL,
+                ended_at       bigint,
+                hold           text   NOT NULL,  -- 'paused' (D12) or 'breaker'
+                PRIMARY KEY (destination_id, started_at)
+            );
+            INSERT INTO hold_intervals (destination_id, started_at, hold)
+                SELECT destination_id, held_since, hold FROM destination_state WHERE hold IS NOT NULL AND held_since IS NOT NULL;
+            """),
     ];
 
+    /// <summary>What a version needs beyond its SQL, in the same transaction: version 7 hashes the events stored before it
+    /// (the hash is <see cref="Sqlite.LogRoutes.Hash"/>, computed here rather than in SQL, where 64-bit arithmetic overflows),
+    /// so the event's story finds them by id_hash; their dedupe window stays in the old dedupe table (no accepted_at).</summary>
+    static async Task AfterAsync(int version, NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        if (version != 7) return;
+        const int Chunk = 10_000;
+        var after = long.MinValue;
+        while (true)
+        {
+            var seqs = new List<long>(Chunk);
+            var ids = new List<long>(Chunk);
+            var users = new List<long?>(Chunk);
+            await using (var read = new NpgsqlCommand("SELECT seq, message_id, user_key FROM events WHERE seq > $1 ORDER BY seq LIMIT $2", conn, tx))
+            {
+                read.Parameters.AddWithValue(after);
+                read.Parameters.AddWithValue(Chunk);
+                await using var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    seqs.Add(reader.GetInt64(0));
+                    ids.Add(Sqlite.LogRoutes.Hash(reader.GetString(1)));
+                    users.Add(reader.IsDBNull(2) ? null : UserPartition.HashOrNull(reader.GetString(2)));
+                }
+            }
+            if (seqs.Count == 0) return;
+            await using (var write = new NpgsqlCommand("""
+                UPDATE events e SET id_hash = u.h, user_hash = u.uh FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(s, h, uh)
+                WHERE e.seq = u.s
+                """, conn, tx))
+            {
+                write.Parameters.AddWithValue(seqs.ToArray());
+                write.Parameters.AddWithValue(ids.ToArray());
+                write.Parameters.AddWithValue(users.ToArray());
+                await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            after = seqs[^1];
+        }
+    }
+
     /// <summary>Applies the versions not yet applied; idempotent and safe when several replicas start together.</summary>
-    public static async Task<int> ApplyAsync(NpgsqlConnection conn, string? schema, CancellationToken ct)
+    /// <param name="upTo">Applies versions up to this one only (an upgrade test builds an older schema with it).</param>
+    public static async Task<int> ApplyAsync(NpgsqlConnection conn, string? schema, CancellationToken ct, int upTo = int.MaxValue)
     {
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
         await ExecuteAsync(conn, tx, $"SELECT pg_advisory_xact_lock({LockKey})", ct).ConfigureAwait(false);
@@ -152,9 +218,10 @@ public static class PostgresMigrations
         var applied = Convert.ToInt32(await current.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
 
         var count = 0;
-        foreach (var (version, description, sql) in All.Where(m => m.Version > applied).OrderBy(m => m.Version))
+        foreach (var (version, description, sql) in All.Where(m => m.Version > applied && m.Version <= upTo).OrderBy(m => m.Version))
         {
             await ExecuteAsync(conn, tx, sql, ct).ConfigureAwait(false);
+            await AfterAsync(version, conn, tx, ct).ConfigureAwait(false);
             await using var record = new NpgsqlCommand("INSERT INTO schema_version (version, description, applied_at) VALUES ($1, $2, now())", conn, tx);
             record.Parameters.AddWithValue(version);
             record.Parameters.AddWithValue(description);

@@ -153,4 +153,12 @@ public static class UserPartition
 
     /// <summary>The user key's hash as stored for the partition (the messageId hash's function, D5).</summary>
     public static long Hash(string userKey) => Sqlite.LogRoutes.Hash(userKey);
+
+    /// <summary>The stored <c>user_hash</c>: null for no (or an empty) user key, which <see cref="Of"/> puts in partition 0.</summary>
+    public static long? HashOrNull(string? userKey) => string.IsNullOrEmpty(userKey) ? null : Hash(userKey);
+
+    /// <summary>The SQL of <see cref="Of"/> on the stored hash (<c>user_hash</c>, of table alias <paramref name="alias"/>) for
+    /// a partition count bound as <paramref name="count"/>.</summary>
+    public static string Sql(string alias, string count) =>
+        $"COALESCE(((({alias}.user_hash % {count}) + {count}) % {count})::int, 0)";
 }
