@@ -55,8 +55,10 @@ static class EventHistoryQueries
 
     /// <param name="cursors">The instances' cursors (SQLite's log; empty for a store without one).</param>
     /// <param name="hasCalls">Whether the store keeps partner_calls (SQLite).</param>
+    /// <param name="cursorOf">The cursor that decides for an event and instance (PostgreSQL: its partition's), instead of
+    /// <paramref name="cursors"/>.</param>
     public static async Task<IReadOnlyList<EventStory>> BuildAsync(DbConnection conn, IReadOnlyList<EventRow> events,
-        IReadOnlyDictionary<string, long> cursors, CancellationToken ct, bool hasCalls = true)
+        IReadOnlyDictionary<string, long> cursors, CancellationToken ct, bool hasCalls = true, Func<EventRow, string, long?>? cursorOf = null)
     {
         // The partner calls that carried the event to the instance, oldest first (SQLite's partner_calls): a call's range of
         // seqs can span events of other users, so the exact list decides.
@@ -88,7 +90,8 @@ static class EventHistoryQueries
                 else
                 {
                     // No row: delivered on its first attempt once the instance's cursor has passed it, else still waiting (or in flight).
-                    var delivered = cursors.TryGetValue(instance, out var cursor) && e.Seq <= cursor;
+                    var delivered = (cursorOf is not null ? cursorOf(e, instance) : cursors.TryGetValue(instance, out var c) ? c : (long?)null) is { } cursor
+                        && e.Seq <= cursor;
                     var calls = delivered ? await CallsAsync(instance, e.Seq).ConfigureAwait(false) : [];
                     var call = calls.Count > 0 ? calls[^1] : null;
                     deliveries.Add(new DeliveryStory(instance, subscription, delivered ? DeliveryStoryStatus.Delivered : DeliveryStoryStatus.Pending,

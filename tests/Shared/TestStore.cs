@@ -48,7 +48,7 @@ public sealed class TestStore : IAsyncDisposable
         {
             _postgres = new PostgresDatabase(options.ConnectionString);
             var store = new PostgresEventStore(_postgres, opts, Clock, Signal, NullLogger<PostgresEventStore>.Instance);
-            var queue = new PostgresDeliveryQueue(_postgres, Clock, Signal);
+            var queue = new PostgresDeliveryQueue(_postgres, Clock, Signal, opts);
             (Store, Queue, Admin, _commits) = (store, queue, new PostgresDeliveryAdmin(_postgres, queue, Clock, Signal), () => store.CommitCount);
             History = new PostgresEventHistory(_postgres);
         }

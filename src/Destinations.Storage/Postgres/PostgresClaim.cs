@@ -11,13 +11,18 @@ namespace Destinations.Storage.Postgres;
 /// </summary>
 static class PostgresClaim
 {
+    // Ordered instances (D16): a row with a user key is claimed only by the replica holding its partition (the one that also
+    // reads the user's events from the log), and only when no earlier row of its user is pending.
     const string Candidates = """
-        SELECT d.id AS Id, d.destination_id AS DestinationId FROM deliveries d JOIN events e ON e.seq = d.event_seq
+        SELECT d.id, d.destination_id, d.event_seq, e.user_key FROM deliveries d JOIN events e ON e.seq = d.event_seq
         WHERE d.status = 'pending' AND d.next_attempt_at <= @Now AND (d.lease_until IS NULL OR d.lease_until < @Now)
-          AND (NOT d.destination_id = ANY(@Ordered) OR e.user_key IS NULL OR NOT EXISTS (
+          AND (NOT d.destination_id = ANY(@Ordered) OR e.user_key IS NULL OR (
+                (d.destination_id, COALESCE((((e.user_hash % @Count) + @Count) % @Count)::int, 0)) IN (
+                    SELECT * FROM unnest(@HeldInstances::text[], @HeldPartitions::int[]))
+                AND NOT EXISTS (
                 SELECT 1 FROM deliveries p JOIN events pe ON pe.seq = p.event_seq
                 WHERE p.destination_id = d.destination_id AND p.status = 'pending' AND p.event_seq < d.event_seq
-                  AND pe.user_key = e.user_key))
+                  AND pe.user_key = e.user_key)))
         """;
 
     const string Lease = """
@@ -29,22 +34,25 @@ static class PostgresClaim
                   d.held_ms AS HeldMs, e.user_key AS UserKey, d.next_attempt_at AS NextAttemptAt
         """;
 
-    public static async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(PostgresDatabase db, ClaimRequest request, DateTimeOffset now, CancellationToken ct)
+    public static async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PostgresLog log,
+        ClaimRequest request, DateTimeOffset now, CancellationToken ct)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         var untilMs = (now + request.Lease).ToUnixTimeMilliseconds();
         var ordered = request.Ordered.ToArray();
-        await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var claimId = Interlocked.Increment(ref _claims);
+        var (heldInstances, heldPartitions) = log.Held();
 
         var held = await InstanceStateQueries.ReadAllAsync(conn, tx, heldOnly: true, ct).ConfigureAwait(false);
         var skip = request.Skip.ToHashSet(StringComparer.Ordinal);
         // D25: instances whose shared bucket has no token now are skipped (as the in-memory limiter's Throttled() on SQLite).
         if (request.RateLimits is { } limits) skip.UnionWith(await PostgresRateLimits.ThrottledAsync(conn, tx, nowMs, limits, ct).ConfigureAwait(false));
+        var args = new { Now = nowMs, Ordered = ordered, HeldInstances = heldInstances, HeldPartitions = heldPartitions, Count = (long)log.Partitions };
 
         // D12: one canary per held instance whose probe is due. The state row is locked (SKIP LOCKED: another replica is
         // taking this canary) and its probe time moved a lease ahead, so no replica sends a second canary meanwhile.
         var probes = new List<(InstanceState State, long Id)>();
+        var logProbes = new List<ClaimedDelivery>();
         var dueProbes = await conn.QueryAsync<string>(new CommandDefinition("""
             SELECT destination_id FROM destination_state
             WHERE hold IS NOT NULL AND next_probe_at <= @Now AND NOT destination_id = ANY(@Skip)
@@ -52,28 +60,71 @@ static class PostgresClaim
             """, new { Now = nowMs, Skip = skip.ToArray() }, tx, cancellationToken: ct)).ConfigureAwait(false);
         foreach (var destination in dueProbes)
         {
-            if (probes.Count >= request.Max) break;
-            var canary = await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+            if (probes.Count + logProbes.Count >= request.Max) break;
+            var canary = await conn.QuerySingleOrDefaultAsync<(long Id, long Seq, string? UserKey)?>(new CommandDefinition(
                 Candidates + " AND d.destination_id = @Destination ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED",
-                new { Now = nowMs, Ordered = ordered, Destination = destination }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            if (canary is not { } id) continue;
-            await conn.ExecuteAsync(new CommandDefinition(
-                "UPDATE destination_state SET next_probe_at = @Until, updated_at = @Now WHERE destination_id = @Destination",
-                new { Until = untilMs, Now = nowMs, Destination = destination }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            probes.Add((held.Single(s => s.DestinationId == destination), id));
+                new { args.Now, args.Ordered, args.HeldInstances, args.HeldPartitions, args.Count, Destination = destination }, tx,
+                cancellationToken: ct)).ConfigureAwait(false);
+            if (canary is { } c && request.Ordered.Contains(destination) && log.BlocksRow(destination, c.UserKey, c.Seq)) canary = null;
+            if (canary is not { } found)
+            {
+                // No row waits: the canary comes from the head of the instance's log (the partitions this replica holds).
+                var fromLog = await log.TakeAsync(conn, tx, claimId, destination, 1, request.Owner, nowMs, untilMs,
+                    request.Ordered.Contains(destination), ct).ConfigureAwait(false);
+                if (fromLog.Count == 0) continue;
+                await MoveProbeAsync(conn, tx, destination, untilMs, nowMs, ct).ConfigureAwait(false);
+                logProbes.Add(fromLog[0] with { IsProbe = true });
+                continue;
+            }
+            await MoveProbeAsync(conn, tx, destination, untilMs, nowMs, ct).ConfigureAwait(false);
+            probes.Add((held.Single(s => s.DestinationId == destination), found.Id));
         }
 
         var excluded = skip.Concat(held.Select(s => s.DestinationId)).Distinct(StringComparer.Ordinal).ToArray();
-        var ids = probes.Select(p => p.Id).ToList();
-        if (ids.Count < request.Max)
-        {
-            var picked = (await conn.QueryAsync<(long Id, string DestinationId)>(new CommandDefinition(
+        var picked = new List<(long Id, string DestinationId)>();
+        var room = request.Max - probes.Count - logProbes.Count;
+        if (room > 0)
+            picked = (await conn.QueryAsync<(long Id, string DestinationId, long Seq, string? UserKey)>(new CommandDefinition(
                 Candidates + " AND NOT d.destination_id = ANY(@Excluded) ORDER BY d.next_attempt_at, d.id LIMIT @Max FOR UPDATE OF d SKIP LOCKED",
-                new { Now = nowMs, Ordered = ordered, Excluded = excluded, Max = request.Max - ids.Count }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
-            // D25: tokens are taken from the shared bucket rows in this transaction; rows without one are not leased.
-            if (request.RateLimits is { } rateLimits) picked = await PostgresRateLimits.AdmitAsync(conn, tx, picked, nowMs, rateLimits, ct).ConfigureAwait(false);
-            ids.AddRange(picked.Select(p => p.Id));
+                new { args.Now, args.Ordered, args.HeldInstances, args.HeldPartitions, args.Count, Excluded = excluded, Max = room }, tx,
+                cancellationToken: ct)).ConfigureAwait(false))
+                // D16: a row waits behind an earlier log claim of the same user (in flight or given back).
+                .Where(r => !request.Ordered.Contains(r.DestinationId) || !log.BlocksRow(r.DestinationId, r.UserKey, r.Seq))
+                .Select(r => (r.Id, r.DestinationId)).ToList();
+
+        // Then fill up from the log: each instance not held nor throttled, an equal share each, the rest to whoever has more.
+        var fromLogClaims = new List<ClaimedDelivery>();
+        var instances = log.Instances.Where(d => !excluded.Contains(d) && (request.Destinations is null || request.Destinations.Contains(d))).ToList();
+        int Taken() => probes.Count + picked.Count + logProbes.Count + fromLogClaims.Count;
+        for (var pass = 0; pass < 2 && Taken() < request.Max && instances.Count > 0; pass++)
+        {
+            var left = request.Max - Taken();
+            var share = pass == 0 ? Math.Max(1, (left + instances.Count - 1) / instances.Count) : left;
+            foreach (var destination in instances)
+            {
+                var take = Math.Min(share, request.Max - Taken());
+                if (take <= 0) break;
+                fromLogClaims.AddRange(await log.TakeAsync(conn, tx, claimId, destination, take, request.Owner, nowMs, untilMs,
+                    request.Ordered.Contains(destination), ct).ConfigureAwait(false));
+            }
         }
+
+        // D25: tokens are taken from the shared bucket rows in this transaction; what gets none is not leased (a log claim
+        // is given back: it waits in memory).
+        if (request.RateLimits is { } rateLimits)
+        {
+            // Log claims take part under a negative stand-in id (row ids are positive).
+            var admitted = (await PostgresRateLimits.AdmitAsync(conn, tx,
+                [.. picked, .. fromLogClaims.Select((c, i) => (-(long)(i + 1), c.DestinationId))], nowMs, rateLimits, ct).ConfigureAwait(false))
+                .Select(p => p.Id).ToHashSet();
+            picked = picked.Where(p => admitted.Contains(p.Id)).ToList();
+            var kept = new List<ClaimedDelivery>();
+            for (var i = 0; i < fromLogClaims.Count; i++)
+                if (admitted.Contains(-(long)(i + 1))) kept.Add(fromLogClaims[i]);
+                else log.GiveBack(fromLogClaims[i], nowMs);
+            fromLogClaims = kept;
+        }
+        var ids = probes.Select(p => p.Id).Concat(picked.Select(p => p.Id)).ToList();
 
         var claimed = new List<ClaimedDelivery>();
         if (ids.Count > 0)
@@ -93,7 +144,15 @@ static class PostgresClaim
             }
             claimed.AddRange(ids.Skip(probes.Count).Select(id => rows[id].ToClaimed(request.Owner, untilMs)));
         }
-        await tx.CommitAsync(ct).ConfigureAwait(false);
+        claimed.AddRange(logProbes);
+        claimed.AddRange(fromLogClaims);
         return claimed;
     }
+
+    static long _claims;
+
+    static Task MoveProbeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string destination, long untilMs, long nowMs, CancellationToken ct) =>
+        conn.ExecuteAsync(new CommandDefinition(
+            "UPDATE destination_state SET next_probe_at = @Until, updated_at = @Now WHERE destination_id = @Destination",
+            new { Until = untilMs, Now = nowMs, Destination = destination }, tx, cancellationToken: ct));
 }

@@ -1,87 +1,60 @@
 using Dapper;
 using Destinations.Core.Delivery;
-using Destinations.Storage.Sqlite;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Destinations.Storage.Postgres;
 
 /// <summary>
-/// <see cref="IDeliveryQueue"/> on PostgreSQL, shared by N replicas: the claim picks rows with
-/// <c>FOR UPDATE SKIP LOCKED</c> and leases them in one transaction; every later write checks the lease owner (as on
-/// SQLite), so a worker whose lease ran out and was taken over cannot overwrite the new owner's outcome.
+/// <see cref="IDeliveryQueue"/> on PostgreSQL, shared by N replicas: each replica leases partitions of every instance's log
+/// and reads them from their cursors (<see cref="PostgresLog"/>); rows exist only for deliveries that need state, and are
+/// claimed with <c>FOR UPDATE SKIP LOCKED</c>. Claims and outcomes of this replica go through one writer
+/// (<see cref="PostgresDispatchWriter"/>); every write checks the lease (of the row, or of the log claim and its partition),
+/// so a worker whose lease ran out and was taken over cannot overwrite the new owner's outcome.
 /// </summary>
-public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time, DispatchSignal? signal = null) : IDeliveryQueue, ISharedRateLimits
+public sealed class PostgresDeliveryQueue : IDeliveryQueue, ISharedRateLimits, IAsyncDisposable
 {
     const string ClearLease = "lease_owner = NULL, lease_until = NULL";
 
+    readonly PostgresDatabase db;
+    readonly TimeProvider time;
+    readonly DispatchSignal? signal;
+    readonly PostgresDispatchWriter _writer;
+
+    public PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time, DispatchSignal? signal = null, IOptions<StorageOptions>? options = null)
+    {
+        this.db = db;
+        this.time = time;
+        this.signal = signal;
+        var partitions = options?.Value.Partitions ?? new StorageOptions().Partitions;
+        _writer = new PostgresDispatchWriter(db, new PostgresLog(new PostgresPartitionLeases(db, time), Guid.NewGuid().ToString("N"), partitions));
+    }
+
+    /// <summary>This replica's id in the partition leases (<c>cursor_leases.owner</c>).</summary>
+    public string Replica => _writer.Log.Replica;
+
     public Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(ClaimRequest request, CancellationToken ct) =>
-        PostgresClaim.ClaimAsync(db, request, time.GetUtcNow(), ct);
+        _writer.ClaimAsync(request, time.GetUtcNow(), ct);
 
     public Task ThrottleAsync(string destinationId, DateTimeOffset throttledUntil, DateTimeOffset? blockedUntil, CancellationToken ct) =>
         PostgresRateLimits.ThrottleAsync(db, destinationId, time.GetUtcNow().ToUnixTimeMilliseconds(), throttledUntil.ToUnixTimeMilliseconds(),
             blockedUntil?.ToUnixTimeMilliseconds() ?? 0, ct);
 
-    /// <summary>All rows in one round trip: one <see cref="NpgsqlBatch"/> of fixed, positional statements, which PostgreSQL runs
-    /// as one implicit transaction (one commit, however many rows).</summary>
-    public async Task<bool[]> SettleAsync(IReadOnlyList<Settlement> settlements, CancellationToken ct)
+    /// <summary>All outcomes in one transaction, shared with the other workers' claims and outcomes queued meanwhile.</summary>
+    public Task<bool[]> SettleAsync(IReadOnlyList<Settlement> settlements, CancellationToken ct) =>
+        settlements.Count == 0 ? Task.FromResult(Array.Empty<bool>())
+            : _writer.SettleAsync(settlements, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+
+    /// <summary>An orderly stop: this replica's partitions pass to the others at once.</summary>
+    public async ValueTask DisposeAsync()
     {
-        var written = new bool[settlements.Count];
-        if (settlements.Count == 0) return written;
-        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(conn);
-        foreach (var settlement in settlements)
+        try
         {
-            var statement = SettlementStatements.Postgres.For(settlement.Kind);
-            var command = new NpgsqlBatchCommand(statement.Sql);
-            foreach (var p in statement.Parameters)
-                command.Parameters.Add(new NpgsqlParameter
-                {
-                    NpgsqlDbType = SettlementStatement.IsNumber(p) ? NpgsqlTypes.NpgsqlDbType.Bigint : NpgsqlTypes.NpgsqlDbType.Text,
-                    Value = SettlementStatements.Value(p, settlement, nowMs) ?? DBNull.Value,
-                });
-            batch.BatchCommands.Add(command);
+            await _writer.Log.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        AddOutcomeCounts(batch, settlements, nowMs);
-        await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        for (var i = 0; i < written.Length; i++) written[i] = batch.BatchCommands[i].RecordsAffected == 1;
-        return written;
-    }
-
-    // Counts only the rows this batch wrote: a settled row has this batch's updated_at, its outcome's status and no lease (a
-    // row whose lease was lost keeps the new owner's values). Per instance and outcome, in a fixed order, so concurrent batches
-    // of several replicas take the counter rows' locks in the same order (no deadlock).
-    const string AddOutcomeCount = """
-        INSERT INTO outcome_counts (destination_id, minute, outcome, count)
-        SELECT $1, $2, $3, COUNT(*) FROM deliveries WHERE id = ANY($4) AND status = $5 AND updated_at = $6 AND lease_owner IS NULL
-        HAVING COUNT(*) > 0
-        ON CONFLICT (destination_id, minute, outcome) DO UPDATE SET count = outcome_counts.count + excluded.count
-        """;
-
-    /// <summary>The per-minute outcome counters (the console's charts), written in the same implicit transaction as the rows.</summary>
-    static void AddOutcomeCounts(NpgsqlBatch batch, IReadOnlyList<Settlement> settlements, long nowMs)
-    {
-        var groups = settlements
-            .Select(s => (s.Delivery.DestinationId, Outcome: SqliteLog.OutcomeOf(s.Kind), s.Delivery.Id))
-            .Where(g => g.Outcome is not null)
-            .GroupBy(g => (g.DestinationId, Outcome: g.Outcome!))
-            .OrderBy(g => g.Key.DestinationId, StringComparer.Ordinal).ThenBy(g => g.Key.Outcome, StringComparer.Ordinal);
-        foreach (var g in groups)
+        catch (Exception ex) when (ex is NpgsqlException or ObjectDisposedException or InvalidOperationException)
         {
-            var command = new NpgsqlBatchCommand(AddOutcomeCount);
-            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = g.Key.DestinationId });
-            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = nowMs / 60_000 * 60_000 });
-            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = g.Key.Outcome });
-            command.Parameters.Add(new NpgsqlParameter
-            {
-                NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint, Value = g.Select(x => x.Id).ToArray(),
-            });
-            command.Parameters.Add(new NpgsqlParameter
-            {
-                NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = g.Key.Outcome == "retried" ? "pending" : g.Key.Outcome,
-            });
-            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = nowMs });
-            batch.BatchCommands.Add(command);
+            // The database is gone or going: the leases simply run out.
         }
     }
 
@@ -108,6 +81,8 @@ public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time
 
     public async Task<int> ExpireHeldAsync(TimeSpan pausedMaxAge, CancellationToken ct)
     {
+        // Events still in the log are dead-lettered when their cursor reaches them (PostgresLog), with this age.
+        _writer.Log.PausedMaxAge = pausedMaxAge;
         var now = time.GetUtcNow();
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
         // Only rows not leased: a canary in flight decides for itself. The held time counts from the later of the hold's

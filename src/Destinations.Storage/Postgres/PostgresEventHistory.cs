@@ -2,8 +2,9 @@ using Dapper;
 
 namespace Destinations.Storage.Postgres;
 
-/// <summary><see cref="IEventHistory"/> on PostgreSQL, whose deliveries are all rows (one per routed delivery, D7), and the
-/// per-minute outcome counters.</summary>
+/// <summary><see cref="IEventHistory"/> on PostgreSQL: the event found through its messageId hash (ix_events_id_hash), its rows,
+/// and for deliveries without a row the cursor of the event's partition (before it: delivered on the first pass). The
+/// per-minute outcome counters (<c>outcome_counts</c>) give the timeline.</summary>
 public sealed class PostgresEventHistory(PostgresDatabase db) : IEventHistory, IOutcomeTimeline
 {
     const string EventColumns = """
@@ -33,8 +34,14 @@ public sealed class PostgresEventHistory(PostgresDatabase db) : IEventHistory, I
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
         var events = (await conn.QueryAsync<EventHistoryQueries.EventRow>(new CommandDefinition(sql, parameters,
             cancellationToken: ct)).ConfigureAwait(false)).ToList();
-        var stories = await EventHistoryQueries.BuildAsync(conn, events, new Dictionary<string, long>(), ct, hasCalls: false)
-            .ConfigureAwait(false);
+        // The partitions' cursors: a delivery without a row is delivered once its partition's cursor has passed the event.
+        var cursors = (await conn.QueryAsync<(string Instance, int Partition, long Seq)>(new CommandDefinition(
+            "SELECT instance, partition, seq FROM cursor_leases", cancellationToken: ct)).ConfigureAwait(false)).ToList();
+        var counts = cursors.GroupBy(c => c.Instance, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var bySeq = cursors.ToDictionary(c => (c.Instance, c.Partition), c => c.Seq);
+        var stories = await EventHistoryQueries.BuildAsync(conn, events, new Dictionary<string, long>(), ct, hasCalls: false,
+            cursorOf: (e, instance) => counts.TryGetValue(instance, out var n) && bySeq.TryGetValue((instance, UserPartition.Of(e.UserKey, n)), out var seq)
+                ? seq : null).ConfigureAwait(false);
         return newestFirst ? stories.Reverse().ToList() : stories;
     }
 

@@ -27,6 +27,8 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable, IDisposa
     readonly Channel<PendingAccept> _queue = Channel.CreateUnbounded<PendingAccept>();
     readonly Task _writerLoops;
     long _commits;
+    /// <summary>Instances whose partitions this writer made sure exist, and when (PostgresGroupWriter).</summary>
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _knownInstances = new(StringComparer.Ordinal);
 
     public PostgresEventStore(PostgresDatabase db, IOptions<StorageOptions> options, TimeProvider time, DispatchSignal signal, ILogger<PostgresEventStore> logger)
     {
@@ -96,7 +98,7 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable, IDisposa
             // A pooled connection per group: a broken one is simply not reused (Npgsql discards it).
             await using var conn = await _db.OpenAsync(CancellationToken.None).ConfigureAwait(false);
             var results = await PostgresGroupWriter.WriteAsync(conn, group.Select(p => p.Events).ToList(), _time.GetUtcNow(),
-                _options.DedupeWindow, CancellationToken.None).ConfigureAwait(false);
+                _options.DedupeWindow, CancellationToken.None, _options.Partitions, _knownInstances).ConfigureAwait(false);
             Interlocked.Increment(ref _commits);
             for (var i = 0; i < group.Count; i++) group[i].Completion.TrySetResult(results[i]);
             _signal.Notify();

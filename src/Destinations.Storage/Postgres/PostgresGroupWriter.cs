@@ -5,85 +5,108 @@ using NpgsqlTypes;
 namespace Destinations.Storage.Postgres;
 
 /// <summary>
-/// Writes one group of accepted events in ONE transaction with set-based statements (unnest arrays), so a group of 256
-/// events costs two round trips and one commit: (1) the dedupe upsert (D5) whose RETURNING names the new keys, plus the event
-/// sequence numbers; (2) events, deliveries (D7) and counters (D8, D5). Keys are sorted so two replicas writing the same
-/// counters lock them in the same order (no deadlock).
+/// Writes one group of accepted events in ONE transaction with set-based statements (unnest arrays), two round trips and one
+/// commit: (1) the ingest marker, the dedupe locks and look-ups (D5) and the sequence numbers; (2) ONE log row per accepted
+/// event (docs/storage.md) carrying what routing decided for it (instances and subscriptions, router filter reasons), the
+/// hash of its messageId (D5) and of its user key (its partition), plus the filter and duplicate counters (D8, D5). No
+/// delivery row and no dedupe row: each partition of a destination instance is read from its cursor, and the log row itself
+/// is the dedupe record (also for an event routed nowhere). Keys are sorted so two replicas lock them in the same order.
 /// </summary>
 /// <remarks>
 /// A sequence number becomes visible at its transaction's commit, not in the order it was drawn, so a cursor that moved past
 /// the highest seq it saw could skip one committed later. Each group therefore first takes the shared ingest marker
-/// (<see cref="MarkerKey1"/>, <see cref="MarkerKey2"/>: a transaction-scoped shared advisory lock, so writers never wait for
-/// each other) and only then draws its numbers; <see cref="PostgresLogHorizon"/> reads the log only up to a seq below which no
+/// (<see cref="MarkerKey1"/> and <see cref="MarkerKey2"/>, the hash of the schema's name: a transaction-scoped shared advisory
+/// lock, so writers never wait for each other, and ingest into another schema of the database never delays this one's readers) and only then draws its numbers; <see cref="PostgresLogHorizon"/> reads the log only up to a seq below which no
 /// marker holder can still commit (docs/storage.md, "PostgreSQL").
+/// Dedupe (D5) needs the look-up and the insert of one messageId to be atomic across concurrent groups and replicas (there is
+/// no unique index to serialise them): each group takes a transaction-scoped advisory lock per messageId hash, in hash
+/// order, before it looks; a group with the same id waits for the first one's commit and then sees its row.
 /// </remarks>
 static class PostgresGroupWriter
 {
     /// <summary>The ingest marker, <c>pg_advisory_xact_lock_shared(MarkerKey1, MarkerKey2)</c>: held by every ingest
     /// transaction from before it draws sequence numbers until it ends.</summary>
     public const int MarkerKey1 = 0x44657374; // "Dest"
-    public const int MarkerKey2 = 0x4C6F6753; // "LogS"
+    /// <summary>The marker's second key: the schema's (each store's tables live in one schema).</summary>
+    public const string MarkerKey2 = "hashtext(current_schema())";
+
+    /// <summary>How long a group writer trusts that an instance's partitions exist before it makes sure again (a removed
+    /// instance's are dropped after a grace period; if it comes back, ingest creates them again at the head).</summary>
+    const long KnownInstanceMs = 60_000;
 
     public static async Task<AcceptStatus[][]> WriteAsync(NpgsqlConnection conn, IReadOnlyList<IReadOnlyList<IncomingEvent>> requests,
-        DateTimeOffset now, TimeSpan dedupeWindow, CancellationToken ct)
+        DateTimeOffset now, TimeSpan dedupeWindow, CancellationToken ct, int partitions = 4,
+        System.Collections.Concurrent.ConcurrentDictionary<string, long>? knownInstances = null)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
+        var sinceMs = (now - dedupeWindow).ToUnixTimeMilliseconds();
         var day = StoredValues.Day(now);
         var all = requests.SelectMany((events, r) => events.Select((e, i) => (R: r, I: i, E: e))).ToList();
         var results = requests.Select(r => new AcceptStatus[r.Count]).ToArray();
 
-        // In-group duplicates are found here; the rest are candidates for the dedupe upsert.
+        // In-group duplicates are found here; the others are looked up in the log by hash (confirmed on the full id).
         var seenInGroup = new HashSet<(string, string)>();
         var inGroupDuplicate = all.Select(x => x.E.Event.MessageId.Length > 0 && !seenInGroup.Add((x.E.SourceId, x.E.Event.MessageId))).ToArray();
-        var keys = seenInGroup.OrderBy(k => k.Item1, StringComparer.Ordinal).ThenBy(k => k.Item2, StringComparer.Ordinal).ToList();
-        var needSeq = all.Where((x, n) => !inGroupDuplicate[n] && x.E.Routing.Deliveries.Count > 0).Count();
+        var keys = seenInGroup.ToList();
+        var hashes = keys.Select(k => Sqlite.LogRoutes.Hash(k.Item2)).Distinct().Order().ToArray();
+        var needSeq = inGroupDuplicate.Count(d => !d);
 
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
-        var fresh = new HashSet<(string, string)>();
+        var seen = new HashSet<(string, string)>();
         var seqs = new List<long>();
         await using (var first = new NpgsqlBatch(conn, tx))
         {
             // Before any number is drawn (a batch runs its statements in order).
             first.BatchCommands.Add(Command($"SELECT pg_advisory_xact_lock_shared({MarkerKey1}, {MarkerKey2})"));
+            first.BatchCommands.Add(Command("SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT h FROM unnest($1::bigint[]) AS u(h) ORDER BY h) AS l", hashes));
+            first.BatchCommands.Add(Command("SELECT source_id, message_id FROM events WHERE id_hash = ANY($1) AND accepted_at > $2", hashes, sinceMs));
+            // Written by the store before the log: read only, until its records expire and the retention empties it.
             first.BatchCommands.Add(Command("""
-                INSERT INTO dedupe (source_id, message_id, expires_at)
-                SELECT s, m, $3 FROM unnest($1::text[], $2::text[]) AS u(s, m)
-                ON CONFLICT (source_id, message_id) DO UPDATE SET expires_at = excluded.expires_at WHERE dedupe.expires_at <= $4
-                RETURNING source_id, message_id
-                """, keys.Select(k => k.Item1).ToArray(), keys.Select(k => k.Item2).ToArray(), (nowMs + (long)dedupeWindow.TotalMilliseconds), nowMs));
+                SELECT d.source_id, d.message_id FROM dedupe d JOIN unnest($1::text[], $2::text[]) AS u(s, m)
+                    ON d.source_id = u.s AND d.message_id = u.m
+                WHERE d.expires_at > $3
+                """, keys.Select(k => k.Item1).ToArray(), keys.Select(k => k.Item2).ToArray(), nowMs));
             first.BatchCommands.Add(Command("SELECT nextval(pg_get_serial_sequence('events', 'seq')) FROM generate_series(1, $1)", needSeq));
             await using var reader = await first.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await reader.NextResultAsync(ct).ConfigureAwait(false); // the marker
-            while (await reader.ReadAsync(ct).ConfigureAwait(false)) fresh.Add((reader.GetString(0), reader.GetString(1)));
+            await reader.NextResultAsync(ct).ConfigureAwait(false); // the locks
+            while (await reader.ReadAsync(ct).ConfigureAwait(false)) seen.Add((reader.GetString(0), reader.GetString(1)));
+            await reader.NextResultAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false)) seen.Add((reader.GetString(0), reader.GetString(1)));
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false)) seqs.Add(reader.GetInt64(0));
         }
         seqs.Sort(); // ingest order (D16 in docs/decisions.md): earlier events get smaller sequence numbers
 
         var ev = new EventColumns();
-        var dl = new DeliveryColumns();
         var filters = new SortedDictionary<(string, string), long>();
         var duplicates = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        var firstOf = new SortedDictionary<string, long>(StringComparer.Ordinal);
         var nextSeq = 0;
         for (var n = 0; n < all.Count; n++)
         {
             var (r, i, incoming) = all[n];
             var e = incoming.Event;
-            if (inGroupDuplicate[n] || (e.MessageId.Length > 0 && !fresh.Contains((incoming.SourceId, e.MessageId))))
-            {
-                foreach (var destination in incoming.Routing.Deliveries.Select(d => d.DestinationId).Distinct(StringComparer.Ordinal))
-                    duplicates[destination] = duplicates.GetValueOrDefault(destination) + 1;
-                results[r][i] = AcceptStatus.Duplicate;
-                continue;
-            }
+            if (inGroupDuplicate[n]) goto duplicate;
+            var seq = seqs[nextSeq++];
+            if (e.MessageId.Length > 0 && seen.Contains((incoming.SourceId, e.MessageId))) goto duplicate;
             results[r][i] = AcceptStatus.Stored;
             foreach (var filter in incoming.Routing.Filtered)
                 filters[(filter.DestinationId, filter.Reason.Code)] = filters.GetValueOrDefault((filter.DestinationId, filter.Reason.Code)) + 1;
-            if (incoming.Routing.Deliveries.Count == 0) continue;
-            var seq = seqs[nextSeq++];
+            // Routed nowhere too: its log row is its dedupe record.
             ev.Add(seq, incoming, StoredValues.ReceivedAtMs(e, nowMs));
-            foreach (var delivery in incoming.Routing.Deliveries) dl.Add(seq, delivery.DestinationId, delivery.Subscription);
+            foreach (var delivery in incoming.Routing.Deliveries)
+                if (!firstOf.ContainsKey(delivery.DestinationId)) firstOf[delivery.DestinationId] = seq;
+            continue;
+        duplicate:
+            foreach (var destination in incoming.Routing.Deliveries.Select(d => d.DestinationId).Distinct(StringComparer.Ordinal))
+                duplicates[destination] = duplicates.GetValueOrDefault(destination) + 1;
+            results[r][i] = AcceptStatus.Duplicate;
         }
+        // A new instance's partitions start just before the first event routed to it (it gets what is accepted from then on).
+        // A group that drew a smaller seq for the same new instance may commit later: it lowers them (never below a cursor the
+        // holder moved: a holder reads only up to the horizon, below every seq of a group still running).
+        var fresh = firstOf.Where(f => knownInstances is null || !knownInstances.TryGetValue(f.Key, out var at) || nowMs - at > KnownInstanceMs || nowMs < at).ToList();
 
         await using (var second = new NpgsqlBatch(conn, tx))
         {
@@ -93,11 +116,13 @@ static class PostgresGroupWriter
                     $6::bigint[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[]) AS x(s, src, m, t, u, r, b, rt, f, h, uh)
                 """, ev.Seq.ToArray(), ev.Source.ToArray(), ev.Message.ToArray(), ev.Type.ToArray(), ev.UserKey.ToArray(), ev.ReceivedAt.ToArray(),
                 ev.Body.ToArray(), ev.Routes.ToArray(), ev.Filtered.ToArray(), ev.IdHash.ToArray(), ev.UserHash.ToArray(), nowMs));
-            second.BatchCommands.Add(Command("""
-                INSERT INTO deliveries (event_seq, destination_id, subscription, status, attempts, next_attempt_at, created_at, updated_at)
-                SELECT s, d, sub, 'pending', 0, $4, $4, $4 FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(s, d, sub)
-                ON CONFLICT (event_seq, destination_id, subscription) DO NOTHING
-                """, dl.Seq.ToArray(), dl.Destination.ToArray(), dl.Subscription.ToArray(), nowMs));
+            if (fresh.Count > 0)
+                second.BatchCommands.Add(Command("""
+                    INSERT INTO cursor_leases (instance, partition, seq, seen_at)
+                    SELECT i, p, s, $3 FROM unnest($1::text[], $2::bigint[]) AS u(i, s) CROSS JOIN generate_series(0, $4 - 1) AS p
+                    ORDER BY i, p
+                    ON CONFLICT (instance, partition) DO UPDATE SET seq = excluded.seq WHERE excluded.seq < cursor_leases.seq
+                    """, fresh.Select(f => f.Key).ToArray(), fresh.Select(f => f.Value - 1).ToArray(), nowMs, partitions));
             second.BatchCommands.Add(Command("""
                 INSERT INTO filter_counts (destination_id, reason, day, count)
                 SELECT d, r, $3, c FROM unnest($1::text[], $2::text[], $4::bigint[]) AS u(d, r, c)
@@ -111,6 +136,8 @@ static class PostgresGroupWriter
             await second.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
         await tx.CommitAsync(ct).ConfigureAwait(false);
+        if (knownInstances is not null)
+            foreach (var f in fresh) knownInstances[f.Key] = nowMs;
         return results;
     }
 
@@ -145,7 +172,8 @@ static class PostgresGroupWriter
             Type.Add(incoming.Event.Type);
             UserKey.Add(incoming.Event.UserKey);
             ReceivedAt.Add(receivedAt);
-            Body.Add(incoming.Event.ToJsonString());
+            // Routed nowhere: the row is only its dedupe record and the router's reasons (nothing ever reads its body).
+            Body.Add(incoming.Routing.Deliveries.Count > 0 ? incoming.Event.ToJsonString() : "");
             Routes.Add(Sqlite.LogRoutes.Encode(incoming.Routing.Deliveries));
             Filtered.Add(Sqlite.LogRoutes.EncodeFiltered(incoming.Routing.Filtered));
             IdHash.Add(incoming.Event.MessageId.Length > 0 ? Sqlite.LogRoutes.Hash(incoming.Event.MessageId) : null);
@@ -153,17 +181,4 @@ static class PostgresGroupWriter
         }
     }
 
-    sealed class DeliveryColumns
-    {
-        public List<long> Seq { get; } = [];
-        public List<string> Destination { get; } = [];
-        public List<string> Subscription { get; } = [];
-
-        public void Add(long seq, string destination, string subscription)
-        {
-            Seq.Add(seq);
-            Destination.Add(destination);
-            Subscription.Add(subscription);
-        }
-    }
 }

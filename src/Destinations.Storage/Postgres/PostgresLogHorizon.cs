@@ -13,7 +13,8 @@ namespace Destinations.Storage.Postgres;
 /// either in that set or already ended, and a lock is released only after its commit is visible. So H is safe once every
 /// transaction of the set has ended: at once when the set is empty, else at a later sample that no longer sees any of them.
 /// Writers never wait for each other or for readers; a reader trails the head by about one ingest transaction. Markers are
-/// per database, so ingest into another schema of the same database can only delay the horizon, never make it unsafe.
+/// per schema (the second key is the schema's name hashed), so ingest into another schema of the same database does not
+/// delay the horizon (a hash collision only could, never make it unsafe).
 /// The events sequence must not cache numbers (CACHE 1, bigserial's default): a session's cached numbers are counted in H
 /// before they are drawn, and one drawn later under a new marker would fall below a horizon already passed.
 /// The log must be read on the primary, in a statement whose snapshot is taken after the sample (READ COMMITTED, or a
@@ -25,7 +26,7 @@ public sealed class PostgresLogHorizon
     const string LastDrawn = "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass), 0)";
     static readonly string Writers = $"""
         SELECT virtualtransaction FROM pg_locks
-        WHERE locktype = 'advisory' AND classid = {(uint)PostgresGroupWriter.MarkerKey1} AND objid = {(uint)PostgresGroupWriter.MarkerKey2}
+        WHERE locktype = 'advisory' AND classid = {(uint)PostgresGroupWriter.MarkerKey1} AND objid = ({PostgresGroupWriter.MarkerKey2})::oid
           AND objsubid = 2 AND granted
         """;
 

@@ -39,12 +39,15 @@ public sealed class PostgresPartitionLeases(PostgresDatabase db, TimeProvider ti
             await tx.CommitAsync(ct).ConfigureAwait(false);
             return;
         }
+        // A new instance starts at the horizon; ingest may create its partitions meanwhile, just before the first event routed
+        // to it (the lower of the two wins).
         var start = existing.Count > 0
             ? existing.Min(e => e.Seq)
             : await PostgresLogHorizon.CurrentAsync(conn, tx, ct).ConfigureAwait(false);
         await conn.ExecuteAsync(new CommandDefinition("DELETE FROM cursor_leases WHERE instance = @Instance", new { Instance = instance }, tx, cancellationToken: ct)).ConfigureAwait(false);
         await conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO cursor_leases (instance, partition, seq, seen_at) SELECT @Instance, p, @Start, @Now FROM generate_series(0, @Last) AS p
+            ON CONFLICT (instance, partition) DO UPDATE SET seq = LEAST(cursor_leases.seq, excluded.seq)
             """, new { Instance = instance, Start = start, Last = partitions - 1, Now = time.GetUtcNow().ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }

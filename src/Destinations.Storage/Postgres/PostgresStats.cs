@@ -1,3 +1,5 @@
+using Dapper;
+
 namespace Destinations.Storage.Postgres;
 
 /// <summary>Per-instance stats read from the store (so right across replicas, D8): PostgreSQL's statements for
@@ -18,9 +20,36 @@ static class PostgresStats
             """,
         Duplicates: "SELECT COALESCE(SUM(count), 0)::bigint FROM duplicate_counts WHERE destination_id = @Destination");
 
+    // Deliveries that succeeded on their first pass have no row: the dispatcher counts every outcome per minute.
+    const string Delivered = "SELECT COALESCE(SUM(count), 0)::bigint FROM outcome_counts WHERE destination_id = @Destination AND outcome = 'delivered'";
+
+    // The instance's part of the log after each partition's cursor, less the events that have a row (counted by status),
+    // and the oldest of them: the cursor lag, summed over the instance's partitions.
+    const string Backlog = """
+        WITH c AS (SELECT partition, seq FROM cursor_leases WHERE instance = @Destination),
+             n AS (SELECT COUNT(*)::bigint AS p, MIN(seq) AS low FROM c)
+        SELECT COUNT(*)::bigint, MIN(COALESCE(e.accepted_at, e.received_at)) FROM n JOIN events e ON e.seq > n.low
+        WHERE n.p > 0 AND position(E'\n' || @Destination || E'\t' in E'\n' || e.routes) > 0
+          AND e.seq > (SELECT c.seq FROM c WHERE c.partition = COALESCE((((e.user_hash % n.p) + n.p) % n.p)::int, 0))
+          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.destination_id = @Destination)
+        """;
+
     public static async Task<DestinationStats> ReadAsync(PostgresDatabase db, string destinationId, CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        return await StatsQueries.ReadAsync(conn, Sql, destinationId, ct).ConfigureAwait(false);
+        var stats = await StatsQueries.ReadAsync(conn, Sql, destinationId, ct).ConfigureAwait(false);
+        var args = new { Destination = destinationId };
+        var delivered = await conn.ExecuteScalarAsync<long>(new CommandDefinition(Delivered, args, cancellationToken: ct)).ConfigureAwait(false);
+        var (backlog, oldest) = await conn.QuerySingleAsync<(long, long?)>(new CommandDefinition(Backlog, args, cancellationToken: ct)).ConfigureAwait(false);
+        var oldestAt = oldest is { } o ? DateTimeOffset.FromUnixTimeMilliseconds(o) : (DateTimeOffset?)null;
+        return stats with
+        {
+            Delivered = delivered,
+            PendingNew = stats.PendingNew + backlog,
+            Held = stats.State?.IsHeld == true ? stats.Held + backlog : 0,
+            OldestDueAt = oldestAt is { } a && (stats.OldestDueAt is null || a < stats.OldestDueAt) ? a : stats.OldestDueAt,
+            LogBacklog = backlog,
+            LogOldestAt = oldestAt,
+        };
     }
 }

@@ -66,21 +66,22 @@ public sealed class PartitionLeaseTests
     public async Task A_new_instance_starts_at_the_head_and_a_changed_count_restarts_from_the_slowest_cursor()
     {
         await using var store = TestStore.Create(StoreProvider.Postgres);
-        for (var i = 0; i < 5; i++) await store.AcceptOneAsync(TestEvents.To($"e{i}", "sm"));
+        // Events of another instance: sm has no partitions yet (ingest creates them with the first event routed to it).
+        for (var i = 0; i < 5; i++) await store.AcceptOneAsync(TestEvents.To($"e{i}", "other"));
         var head = await store.ScalarAsync<long>("SELECT MAX(seq) FROM events");
         await using var db = new PostgresDatabase(store.Options.ConnectionString);
         var leases = new PostgresPartitionLeases(db, store.Clock);
 
         await leases.EnsureAsync("sm", 2, CancellationToken.None);
         var held = await leases.AcquireAsync("A", Lease, CancellationToken.None);
-        Assert.Equal([head, head], held.Select(l => l.Seq));
+        Assert.Equal([head, head], held.Where(l => l.Instance == "sm").Select(l => l.Seq));
         Assert.True(await leases.AdvanceAsync("A", "sm", 0, head + 10, CancellationToken.None));
         Assert.True(await leases.AdvanceAsync("A", "sm", 1, head + 3, CancellationToken.None));
         // The cursor never moves back.
         Assert.True(await leases.AdvanceAsync("A", "sm", 1, head + 1, CancellationToken.None));
 
         await leases.EnsureAsync("sm", 2, CancellationToken.None); // unchanged: nothing moves
-        Assert.Equal([head + 10, head + 3], await store.QueryAsync<long>("SELECT seq FROM cursor_leases ORDER BY partition"));
+        Assert.Equal([head + 10, head + 3], await store.QueryAsync<long>("SELECT seq FROM cursor_leases WHERE instance = 'sm' ORDER BY partition"));
         await leases.EnsureAsync("sm", 3, CancellationToken.None);
         Assert.Equal([head + 3, head + 3, head + 3], await store.QueryAsync<long>("SELECT seq FROM cursor_leases WHERE instance = 'sm' ORDER BY partition"));
     }
@@ -88,7 +89,7 @@ public sealed class PartitionLeaseTests
     [Fact]
     public async Task A_removed_instances_partitions_are_dropped_after_seven_days_and_it_comes_back_at_the_head()
     {
-        await using var store = TestStore.Create(StoreProvider.Postgres);
+        await using var store = TestStore.Create(StoreProvider.Postgres, o => o.Partitions = 2);
         await using var db = new PostgresDatabase(store.Options.ConnectionString);
         var leases = new PostgresPartitionLeases(db, store.Clock);
         await leases.EnsureAsync("sm", 2, CancellationToken.None);
@@ -105,11 +106,12 @@ public sealed class PartitionLeaseTests
         store.Clock.Advance(TimeSpan.FromDays(30));
         Assert.Equal(0, await leases.TouchConfiguredAsync(["sm"], CancellationToken.None)); // sm was seen: it stays
 
-        // um comes back: new partitions at the head, not at its old cursor.
+        // um comes back: ingest creates its partitions just before the first event routed to it (it gets the events accepted
+        // from then on), not at its old cursor.
         for (var i = 0; i < 3; i++) await store.AcceptOneAsync(TestEvents.To($"e{i}", "um"));
         await leases.EnsureAsync("um", 2, CancellationToken.None);
-        var head = await store.ScalarAsync<long>("SELECT MAX(seq) FROM events");
-        Assert.Equal([head, head], await store.QueryAsync<long>("SELECT seq FROM cursor_leases WHERE instance = 'um' ORDER BY partition"));
+        var first = await store.ScalarAsync<long>("SELECT MIN(seq) FROM events");
+        Assert.Equal([first - 1, first - 1], await store.QueryAsync<long>("SELECT seq FROM cursor_leases WHERE instance = 'um' ORDER BY partition"));
     }
 
     [Fact]

@@ -1,0 +1,482 @@
+using Npgsql;
+using NpgsqlTypes;
+using Destinations.Storage.Sqlite;
+
+namespace Destinations.Storage.Postgres;
+
+/// <summary>
+/// One replica's view of the event log on PostgreSQL (docs/storage.md): the partitions of each destination instance it leases
+/// (<see cref="PostgresPartitionLeases"/>), each with its persisted cursor (<c>cursor_leases.seq</c>) and, in memory, the
+/// log claims in flight — the window of <see cref="SqliteLog"/>, per partition. A claim reads the events after a partition's
+/// read pointer up to the log horizon (<see cref="PostgresLogHorizon"/>: a cursor never passes an uncommitted seq) whose
+/// routes include the instance; a settlement writes a row only when the delivery needs state, and the cursor moves, only
+/// while this replica holds the partition's lease, to the highest seq below which everything is settled, in the same commit.
+/// Used only by <see cref="PostgresDispatchWriter"/>'s loop, inside its transactions (one at a time); whenever a transaction
+/// fails, <see cref="Reset"/> forgets the memory and the next claim starts again from the persisted cursors.
+/// </summary>
+sealed class PostgresLog(PostgresPartitionLeases leases, string replica, int partitions)
+{
+    sealed class Item
+    {
+        public long Seq;
+        public string Subscription = "";
+        public string MessageId = "";
+        public string Body = "";
+        public string? UserKey;
+        public long AcceptedAt;
+        public long HeldMs;
+        public long ClosedHeldMs;
+        public string? Owner;
+        public long LeaseUntil;
+        public long DueAt;
+        public long? RowId;
+    }
+
+    /// <summary>A leased partition of one instance's log.</summary>
+    sealed class Part(string instance, int partition, long until)
+    {
+        public string Instance { get; } = instance;
+        public int Partition { get; } = partition;
+        /// <summary>This replica's lease on the partition ends then (Unix ms).</summary>
+        public long Until = until;
+        /// <summary>False until its cursor has been read at a horizon at or above it (ingest may still lower a new one).</summary>
+        public bool Loaded;
+        public long Persisted;
+        public long Read;
+        public long RecoverUpTo;
+        public readonly SortedDictionary<long, int> Open = [];
+        public readonly Dictionary<(long Seq, string Subscription), Item> Items = [];
+        public bool Dirty;
+
+        public long Target => Open.Count > 0 ? Math.Min(Open.First().Key - 1, Read) : Read;
+
+        public void Close(long seq)
+        {
+            if (Open.TryGetValue(seq, out var n))
+            {
+                if (n <= 1) Open.Remove(seq);
+                else Open[seq] = n - 1;
+            }
+            Dirty = true;
+        }
+    }
+
+    readonly Dictionary<(string Instance, int Partition), Part> _parts = [];
+    readonly SortedDictionary<(string Destination, long Minute, string Outcome), long> _counts = [];
+    readonly PostgresLogHorizon _horizon = new();
+    long? _roundAt;
+    long? _touchedAt;
+    readonly HashSet<string> _ensured = new(StringComparer.Ordinal);
+
+    public string Replica => replica;
+    public int Partitions => partitions;
+    public TimeSpan? PausedMaxAge { get; set; }
+
+    public void Reset()
+    {
+        _parts.Clear();
+        _counts.Clear();
+        _roundAt = null;
+    }
+
+    /// <summary>An orderly stop: gives up the partitions at once (the other replicas take them without waiting for the lease).</summary>
+    public Task ReleaseAsync(CancellationToken ct) => leases.ReleaseAsync(replica, ct);
+
+    public void Count(string destination, string outcome, long nowMs)
+    {
+        var key = (destination, nowMs / 60_000 * 60_000, outcome);
+        _counts[key] = _counts.GetValueOrDefault(key) + 1;
+    }
+
+    int PartitionOf(string? userKey) => UserPartition.Of(userKey, partitions);
+
+    /// <summary>The partition lease lasts twice the delivery lease: an item's delivery lease never outlives the partition's,
+    /// so a replica that takes a partition over finds every delivery the old holder had in flight ended (D16).</summary>
+    static long PartitionLeaseMs(TimeSpan deliveryLease) => Math.Max(2 * (long)deliveryLease.TotalMilliseconds, 1000);
+
+    /// <summary>Once per third of a delivery lease: the partitions of the configured instances exist (a count change is
+    /// applied), the lease round runs, and what this replica no longer holds (or held only after its lease had ended) is
+    /// forgotten.</summary>
+    public async Task RoundAsync(ClaimRequest request, long nowMs, CancellationToken ct)
+    {
+        if (request.Destinations is { } configured)
+        {
+            foreach (var instance in configured)
+                if (_ensured.Add(instance)) await leases.EnsureAsync(instance, partitions, ct).ConfigureAwait(false);
+            if (_touchedAt is not { } at || nowMs - at >= 60_000)
+            {
+                _touchedAt = nowMs;
+                await leases.TouchConfiguredAsync(configured.ToList(), ct).ConfigureAwait(false);
+            }
+        }
+        var lease = PartitionLeaseMs(request.Lease);
+        if (_roundAt is { } last && nowMs - last < (long)request.Lease.TotalMilliseconds / 3 && nowMs >= last) return;
+        _roundAt = nowMs;
+        var held = await leases.AcquireAsync(replica, TimeSpan.FromMilliseconds(lease), ct).ConfigureAwait(false);
+        var until = nowMs + lease;
+        var keep = new HashSet<(string, int)>();
+        foreach (var l in held)
+        {
+            keep.Add((l.Instance, l.Partition));
+            // Still held, or held again after the lease ran out with the cursor where this replica left it: what is in
+            // memory stays (a replica that took the partition meanwhile would have moved the cursor or still hold it).
+            if (_parts.TryGetValue((l.Instance, l.Partition), out var part) && (part.Until >= nowMs || (part.Loaded && part.Persisted == l.Seq)))
+                part.Until = until;
+            else _parts[(l.Instance, l.Partition)] = new Part(l.Instance, l.Partition, until);
+        }
+        foreach (var key in _parts.Keys.Where(k => !keep.Contains(k)).ToList()) _parts.Remove(key);
+    }
+
+    /// <summary>The instances this replica holds partitions of.</summary>
+    public IEnumerable<string> Instances => _parts.Keys.Select(k => k.Instance).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+
+    /// <summary>Held partitions (instance, partition) for the row claim's D16 filter.</summary>
+    public (string[] Instances, int[] Partitions) Held()
+    {
+        var keys = _parts.Keys.ToList();
+        return (keys.Select(k => k.Instance).ToArray(), keys.Select(k => k.Partition).ToArray());
+    }
+
+    /// <summary>D16: true when <paramref name="userKey"/> has a log claim of this instance open on an earlier event.</summary>
+    public bool BlocksRow(string destination, string? userKey, long seq)
+    {
+        if (userKey is null || !_parts.TryGetValue((destination, PartitionOf(userKey)), out var part)) return false;
+        foreach (var item in part.Items.Values)
+            if (item.RowId is null && item.Seq < seq && string.Equals(item.UserKey, userKey, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    long _horizonAt = -1;
+    long _horizonValue;
+
+    async Task<long> HorizonAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long claimId, CancellationToken ct)
+    {
+        if (_horizonAt != claimId)
+        {
+            _horizonValue = await _horizon.AdvanceAsync(conn, tx, ct).ConfigureAwait(false);
+            _horizonAt = claimId;
+        }
+        return _horizonValue;
+    }
+
+    const string ReadLog = """
+        SELECT seq, message_id, body, user_key, routes, COALESCE(accepted_at, received_at), user_hash FROM events
+        WHERE seq > $1 AND seq <= $2 AND position($3 in E'\n' || routes) > 0
+          AND COALESCE((((user_hash % $5) + $5) % $5)::int, 0) = ANY($4)
+        ORDER BY seq LIMIT $6
+        """;
+    const string RowsBetween = "SELECT event_seq, subscription FROM deliveries WHERE event_seq BETWEEN $1 AND $2 AND destination_id = $3";
+    const string Intervals = """
+        SELECT started_at, COALESCE(ended_at, $1), ended_at IS NULL FROM hold_intervals
+        WHERE destination_id = $2 AND (ended_at IS NULL OR ended_at > $3)
+        """;
+    const string BlockedUsers = """
+        SELECT DISTINCT e.user_key FROM deliveries d JOIN events e ON e.seq = d.event_seq
+        WHERE d.destination_id = $1 AND d.status = 'pending' AND e.user_key IS NOT NULL
+        """;
+    internal const string InsertRow = """
+        INSERT INTO deliveries (event_seq, destination_id, subscription, status, attempts, next_attempt_at, lease_owner, lease_until,
+            created_at, first_attempt_at, updated_at, plan, steps_done, reason, last_status, last_error, last_response,
+            last_request, error_class, held_ms)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+        ON CONFLICT (event_seq, destination_id, subscription) DO NOTHING
+        RETURNING id
+        """;
+
+    /// <summary>Claims up to <paramref name="max"/> deliveries of <paramref name="destination"/> from the partitions this
+    /// replica holds, as <see cref="SqliteLog.Take"/> does from the whole log.</summary>
+    public async Task<List<ClaimedDelivery>> TakeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long claimId, string destination, int max,
+        string owner, long nowMs, long untilMs, bool ordered, CancellationToken ct)
+    {
+        var claimed = new List<ClaimedDelivery>();
+        var parts = _parts.Values.Where(p => p.Instance == destination && p.Until >= nowMs).OrderBy(p => p.Partition).ToList();
+        if (parts.Count == 0 || max <= 0) return claimed;
+
+        foreach (var (part, item) in parts.SelectMany(p => p.Items.Values.Where(i => i.RowId is null &&
+                     (i.Owner is null ? i.DueAt <= nowMs : i.LeaseUntil < nowMs)).Select(i => (p, i))).OrderBy(x => x.i.Seq).Take(max).ToList())
+            claimed.Add(Lease(part, item, owner, Math.Min(untilMs, part.Until)));
+        if (claimed.Count >= max) return claimed;
+
+        var head = await HorizonAsync(conn, tx, claimId, ct).ConfigureAwait(false);
+        // A partition's cursor is used once the horizon has reached it: until then an ingest transaction that drew a smaller
+        // seq may still lower a cursor it created (PostgresGroupWriter), and every later move is by the holder, below the horizon.
+        var unloaded = parts.Where(p => !p.Loaded).ToList();
+        if (unloaded.Count > 0)
+        {
+            long last = 0;
+            var cursors = new Dictionary<int, long>();
+            await using (var batch = new NpgsqlBatch(conn, tx))
+            {
+                batch.BatchCommands.Add(Batch("SELECT partition, seq FROM cursor_leases WHERE instance = $1 AND partition = ANY($2)",
+                    destination, unloaded.Select(p => p.Partition).ToArray()));
+                batch.BatchCommands.Add(Batch("SELECT COALESCE(MAX(seq), 0) FROM events"));
+                await using var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false)) cursors[reader.GetInt32(0)] = reader.GetInt64(1);
+                await reader.NextResultAsync(ct).ConfigureAwait(false);
+                if (await reader.ReadAsync(ct).ConfigureAwait(false)) last = reader.GetInt64(0);
+            }
+            foreach (var p in unloaded)
+                if (cursors.TryGetValue(p.Partition, out var seq) && seq <= head)
+                {
+                    p.Loaded = true;
+                    p.Persisted = p.Read = seq;
+                    // Another holder may have written rows for events up to whatever it read (at most the last seq drawn).
+                    p.RecoverUpTo = last;
+                }
+        }
+        parts = parts.Where(p => p.Loaded && p.Read < head).ToList();
+        if (parts.Count == 0) return claimed;
+
+        var limit = max - claimed.Count;
+        var from = parts.Min(p => p.Read);
+        var events = new List<(long Seq, string MessageId, string Body, string? UserKey, string? Routes, long AcceptedAt)>();
+        await using (var read = Command(conn, tx, ReadLog, from, head, "\n" + destination + "\t", parts.Select(p => p.Partition).ToArray(),
+                         (long)partitions, limit))
+        await using (var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                events.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5)));
+        var readTo = events.Count < limit ? head : events[^1].Seq;
+        var byPartition = parts.ToDictionary(p => p.Partition);
+        events = events.Where(e => e.Seq > byPartition[PartitionOf(e.UserKey)].Read).ToList();
+        foreach (var p in parts)
+        {
+            p.Read = Math.Max(p.Read, readTo);
+            p.Dirty = true;
+        }
+        if (events.Count == 0) return claimed;
+
+        HashSet<(long, string)>? existing = null;
+        var recoverUpTo = parts.Max(p => p.RecoverUpTo);
+        if (events[0].Seq <= recoverUpTo)
+        {
+            existing = [];
+            await using var rows = Command(conn, tx, RowsBetween, events[0].Seq, Math.Min(events[^1].Seq, recoverUpTo), destination);
+            await using var reader = await rows.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false)) existing.Add((reader.GetInt64(0), reader.GetString(1)));
+        }
+
+        var intervals = new List<(long Start, long End, bool Open)>();
+        await using (var holds = Command(conn, tx, Intervals, nowMs, destination, events.Min(e => e.AcceptedAt)))
+        await using (var reader = await holds.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            while (await reader.ReadAsync(ct).ConfigureAwait(false)) intervals.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2)));
+
+        HashSet<string>? blocked = null;
+        Dictionary<string, long>? openUsers = null;
+        if (ordered)
+        {
+            blocked = new HashSet<string>(StringComparer.Ordinal);
+            await using (var users = Command(conn, tx, BlockedUsers, destination))
+            await using (var reader = await users.ExecuteReaderAsync(ct).ConfigureAwait(false))
+                while (await reader.ReadAsync(ct).ConfigureAwait(false)) blocked.Add(reader.GetString(0));
+            openUsers = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var p in parts)
+                foreach (var item in p.Items.Values)
+                    if (item.RowId is null && item.UserKey is { } u && (!openUsers.TryGetValue(u, out var s) || item.Seq < s)) openUsers[u] = item.Seq;
+        }
+
+        foreach (var e in events)
+        {
+            var part = byPartition[PartitionOf(e.UserKey)];
+            foreach (var subscription in LogRoutes.SubscriptionsOf(e.Routes, destination))
+            {
+                if (existing is not null && existing.Contains((e.Seq, subscription))) continue;
+                if (part.Items.ContainsKey((e.Seq, subscription))) continue;
+                long heldMs = 0, closedMs = 0;
+                foreach (var (start, end, open) in intervals)
+                {
+                    var overlap = Math.Max(0, Math.Min(end, nowMs) - Math.Max(start, e.AcceptedAt));
+                    heldMs += overlap;
+                    if (!open) closedMs += overlap;
+                }
+                if (PausedMaxAge is { } maxAge && heldMs > (long)maxAge.TotalMilliseconds)
+                {
+                    await InsertAsync(conn, tx, destination, new Item { Seq = e.Seq, Subscription = subscription, AcceptedAt = e.AcceptedAt, ClosedHeldMs = heldMs },
+                        nowMs, "dead", 0, nowMs, null, null, null, null, 0,
+                        $"held for more than {SqliteLog.FormatSpan(maxAge)} while the instance was paused or held by its circuit breaker (Delivery:PausedMaxAge)",
+                        null, null, null, null, null, ct).ConfigureAwait(false);
+                    Count(destination, "dead", nowMs);
+                    continue;
+                }
+                if (ordered && e.UserKey is { } user &&
+                    (blocked!.Contains(user) || (openUsers!.TryGetValue(user, out var openSeq) && openSeq < e.Seq)))
+                {
+                    // D16: behind an earlier delivery of the same user; the rows' order applies from here.
+                    await InsertAsync(conn, tx, destination, new Item { Seq = e.Seq, Subscription = subscription, AcceptedAt = e.AcceptedAt, ClosedHeldMs = closedMs },
+                        nowMs, "pending", 0, nowMs, null, null, null, null, 0, null, null, null, null, null, null, ct).ConfigureAwait(false);
+                    blocked.Add(user);
+                    continue;
+                }
+                var fresh = new Item
+                {
+                    Seq = e.Seq, Subscription = subscription, MessageId = e.MessageId, Body = e.Body, UserKey = e.UserKey,
+                    AcceptedAt = e.AcceptedAt, HeldMs = heldMs, ClosedHeldMs = closedMs,
+                };
+                part.Items.Add((e.Seq, subscription), fresh);
+                part.Open[e.Seq] = part.Open.GetValueOrDefault(e.Seq) + 1;
+                if (ordered && e.UserKey is { } u && !openUsers!.ContainsKey(u)) openUsers[u] = e.Seq;
+                claimed.Add(Lease(part, fresh, owner, Math.Min(untilMs, part.Until)));
+            }
+        }
+        return claimed;
+    }
+
+    static ClaimedDelivery Lease(Part part, Item item, string owner, long untilMs)
+    {
+        item.Owner = owner;
+        item.LeaseUntil = untilMs;
+        return new ClaimedDelivery(-item.Seq, item.Seq, part.Instance, item.Subscription, item.MessageId, item.Body, null, 0, 0,
+            DateTimeOffset.FromUnixTimeMilliseconds(item.AcceptedAt), null, owner, DateTimeOffset.FromUnixTimeMilliseconds(untilMs))
+        {
+            HeldFor = TimeSpan.FromMilliseconds(item.HeldMs),
+            UserKey = item.UserKey,
+        };
+    }
+
+    /// <summary>Gives back log claims the rate limit did not admit (D25): they wait in memory, due now.</summary>
+    public void GiveBack(ClaimedDelivery d, long nowMs)
+    {
+        if (!_parts.TryGetValue((d.DestinationId, PartitionOf(d.UserKey)), out var part) ||
+            !part.Items.TryGetValue((d.EventSeq, d.Subscription), out var item)) return;
+        item.Owner = null;
+        item.DueAt = nowMs;
+    }
+
+    /// <summary>What a log claim's settlement becomes: null when it is not (or no longer) this caller's (its lease or the
+    /// partition's lease ended), else the row id to update through the row statements (a progress row exists), or 0 when
+    /// handled here.</summary>
+    public async Task<long?> SettleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Settlement s, long nowMs, CancellationToken ct)
+    {
+        var d = s.Delivery;
+        // As a row's: the lease's owner decides, not its end (a late outcome counts unless the claim was taken over; a
+        // partition taken over by another replica is gone from memory at the next round or cursor move).
+        if (!_parts.TryGetValue((d.DestinationId, PartitionOf(d.UserKey)), out var part)
+            || !part.Items.TryGetValue((d.EventSeq, d.Subscription), out var item)
+            || item.Owner != d.LeaseOwner || item.LeaseUntil != d.LeaseUntil.ToUnixTimeMilliseconds())
+            return null;
+        if (item.RowId is { } rowId)
+        {
+            if (s.Kind != SettlementKind.Progress) part.Items.Remove((item.Seq, item.Subscription));
+            return rowId;
+        }
+
+        string? Text(SettlementParameter p) => (string?)SettlementStatements.Value(p, s, nowMs);
+        long? Number(SettlementParameter p) => (long?)SettlementStatements.Value(p, s, nowMs);
+        long? written = 0;
+        switch (s.Kind)
+        {
+            case SettlementKind.Delivered:
+                break;
+            case SettlementKind.Released:
+                item.Owner = null;
+                item.DueAt = nowMs;
+                return 0;
+            case SettlementKind.Postponed:
+                item.Owner = null;
+                item.DueAt = s.At.ToUnixTimeMilliseconds();
+                return 0;
+            case SettlementKind.Progress:
+                item.RowId = await InsertAsync(conn, tx, d.DestinationId, item, nowMs, "pending", 0, nowMs, item.Owner, item.LeaseUntil, nowMs,
+                    s.Plan, s.StepsDone, null, null, null, null, null, null, ct).ConfigureAwait(false);
+                if (item.RowId is null) return null;
+                part.Close(item.Seq);
+                return 0;
+            case SettlementKind.RetryScheduled:
+            case SettlementKind.Held:
+                written = await InsertAsync(conn, tx, d.DestinationId, item, nowMs, "pending", s.Kind == SettlementKind.Held ? 0 : 1,
+                    s.Kind == SettlementKind.Held ? nowMs : s.At.ToUnixTimeMilliseconds(), null, null, nowMs, s.Plan, 0, null,
+                    Number(SettlementParameter.LastStatus), Text(SettlementParameter.LastError), Text(SettlementParameter.LastResponse),
+                    Text(SettlementParameter.LastRequest), Text(SettlementParameter.ErrorClass), ct).ConfigureAwait(false);
+                break;
+            case SettlementKind.Dead:
+                var counted = (long)Number(SettlementParameter.Counted)!;
+                written = await InsertAsync(conn, tx, d.DestinationId, item, nowMs, "dead", counted, nowMs, null, null, counted == 1 ? nowMs : null, s.Plan, 0,
+                    Text(SettlementParameter.Reason), Number(SettlementParameter.LastStatus), Text(SettlementParameter.LastError),
+                    Text(SettlementParameter.LastResponse), Text(SettlementParameter.LastRequest), Text(SettlementParameter.ErrorClass), ct).ConfigureAwait(false);
+                break;
+            case SettlementKind.Filtered:
+            case SettlementKind.Invalid:
+                written = await InsertAsync(conn, tx, d.DestinationId, item, nowMs, Text(SettlementParameter.Status)!, 0, nowMs, null, null, nowMs, null, 0,
+                    Text(SettlementParameter.Reason), null, null, null, null, null, ct).ConfigureAwait(false);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(s), s.Kind, null);
+        }
+        part.Items.Remove((item.Seq, item.Subscription));
+        part.Close(item.Seq);
+        // A row for the delivery existed already (written by an earlier holder of the partition): it decides, not this outcome.
+        if (written is null) return null;
+        if (SqliteLog.OutcomeOf(s.Kind) is { } outcome) Count(d.DestinationId, outcome, nowMs);
+        return 0;
+    }
+
+    static async Task<long?> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string destination, Item item, long nowMs, string status,
+        long attempts, long next, string? owner, long? until, long? first, string? plan, long steps, string? reason, long? lastStatus,
+        string? lastError, string? lastResponse, string? lastRequest, string? errorClass, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(InsertRow, conn, tx);
+        object?[] values = [item.Seq, destination, item.Subscription, status, attempts, next, owner, until, item.AcceptedAt, first, nowMs,
+            plan, steps, reason, lastStatus, lastError, lastResponse, lastRequest, errorClass, item.ClosedHeldMs];
+        NpgsqlDbType[] types = [NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Bigint,
+            NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint,
+            NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Text,
+            NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Bigint];
+        for (var i = 0; i < values.Length; i++) cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = types[i], Value = values[i] ?? DBNull.Value });
+        return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is long id ? id : null;
+    }
+
+    const string MoveCursor = """
+        UPDATE cursor_leases SET seq = GREATEST(seq, $1) WHERE instance = $2 AND partition = $3 AND owner = $4
+        """;
+    const string AddCount = """
+        INSERT INTO outcome_counts (destination_id, minute, outcome, count) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (destination_id, minute, outcome) DO UPDATE SET count = outcome_counts.count + excluded.count
+        """;
+
+    /// <summary>Moves the persisted cursors that changed (only where this replica is still the lease's owner) and writes the
+    /// counted outcomes (in key order, so replicas lock the counter rows in the same order), inside the transaction about to
+    /// commit. One round trip.</summary>
+    public async Task FlushAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long nowMs, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(conn, tx);
+        var moved = new List<(Part Part, long Target)>();
+        foreach (var part in _parts.Values.OrderBy(p => p.Instance, StringComparer.Ordinal).ThenBy(p => p.Partition))
+        {
+            if (!part.Dirty || !part.Loaded) continue;
+            part.Dirty = false;
+            var target = part.Target;
+            if (target <= part.Persisted) continue;
+            batch.BatchCommands.Add(Batch(MoveCursor, target, part.Instance, part.Partition, replica));
+            moved.Add((part, target));
+        }
+        foreach (var ((destination, minute, outcome), count) in _counts)
+            batch.BatchCommands.Add(Batch(AddCount, destination, minute, outcome, count));
+        _counts.Clear();
+        if (batch.BatchCommands.Count == 0) return;
+        await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        for (var i = 0; i < moved.Count; i++)
+            if (batch.BatchCommands[i].RecordsAffected == 1) moved[i].Part.Persisted = moved[i].Target;
+            else _parts.Remove((moved[i].Part.Instance, moved[i].Part.Partition)); // the lease is gone: drop what was read
+    }
+
+    static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, params object?[] values)
+    {
+        var cmd = new NpgsqlCommand(sql, conn, tx);
+        foreach (var v in values) cmd.Parameters.Add(Parameter(v));
+        return cmd;
+    }
+
+    static NpgsqlBatchCommand Batch(string sql, params object?[] values)
+    {
+        var cmd = new NpgsqlBatchCommand(sql);
+        foreach (var v in values) cmd.Parameters.Add(Parameter(v));
+        return cmd;
+    }
+
+    static NpgsqlParameter Parameter(object? v) => v switch
+    {
+        null => new NpgsqlParameter { Value = DBNull.Value },
+        int i => new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = i },
+        _ => new NpgsqlParameter { Value = v },
+    };
+}
