@@ -61,7 +61,7 @@ static class PostgresClaim
         foreach (var destination in dueProbes)
         {
             if (probes.Count + logProbes.Count >= request.Max) break;
-            var canary = await conn.QuerySingleOrDefaultAsync<(long Id, long Seq, string? UserKey)?>(new CommandDefinition(
+            var canary = await conn.QuerySingleOrDefaultAsync<(long Id, string DestinationId, long Seq, string? UserKey)?>(new CommandDefinition(
                 Candidates + " AND d.destination_id = @Destination ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED",
                 new { args.Now, args.Ordered, args.HeldInstances, args.HeldPartitions, args.Count, Destination = destination }, tx,
                 cancellationToken: ct)).ConfigureAwait(false);

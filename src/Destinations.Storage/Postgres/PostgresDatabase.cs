@@ -47,5 +47,13 @@ public sealed class PostgresDatabase : IAsyncDisposable
         }
     }
 
+    int _partitionsVersion;
+
+    /// <summary>Changes whenever this process's ingest created an instance's log partitions, so the replica's next claim
+    /// runs a lease round at once instead of on its schedule (PostgresLog).</summary>
+    public int PartitionsVersion => Volatile.Read(ref _partitionsVersion);
+
+    internal void PartitionsCreated() => Interlocked.Increment(ref _partitionsVersion);
+
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

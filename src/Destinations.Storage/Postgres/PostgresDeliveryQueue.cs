@@ -27,7 +27,7 @@ public sealed class PostgresDeliveryQueue : IDeliveryQueue, ISharedRateLimits, I
         this.time = time;
         this.signal = signal;
         var partitions = options?.Value.Partitions ?? new StorageOptions().Partitions;
-        _writer = new PostgresDispatchWriter(db, new PostgresLog(new PostgresPartitionLeases(db, time), Guid.NewGuid().ToString("N"), partitions));
+        _writer = new PostgresDispatchWriter(db, new PostgresLog(db, new PostgresPartitionLeases(db, time), Guid.NewGuid().ToString("N"), partitions));
     }
 
     /// <summary>This replica's id in the partition leases (<c>cursor_leases.owner</c>).</summary>

@@ -98,7 +98,7 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable, IDisposa
             // A pooled connection per group: a broken one is simply not reused (Npgsql discards it).
             await using var conn = await _db.OpenAsync(CancellationToken.None).ConfigureAwait(false);
             var results = await PostgresGroupWriter.WriteAsync(conn, group.Select(p => p.Events).ToList(), _time.GetUtcNow(),
-                _options.DedupeWindow, CancellationToken.None, _options.Partitions, _knownInstances).ConfigureAwait(false);
+                _options.DedupeWindow, CancellationToken.None, _options.Partitions, _knownInstances, _db.PartitionsCreated).ConfigureAwait(false);
             Interlocked.Increment(ref _commits);
             for (var i = 0; i < group.Count; i++) group[i].Completion.TrySetResult(results[i]);
             _signal.Notify();

@@ -36,7 +36,7 @@ static class PostgresGroupWriter
 
     public static async Task<AcceptStatus[][]> WriteAsync(NpgsqlConnection conn, IReadOnlyList<IReadOnlyList<IncomingEvent>> requests,
         DateTimeOffset now, TimeSpan dedupeWindow, CancellationToken ct, int partitions = 4,
-        System.Collections.Concurrent.ConcurrentDictionary<string, long>? knownInstances = null)
+        System.Collections.Concurrent.ConcurrentDictionary<string, long>? knownInstances = null, Action? partitionsCreated = null)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         var sinceMs = (now - dedupeWindow).ToUnixTimeMilliseconds();
@@ -138,6 +138,7 @@ static class PostgresGroupWriter
         await tx.CommitAsync(ct).ConfigureAwait(false);
         if (knownInstances is not null)
             foreach (var f in fresh) knownInstances[f.Key] = nowMs;
+        if (fresh.Count > 0) partitionsCreated?.Invoke();
         return results;
     }
 

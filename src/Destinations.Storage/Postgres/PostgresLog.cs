@@ -14,7 +14,7 @@ namespace Destinations.Storage.Postgres;
 /// Used only by <see cref="PostgresDispatchWriter"/>'s loop, inside its transactions (one at a time); whenever a transaction
 /// fails, <see cref="Reset"/> forgets the memory and the next claim starts again from the persisted cursors.
 /// </summary>
-sealed class PostgresLog(PostgresPartitionLeases leases, string replica, int partitions)
+sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, string replica, int partitions)
 {
     sealed class Item
     {
@@ -39,6 +39,9 @@ sealed class PostgresLog(PostgresPartitionLeases leases, string replica, int par
         public int Partition { get; } = partition;
         /// <summary>This replica's lease on the partition ends then (Unix ms).</summary>
         public long Until = until;
+        /// <summary>Above this replica's share at the last round: nothing new is read from it, and once what it has in flight
+        /// is settled it is handed over (released), so another replica takes it without waiting for the lease to end.</summary>
+        public bool Draining;
         /// <summary>False until its cursor has been read at a horizon at or above it (ingest may still lower a new one).</summary>
         public bool Loaded;
         public long Persisted;
@@ -65,6 +68,7 @@ sealed class PostgresLog(PostgresPartitionLeases leases, string replica, int par
     readonly SortedDictionary<(string Destination, long Minute, string Outcome), long> _counts = [];
     readonly PostgresLogHorizon _horizon = new();
     long? _roundAt;
+    int _roundVersion;
     long? _touchedAt;
     readonly HashSet<string> _ensured = new(StringComparer.Ordinal);
 
@@ -110,8 +114,12 @@ sealed class PostgresLog(PostgresPartitionLeases leases, string replica, int par
             }
         }
         var lease = PartitionLeaseMs(request.Lease);
-        if (_roundAt is { } last && nowMs - last < (long)request.Lease.TotalMilliseconds / 3 && nowMs >= last) return;
+        // Often enough that a replica that starts gets its share within about a second of the others draining theirs.
+        var interval = Math.Min((long)request.Lease.TotalMilliseconds / 3, 1000);
+        var version = db.PartitionsVersion;
+        if (_roundAt is { } last && nowMs - last < interval && nowMs >= last && version == _roundVersion) return;
         _roundAt = nowMs;
+        _roundVersion = version;
         var held = await leases.AcquireAsync(replica, TimeSpan.FromMilliseconds(lease), ct).ConfigureAwait(false);
         var until = nowMs + lease;
         var keep = new HashSet<(string, int)>();
@@ -121,10 +129,18 @@ sealed class PostgresLog(PostgresPartitionLeases leases, string replica, int par
             // Still held, or held again after the lease ran out with the cursor where this replica left it: what is in
             // memory stays (a replica that took the partition meanwhile would have moved the cursor or still hold it).
             if (_parts.TryGetValue((l.Instance, l.Partition), out var part) && (part.Until >= nowMs || (part.Loaded && part.Persisted == l.Seq)))
+            {
                 part.Until = until;
+                part.Draining = false;
+            }
             else _parts[(l.Instance, l.Partition)] = new Part(l.Instance, l.Partition, until);
         }
-        foreach (var key in _parts.Keys.Where(k => !keep.Contains(k)).ToList()) _parts.Remove(key);
+        // Not renewed: above the share (drained, then handed over) or lost.
+        foreach (var (key, part) in _parts.Where(p => !keep.Contains(p.Key)).ToList())
+        {
+            if (part.Until >= nowMs) part.Draining = true;
+            else _parts.Remove(key);
+        }
     }
 
     /// <summary>The instances this replica holds partitions of.</summary>
@@ -133,7 +149,7 @@ sealed class PostgresLog(PostgresPartitionLeases leases, string replica, int par
     /// <summary>Held partitions (instance, partition) for the row claim's D16 filter.</summary>
     public (string[] Instances, int[] Partitions) Held()
     {
-        var keys = _parts.Keys.ToList();
+        var keys = _parts.Where(p => !p.Value.Draining).Select(p => p.Key).ToList();
         return (keys.Select(k => k.Instance).ToArray(), keys.Select(k => k.Partition).ToArray());
     }
 
@@ -224,7 +240,7 @@ sealed class PostgresLog(PostgresPartitionLeases leases, string replica, int par
                     p.RecoverUpTo = last;
                 }
         }
-        parts = parts.Where(p => p.Loaded && p.Read < head).ToList();
+        parts = parts.Where(p => p.Loaded && !p.Draining && p.Read < head).ToList();
         if (parts.Count == 0) return claimed;
 
         var limit = max - claimed.Count;
@@ -428,6 +444,7 @@ sealed class PostgresLog(PostgresPartitionLeases leases, string replica, int par
     const string MoveCursor = """
         UPDATE cursor_leases SET seq = GREATEST(seq, $1) WHERE instance = $2 AND partition = $3 AND owner = $4
         """;
+    const string Release = "UPDATE cursor_leases SET owner = NULL, until = 0 WHERE instance = $1 AND partition = $2 AND owner = $3";
     const string AddCount = """
         INSERT INTO outcome_counts (destination_id, minute, outcome, count) VALUES ($1, $2, $3, $4)
         ON CONFLICT (destination_id, minute, outcome) DO UPDATE SET count = outcome_counts.count + excluded.count
@@ -449,6 +466,10 @@ sealed class PostgresLog(PostgresPartitionLeases leases, string replica, int par
             batch.BatchCommands.Add(Batch(MoveCursor, target, part.Instance, part.Partition, replica));
             moved.Add((part, target));
         }
+        // A drained partition above the share, nothing in flight: handed over now.
+        var released = _parts.Values.Where(p => p.Draining && p.Items.Count == 0).ToList();
+        foreach (var part in released)
+            batch.BatchCommands.Add(Batch(Release, part.Instance, part.Partition, replica));
         foreach (var ((destination, minute, outcome), count) in _counts)
             batch.BatchCommands.Add(Batch(AddCount, destination, minute, outcome, count));
         _counts.Clear();
@@ -457,6 +478,7 @@ sealed class PostgresLog(PostgresPartitionLeases leases, string replica, int par
         for (var i = 0; i < moved.Count; i++)
             if (batch.BatchCommands[i].RecordsAffected == 1) moved[i].Part.Persisted = moved[i].Target;
             else _parts.Remove((moved[i].Part.Instance, moved[i].Part.Partition)); // the lease is gone: drop what was read
+        foreach (var part in released) _parts.Remove((part.Instance, part.Partition));
     }
 
     static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, params object?[] values)
