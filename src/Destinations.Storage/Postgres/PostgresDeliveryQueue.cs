@@ -43,6 +43,7 @@ public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time
             batch.BatchCommands.Add(command);
         }
         AddOutcomeCounts(batch, settlements, nowMs);
+        AddPartnerCalls(batch, settlements, nowMs);
         await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         for (var i = 0; i < written.Length; i++) written[i] = batch.BatchCommands[i].RecordsAffected == 1;
         return written;
@@ -81,6 +82,45 @@ public sealed class PostgresDeliveryQueue(PostgresDatabase db, TimeProvider time
                 NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = g.Key.Outcome == "retried" ? "pending" : g.Key.Outcome,
             });
             command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = nowMs });
+            batch.BatchCommands.Add(command);
+        }
+    }
+
+    // One record per call, carrying only the rows this batch wrote (as the counters above: this batch's updated_at, and no
+    // lease, or still ours after a progress step); a call none of whose rows was written leaves no record.
+    const string AddPartnerCall = """
+        INSERT INTO partner_calls (destination_id, at, status, step, first_seq, last_seq, seqs)
+        SELECT $1, $2, $3, $4, MIN(event_seq), MAX(event_seq), string_agg(event_seq::text, ',' ORDER BY event_seq)
+        FROM deliveries WHERE id = ANY($5) AND updated_at = $6 AND (lease_owner IS NULL OR lease_owner = $7)
+        HAVING COUNT(*) > 0
+        """;
+
+    /// <summary>The partner calls these outcomes came from, one record per call (the items of a shared call, D15, carry the
+    /// same record and instance), in the same implicit transaction as the rows.</summary>
+    static void AddPartnerCalls(NpgsqlBatch batch, IReadOnlyList<Settlement> settlements, long nowMs)
+    {
+        Dictionary<PartnerCallRecord, (ClaimedDelivery First, List<long> Ids)>? calls = null;
+        foreach (var s in settlements)
+        {
+            if (s.Call is not { } call) continue;
+            calls ??= new(ReferenceEqualityComparer.Instance);
+            if (!calls.TryGetValue(call, out var entry)) calls[call] = entry = (s.Delivery, []);
+            entry.Ids.Add(s.Delivery.Id);
+        }
+        if (calls is null) return;
+        foreach (var (call, (first, ids)) in calls)
+        {
+            var command = new NpgsqlBatchCommand(AddPartnerCall);
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = first.DestinationId });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = call.At.ToUnixTimeMilliseconds() });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = (object?)(long?)call.Status ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = call.Step });
+            command.Parameters.Add(new NpgsqlParameter
+            {
+                NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint, Value = ids.ToArray(),
+            });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = nowMs });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = first.LeaseOwner });
             batch.BatchCommands.Add(command);
         }
     }

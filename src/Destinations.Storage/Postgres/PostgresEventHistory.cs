@@ -2,8 +2,8 @@ using Dapper;
 
 namespace Destinations.Storage.Postgres;
 
-/// <summary><see cref="IEventHistory"/> on PostgreSQL, whose deliveries are all rows (one per routed delivery, D7), and the
-/// per-minute outcome counters.</summary>
+/// <summary><see cref="IEventHistory"/> on PostgreSQL, whose deliveries are all rows (one per routed delivery, D7), with the
+/// partner calls that carried them (<c>partner_calls</c>, as on SQLite), and the per-minute outcome counters.</summary>
 public sealed class PostgresEventHistory(PostgresDatabase db) : IEventHistory, IOutcomeTimeline
 {
     const string EventColumns = """
@@ -31,7 +31,7 @@ public sealed class PostgresEventHistory(PostgresDatabase db) : IEventHistory, I
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
         var events = (await conn.QueryAsync<EventHistoryQueries.EventRow>(new CommandDefinition(sql, parameters,
             cancellationToken: ct)).ConfigureAwait(false)).ToList();
-        var stories = await EventHistoryQueries.BuildAsync(conn, events, new Dictionary<string, long>(), ct, hasCalls: false)
+        var stories = await EventHistoryQueries.BuildAsync(conn, events, new Dictionary<string, long>(), ct)
             .ConfigureAwait(false);
         return newestFirst ? stories.Reverse().ToList() : stories;
     }

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Options;
 namespace Destinations.Storage.Postgres;
 
 /// <summary>
-/// D17 on PostgreSQL (<see cref="RetentionService"/>): purges finished deliveries, their events, expired dedupe records (D5)
-/// and old counters, in small batches (short transactions, rows another replica is purging are skipped), as SqliteRetention
+/// D17 on PostgreSQL (<see cref="RetentionService"/>): purges finished deliveries, their events, expired dedupe records (D5),
+/// partner call records (with the delivered retention) and old counters, in small batches (short transactions, rows another
+/// replica is purging are skipped), as SqliteRetention
 /// does. Every replica may run it.
 /// </summary>
 public sealed class PostgresRetention(PostgresDatabase db, IOptions<RetentionOptions> options, TimeProvider time, ILogger<PostgresRetention> logger)
@@ -19,6 +20,9 @@ public sealed class PostgresRetention(PostgresDatabase db, IOptions<RetentionOpt
 
     private protected override string[] MoreStatements =>
     [
+        """
+        DELETE FROM partner_calls WHERE id IN (SELECT id FROM partner_calls WHERE at < @DeliveredBefore LIMIT @Batch FOR UPDATE SKIP LOCKED)
+        """,
         """
         DELETE FROM outcome_counts WHERE (destination_id, minute, outcome) IN (
             SELECT destination_id, minute, outcome FROM outcome_counts WHERE minute < @CountersBeforeMs LIMIT @Batch)

@@ -17,9 +17,9 @@ public sealed class PostgresMigrationTests
             Assert.Equal(0, await PostgresMigrations.ApplyAsync(conn, null, CancellationToken.None));
         foreach (var r in replicas) await r.DisposeAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5], await store.QueryAsync<int>("SELECT version FROM schema_version ORDER BY version"));
+        Assert.Equal([1, 2, 3, 4, 5, 6], await store.QueryAsync<int>("SELECT version FROM schema_version ORDER BY version"));
         var tables = await store.QueryAsync<string>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name");
-        Assert.Equal(["audit_log", "cursor_leases", "cursor_replicas", "data_protection_keys", "dedupe", "deliveries", "destination_state", "duplicate_counts", "events", "filter_counts", "outcome_counts", "rate_limits", "schema_version"], tables);
+        Assert.Equal(["audit_log", "cursor_leases", "cursor_replicas", "data_protection_keys", "dedupe", "deliveries", "destination_state", "duplicate_counts", "events", "filter_counts", "outcome_counts", "partner_calls", "rate_limits", "schema_version"], tables);
     }
 
     [Fact]
