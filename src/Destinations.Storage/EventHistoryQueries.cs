@@ -54,17 +54,15 @@ static class EventHistoryQueries
         """;
 
     /// <param name="cursors">The instances' cursors (SQLite's log; empty for a store without one).</param>
-    /// <param name="hasCalls">Whether the store keeps partner_calls (SQLite).</param>
     /// <param name="cursorOf">The cursor that decides for an event and instance (PostgreSQL: its partition's), instead of
     /// <paramref name="cursors"/>.</param>
     public static async Task<IReadOnlyList<EventStory>> BuildAsync(DbConnection conn, IReadOnlyList<EventRow> events,
-        IReadOnlyDictionary<string, long> cursors, CancellationToken ct, bool hasCalls = true, Func<EventRow, string, long?>? cursorOf = null)
+        IReadOnlyDictionary<string, long> cursors, CancellationToken ct, Func<EventRow, string, long?>? cursorOf = null)
     {
-        // The partner calls that carried the event to the instance, oldest first (SQLite's partner_calls): a call's range of
-        // seqs can span events of other users, so the exact list decides.
+        // The partner calls that carried the event to the instance, oldest first (partner_calls, on both stores): a call's range
+        // of seqs can span events of other users, so the exact list decides.
         async Task<IReadOnlyList<CallStory>> CallsAsync(string destination, long seq)
         {
-            if (!hasCalls) return [];
             var seqText = seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var calls = new List<CallStory>();
             foreach (var c in await conn.QueryAsync<(long Id, long At, long? Status, string Step, string Seqs)>(new CommandDefinition(CallsOf,
@@ -84,7 +82,7 @@ static class EventHistoryQueries
                 var row = rows.FirstOrDefault(r => r.DestinationId == instance && r.Subscription == subscription);
                 if (row is not null)
                 {
-                    deliveries.Add(FromRow(row) with { Calls = await CallsAsync(instance, e.Seq).ConfigureAwait(false) });
+                    deliveries.Add(WithCalls(FromRow(row), await CallsAsync(instance, e.Seq).ConfigureAwait(false)));
                     rows.Remove(row);
                 }
                 else
@@ -99,7 +97,7 @@ static class EventHistoryQueries
                 }
             }
             foreach (var row in rows)
-                deliveries.Add(FromRow(row) with { Calls = await CallsAsync(row.DestinationId, e.Seq).ConfigureAwait(false) });
+                deliveries.Add(WithCalls(FromRow(row), await CallsAsync(row.DestinationId, e.Seq).ConfigureAwait(false)));
             stories.Add(new EventStory(e.Seq, e.SourceId, e.MessageId, e.Type, deliveries,
                 LogRoutes.Decode(e.Filtered).Select(f => new RouterFilterStory(f.Instance, f.Value)).ToList())
             {
@@ -110,6 +108,13 @@ static class EventHistoryQueries
         }
         return stories;
     }
+
+    /// <summary>A row's calls; a delivered row also names the call that delivered it (its last), as a first-pass success on the
+    /// log does.</summary>
+    static DeliveryStory WithCalls(DeliveryStory d, IReadOnlyList<CallStory> calls) =>
+        d.Status == DeliveryStoryStatus.Delivered && calls.Count > 0
+            ? d with { Calls = calls, LastCallAt = calls[^1].At, CallId = calls[^1].Id }
+            : d with { Calls = calls };
 
     static DeliveryStory FromRow(Row r) => new(r.DestinationId, r.Subscription, r.Status switch
     {

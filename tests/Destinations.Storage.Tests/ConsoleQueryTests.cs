@@ -44,19 +44,15 @@ public abstract class ConsoleQueryTests(StoreProvider provider)
         Assert.Equal(request, retrying.LastRequest);
         Assert.Equal("{\"error\":\"busy\"}", retrying.LastResponse);
         Assert.Equal(TestStore.Start.AddMinutes(5), retrying.NextAttemptAt);
-        if (provider == StoreProvider.Sqlite)
-        {
-            // SQLite records each partner call: the story lists them.
-            Assert.Equal([(TestStore.Start, "event", (int?)503)], retrying.Calls.Select(c => (c.At, c.Step, c.Status)));
-            Assert.Equal([(int?)200], delivered.Calls.Select(c => c.Status));
-            Assert.Equal((200, TestStore.Start), (delivered.LastStatus, delivered.LastCallAt));
-        }
-        else
-        {
-            // No partner call records on PostgreSQL yet: a first-pass success has no row, so no time of its own.
-            Assert.Null(delivered.UpdatedAt);
-            Assert.Empty(retrying.Calls);
-        }
+        // Both stores record each partner call: the story lists them, and a delivery names the call that delivered it.
+        Assert.Equal([(TestStore.Start, "event", (int?)503)], retrying.Calls.Select(c => (c.At, c.Step, c.Status)));
+        Assert.Null(retrying.CallId);
+        var call = Assert.Single(delivered.Calls);
+        Assert.Equal((TestStore.Start, "event", (int?)200), (call.At, call.Step, call.Status));
+        Assert.Equal((call.Id, TestStore.Start), (delivered.CallId, delivered.LastCallAt));
+        Assert.NotEqual(retrying.Calls[0].Id, call.Id);
+        // A first-pass success on the log has no row: its status is its call's.
+        Assert.Equal((200, (long?)null), (delivered.LastStatus, delivered.DeliveryId));
 
         Assert.Equal(["m-3"], (await store.History.GetByUserAsync("user-1", 1, None)).Select(s => s.MessageId));
         Assert.Equal(["m-2"], (await store.History.GetByUserAsync("user-2", 10, None)).Select(s => s.MessageId));
@@ -121,6 +117,56 @@ public abstract class ConsoleQueryTests(StoreProvider provider)
         var minute = TestStore.Start.AddMinutes(1);
         Assert.Equal([new OutcomeMinute(minute, 2, 1, 0, 0, 0)],
             await timeline.GetTimelineAsync("sm", TestStore.Start, TestStore.Start.AddHours(1), None));
+    }
+
+    [Fact]
+    public async Task A_batch_call_is_one_record_carrying_only_the_written_outcomes_and_retention_purges_it()
+    {
+        await using var store = TestStore.Create(provider);
+        foreach (var id in new[] { "m-1", "m-2", "m-3" })
+            await store.AcceptOneAsync(Of(id, "user-" + id, "sm"));
+        await store.AcceptOneAsync(Of("m-4", "user-4", "um"));
+        var first = Assert.Single(await store.Queue.ClaimAsync("slow", 1, Lease, None));
+        store.Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        var claimed = (await store.Queue.ClaimAsync("fast", 10, Lease, None)).ToDictionary(c => c.MessageId);
+        Assert.Equal(4, claimed.Count);
+
+        // The slow worker lost its lease: its call carried nothing that was written, so it leaves no record.
+        var lost = await store.Queue.SettleAsync([
+            new Settlement(first, SettlementKind.Delivered) { StepsDone = 1, Call = new PartnerCallRecord(store.Clock.GetUtcNow(), 200, "event") },
+        ], None);
+        Assert.Equal([false], lost);
+        // One batch call of three deliveries, and another instance's call, in one settle.
+        var batchCall = new PartnerCallRecord(store.Clock.GetUtcNow(), 200, "batch");
+        var written = await store.Queue.SettleAsync([
+            new Settlement(claimed["m-1"], SettlementKind.Delivered) { StepsDone = 1, Call = batchCall },
+            new Settlement(claimed["m-2"], SettlementKind.Delivered) { StepsDone = 1, Call = batchCall },
+            new Settlement(claimed["m-3"], SettlementKind.Delivered) { StepsDone = 1, Call = batchCall },
+            new Settlement(claimed["m-4"], SettlementKind.Delivered) { StepsDone = 1, Call = new PartnerCallRecord(store.Clock.GetUtcNow(), 202, "event") },
+        ], None);
+        Assert.Equal([true, true, true, true], written);
+
+        Assert.Equal(2L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM partner_calls"));
+        var seqs = (await store.QueryAsync<(string Destination, string Seqs)>("SELECT destination_id, seqs FROM partner_calls ORDER BY id")).ToList();
+        Assert.Equal(["sm", "um"], seqs.Select(c => c.Destination));
+        Assert.Equal(3, seqs[0].Seqs.Split(',').Length);
+        var stories = new List<DeliveryStory>();
+        foreach (var id in new[] { "m-1", "m-2", "m-3" })
+            stories.Add(Assert.Single(Assert.Single(await store.History.GetAsync(id, "web", None)).Deliveries));
+        Assert.Single(stories.Select(d => d.CallId).Distinct());
+        Assert.All(stories, d => Assert.Equal(("batch", (int?)200), (Assert.Single(d.Calls).Step, d.Calls[0].Status)));
+        var other = Assert.Single(Assert.Single(await store.History.GetAsync("m-4", "web", None)).Deliveries);
+        Assert.Equal((int?)202, Assert.Single(other.Calls).Status);
+        Assert.NotEqual(stories[0].CallId, other.CallId);
+
+        // Kept as long as delivered rows (7 days by default), purged with them, in batches.
+        var retention = new RetentionOptions { PurgeBatchSize = 1 };
+        store.Clock.Advance(TimeSpan.FromDays(6));
+        await store.PurgeAsync(retention);
+        Assert.Equal(2L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM partner_calls"));
+        store.Clock.Advance(TimeSpan.FromDays(2));
+        await store.PurgeAsync(retention);
+        Assert.Equal(0L, await store.ScalarAsync<long>("SELECT COUNT(*) FROM partner_calls"));
     }
 }
 

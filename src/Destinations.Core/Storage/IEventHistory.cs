@@ -71,8 +71,8 @@ public enum DeliveryStoryStatus
 /// <param name="DeliveryId">The delivery's row, when it has one (a first-pass success on the SQLite log has none).</param>
 /// <param name="NextAttemptAt">Pending with a row: when it is due.</param>
 /// <param name="LastStatus">The partner's last HTTP status (for a first-pass success on the log: its call's).</param>
-/// <param name="LastCallAt">A first-pass success on the log: when the partner call that carried it was answered.</param>
-/// <param name="CallId">A first-pass success on the log: that call's record (one per call, shared by its items).</param>
+/// <param name="LastCallAt">Delivered, with a call record: when the partner call that delivered it was answered.</param>
+/// <param name="CallId">Delivered, with a call record: that call's record (one per call, shared by its items).</param>
 public sealed record DeliveryStory(
     string DestinationId,
     string Subscription,
@@ -96,8 +96,8 @@ public sealed record DeliveryStory(
     public DateTimeOffset? FirstAttemptAt { get; init; }
     public DateTimeOffset? UpdatedAt { get; init; }
 
-    /// <summary>Each partner call that carried the event to the instance, oldest first, where the store records calls (SQLite's
-    /// partner_calls); empty elsewhere, where <see cref="Attempts"/> and the last attempt's details tell the story.</summary>
+    /// <summary>Each partner call that carried the event to the instance, oldest first (partner_calls, kept with the delivered
+    /// retention); empty when none is recorded, where <see cref="Attempts"/> and the last attempt's details tell the story.</summary>
     public IReadOnlyList<CallStory> Calls { get; init; } = [];
 }
 

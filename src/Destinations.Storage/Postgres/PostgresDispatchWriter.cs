@@ -217,8 +217,38 @@ sealed class PostgresDispatchWriter
     }
 }
 
-/// <summary>Records one row per partner call among the written outcomes (not per delivery), once the store has the table.</summary>
+/// <summary>One <c>partner_calls</c> record per partner call among the written outcomes (not per delivery: the items of a
+/// shared call, D15, carry one record instance), in the settle transaction, as on SQLite.</summary>
 static class PartnerCalls
 {
-    public static Task RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Settlement> rows, bool[] written) => Task.CompletedTask;
+    const string Insert = """
+        INSERT INTO partner_calls (destination_id, at, status, step, first_seq, last_seq, seqs)
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::text[])
+        """;
+
+    public static async Task RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Settlement> rows, bool[] written)
+    {
+        Dictionary<PartnerCallRecord, (string Destination, List<long> Seqs)>? calls = null;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (!written[i] || rows[i].Call is not { } call) continue;
+            calls ??= new(ReferenceEqualityComparer.Instance);
+            if (!calls.TryGetValue(call, out var entry)) calls[call] = entry = (rows[i].Delivery.DestinationId, []);
+            entry.Seqs.Add(rows[i].Delivery.EventSeq);
+        }
+        if (calls is null) return;
+        var list = calls.ToList();
+        await using var command = new NpgsqlCommand(Insert, conn, tx);
+        command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Value.Destination).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Key.At.ToUnixTimeMilliseconds()).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => (long?)c.Key.Status).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Key.Step).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Value.Seqs.Min()).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Value.Seqs.Max()).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = list.Select(c => string.Join(',', c.Value.Seqs.Select(q => q.ToString(System.Globalization.CultureInfo.InvariantCulture)))).ToArray(),
+        });
+        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
 }

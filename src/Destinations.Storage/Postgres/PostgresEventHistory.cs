@@ -3,8 +3,9 @@ using Dapper;
 namespace Destinations.Storage.Postgres;
 
 /// <summary><see cref="IEventHistory"/> on PostgreSQL: the event found through its messageId hash (ix_events_id_hash), its rows,
-/// and for deliveries without a row the cursor of the event's partition (before it: delivered on the first pass). The
-/// per-minute outcome counters (<c>outcome_counts</c>) give the timeline.</summary>
+/// the partner calls that carried it (<c>partner_calls</c>, as on SQLite), and for deliveries without a row the cursor of the
+/// event's partition (before it: delivered on the first pass). The per-minute outcome counters (<c>outcome_counts</c>) give
+/// the timeline.</summary>
 public sealed class PostgresEventHistory(PostgresDatabase db) : IEventHistory, IOutcomeTimeline
 {
     const string EventColumns = """
@@ -39,7 +40,7 @@ public sealed class PostgresEventHistory(PostgresDatabase db) : IEventHistory, I
             "SELECT instance, partition, seq FROM cursor_leases", cancellationToken: ct)).ConfigureAwait(false)).ToList();
         var counts = cursors.GroupBy(c => c.Instance, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var bySeq = cursors.ToDictionary(c => (c.Instance, c.Partition), c => c.Seq);
-        var stories = await EventHistoryQueries.BuildAsync(conn, events, new Dictionary<string, long>(), ct, hasCalls: false,
+        var stories = await EventHistoryQueries.BuildAsync(conn, events, new Dictionary<string, long>(), ct,
             cursorOf: (e, instance) => counts.TryGetValue(instance, out var n) && bySeq.TryGetValue((instance, UserPartition.Of(e.UserKey, n)), out var seq)
                 ? seq : null).ConfigureAwait(false);
         return newestFirst ? stories.Reverse().ToList() : stories;

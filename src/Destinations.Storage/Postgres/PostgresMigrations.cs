@@ -137,6 +137,23 @@ public static class PostgresMigrations
                 WHERE status IN ('delivered', 'dead', 'filtered', 'invalid')
                 GROUP BY destination_id, updated_at / 60000 * 60000, status;
             """),
+        (6, "one record per partner call (the console's event story)", """
+            -- One record per partner call (not per delivery), as on SQLite: when, the HTTP status, the plan step and the event
+            -- seqs it carried, so an event's story says in which call and with which answer it was delivered.
+            CREATE TABLE partner_calls (
+                id             bigserial PRIMARY KEY,
+                destination_id text   NOT NULL,
+                at             bigint NOT NULL,
+                status         bigint,
+                step           text   NOT NULL,
+                first_seq      bigint NOT NULL,
+                last_seq       bigint NOT NULL,
+                seqs           text   NOT NULL  -- the seqs, comma-separated
+            );
+            CREATE INDEX ix_partner_calls_seq ON partner_calls (destination_id, first_seq);
+            -- Retention purges by time.
+            CREATE INDEX ix_partner_calls_at ON partner_calls (at);
+            """),
         (7, "the log: events carry their routing, dedupe hash and user hash; hold intervals", """
             -- Each accepted event is written once (docs/storage.md): what routing decided travels with it, and each partition of a
             -- destination instance is read forward from its cursor (cursor_leases). Rows in deliveries exist only for deliveries

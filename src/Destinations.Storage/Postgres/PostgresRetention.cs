@@ -6,7 +6,8 @@ namespace Destinations.Storage.Postgres;
 
 /// <summary>
 /// D17 on PostgreSQL (<see cref="RetentionService"/>): purges finished deliveries, their events, expired dedupe records (D5),
-/// the log below every partition's cursor (docs/storage.md) and old counters, in small batches (short transactions, rows another replica is purging are skipped), as SqliteRetention
+/// partner call records (with the delivered retention), the log below every partition's cursor (docs/storage.md) and old
+/// counters, in small batches (short transactions, rows another replica is purging are skipped), as SqliteRetention
 /// does. Every replica may run it.
 /// </summary>
 public sealed class PostgresRetention(PostgresDatabase db, IOptions<RetentionOptions> options, TimeProvider time, ILogger<PostgresRetention> logger,
@@ -41,6 +42,9 @@ public sealed class PostgresRetention(PostgresDatabase db, IOptions<RetentionOpt
         """
         DELETE FROM hold_intervals WHERE (destination_id, started_at) IN (
             SELECT destination_id, started_at FROM hold_intervals WHERE ended_at < @CountersBeforeMs LIMIT @Batch)
+        """,
+        """
+        DELETE FROM partner_calls WHERE id IN (SELECT id FROM partner_calls WHERE at < @DeliveredBefore LIMIT @Batch FOR UPDATE SKIP LOCKED)
         """,
         """
         DELETE FROM outcome_counts WHERE (destination_id, minute, outcome) IN (

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Destinations.Host.Tests.Support;
 using WireMock.Matchers;
 using WireMock.RequestBuilders;
@@ -113,13 +114,19 @@ public abstract class ConsolePagesTests(string provider) : IDisposable
         // Events: the replayed dead letter's story (dead, replayed, delivered), its stored event and last failed request encoded.
         var story = await client.Http.GetStringAsync("/console/events?messageId=page-dead-1");
         Assert.Contains("<tr class=\"delivery\" data-instance=\"sm\" data-status=\"delivered\">", story);
-        Assert.Contains("delivered at ", story);
+        // Each partner call is recorded (both stores): the rejected one and the replay's, and the call that delivered it.
+        Assert.Matches(@"delivered at [^<]+ in call \d+, HTTP 201", story);
+        Assert.Matches(new Regex(@"<li class=""attempt"">[^<]*<span>[^<]+</span> <code>contact</code>\s*<span class=""bad"">HTTP 400</span>\s*<span class=""muted"">call \d+</span></li>\s*<li class=""attempt"">[^<]*<span>[^<]+</span> <code>contact</code>\s*<span class=""ok"">HTTP 201</span>"), story);
         Assert.Contains($"POST {_partner.Url}/v1/contact", story);
         Assert.Contains("&quot;contact_uid&quot;: &quot;page-reject-1&quot;", story);
         Assert.Contains("unknown contact", story);
         Assert.Contains("&quot;messageId&quot;: &quot;page-dead-1&quot;", story); // the stored event, pretty and encoded
         Assert.DoesNotContain(ApiToken, story);
         Assert.DoesNotContain(ApiSecret, story);
+        // A first-pass success: when, in which call, with which answer.
+        var firstPass = await client.Http.GetStringAsync("/console/events?messageId=page-ok-1");
+        Assert.Matches(@"delivered at [^<]+ in call \d+, HTTP 201</div>", firstPass);
+        Assert.Matches(new Regex(@"<li class=""attempt"">[^<]*<span>[^<]+</span> <code>contact</code>\s*<span class=""ok"">HTTP 201</span>"), firstPass);
         var byUser = await client.Http.GetStringAsync("/console/events?userId=page-ok-1");
         Assert.Contains("<tr data-message-id=\"page-ok-1\">", byUser);
         Assert.DoesNotContain("page-dead-1", byUser);

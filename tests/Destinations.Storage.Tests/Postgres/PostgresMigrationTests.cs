@@ -19,7 +19,7 @@ public sealed class PostgresMigrationTests
 
         Assert.Equal(PostgresMigrations.All.Select(m => m.Version).Order(), await store.QueryAsync<int>("SELECT version FROM schema_version ORDER BY version"));
         var tables = await store.QueryAsync<string>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name");
-        Assert.Equal(["audit_log", "cursor_leases", "cursor_replicas", "data_protection_keys", "dedupe", "deliveries", "destination_state", "duplicate_counts", "events", "filter_counts", "hold_intervals", "outcome_counts", "rate_limits", "schema_version"], tables);
+        Assert.Equal(["audit_log", "cursor_leases", "cursor_replicas", "data_protection_keys", "dedupe", "deliveries", "destination_state", "duplicate_counts", "events", "filter_counts", "hold_intervals", "outcome_counts", "partner_calls", "rate_limits", "schema_version"], tables);
     }
 
     [Fact]

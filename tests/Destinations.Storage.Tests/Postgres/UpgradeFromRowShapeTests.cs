@@ -15,7 +15,7 @@ public sealed class UpgradeFromRowShapeTests
     static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
 
     /// <summary>The last schema version of the row shape.</summary>
-    const int RowShapeVersion = 5;
+    const int RowShapeVersion = 6;
 
     /// <summary>Rows as the row-shaped store wrote them (PostgresGroupWriter, PostgresDeliveryQueue's settlements) at
     /// <see cref="TestStore.Start"/> minus an hour: instance sm with a pending delivery never attempted, a retry (attempts 1,

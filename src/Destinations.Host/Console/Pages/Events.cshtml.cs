@@ -55,10 +55,14 @@ public sealed class EventsModel(IEventHistory history) : PageModel
     public static string Summary(DeliveryStory d)
     {
         var status = d.LastStatus is { } s ? $", HTTP {s}" : "";
+        // A delivered row's last status is an earlier failure's; the call that delivered it has its own.
+        var callStatus = d.Calls.Count > 0 ? d.Calls[^1].Status is { } cs ? $", HTTP {cs}" : "" : status;
         return d.Status switch
         {
             DeliveryStoryStatus.Delivered when d.DeliveryId is null && d.CallId is { } call =>
-                $"delivered at {ConsoleFormat.Time(d.LastCallAt)} in call {call}{status}",
+                $"delivered at {ConsoleFormat.Time(d.LastCallAt)} in call {call}{callStatus}",
+            DeliveryStoryStatus.Delivered when d.CallId is { } call =>
+                $"delivered at {ConsoleFormat.Time(d.LastCallAt)} in call {call}{callStatus}{(d.Attempts > 1 ? $" after {Attempts(d.Attempts)}" : "")}",
             DeliveryStoryStatus.Delivered when d.DeliveryId is null => "delivered on its first attempt",
             DeliveryStoryStatus.Delivered => $"delivered at {ConsoleFormat.Time(d.UpdatedAt)} after {Attempts(d.Attempts)}",
             DeliveryStoryStatus.Filtered => $"filtered at mapping: {d.Reason}",
