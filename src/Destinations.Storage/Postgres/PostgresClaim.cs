@@ -13,11 +13,11 @@ static class PostgresClaim
 {
     // Ordered instances (D16): a row with a user key is claimed only by the replica holding its partition (the one that also
     // reads the user's events from the log), and only when no earlier row of its user is pending.
-    const string Candidates = """
+    static readonly string Candidates = $"""
         SELECT d.id, d.destination_id, d.event_seq, e.user_key FROM deliveries d JOIN events e ON e.seq = d.event_seq
         WHERE d.status = 'pending' AND d.next_attempt_at <= @Now AND (d.lease_until IS NULL OR d.lease_until < @Now)
           AND (NOT d.destination_id = ANY(@Ordered) OR e.user_key IS NULL OR (
-                (d.destination_id, COALESCE((((e.user_hash % @Count) + @Count) % @Count)::int, 0)) IN (
+                (d.destination_id, {UserPartition.Sql("e", "@Count")}) IN (
                     SELECT * FROM unnest(@HeldInstances::text[], @HeldPartitions::int[]))
                 AND NOT EXISTS (
                 SELECT 1 FROM deliveries p JOIN events pe ON pe.seq = p.event_seq

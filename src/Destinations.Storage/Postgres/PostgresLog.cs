@@ -175,10 +175,10 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         return _horizonValue;
     }
 
-    const string ReadLog = """
+    static readonly string ReadLog = $"""
         SELECT seq, message_id, body, user_key, routes, COALESCE(accepted_at, received_at), user_hash FROM events
         WHERE seq > $1 AND seq <= $2 AND position($3 in E'\n' || routes) > 0
-          AND COALESCE((((user_hash % $5) + $5) % $5)::int, 0) = ANY($4)
+          AND {UserPartition.Sql("events", "$5")} = ANY($4)
         ORDER BY seq LIMIT $6
         """;
     const string RowsBetween = "SELECT event_seq, subscription FROM deliveries WHERE event_seq BETWEEN $1 AND $2 AND destination_id = $3";

@@ -25,12 +25,12 @@ static class PostgresStats
 
     // The instance's part of the log after each partition's cursor, less the events that have a row (counted by status),
     // and the oldest of them: the cursor lag, summed over the instance's partitions.
-    const string Backlog = """
+    static readonly string Backlog = $"""
         WITH c AS (SELECT partition, seq FROM cursor_leases WHERE instance = @Destination),
              n AS (SELECT COUNT(*)::bigint AS p, MIN(seq) AS low FROM c)
         SELECT COUNT(*)::bigint, MIN(COALESCE(e.accepted_at, e.received_at)) FROM n JOIN events e ON e.seq > n.low
         WHERE n.p > 0 AND position(E'\n' || @Destination || E'\t' in E'\n' || e.routes) > 0
-          AND e.seq > (SELECT c.seq FROM c WHERE c.partition = COALESCE((((e.user_hash % n.p) + n.p) % n.p)::int, 0))
+          AND e.seq > (SELECT c.seq FROM c WHERE c.partition = {UserPartition.Sql("e", "n.p")})
           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.destination_id = @Destination)
         """;
 
