@@ -4,10 +4,12 @@ using Npgsql;
 namespace Destinations.Storage.Postgres;
 
 /// <summary>
-/// The claim of <see cref="PostgresDeliveryQueue"/>, for N replicas on one queue: due rows are picked with
-/// <c>FOR UPDATE SKIP LOCKED</c> (a row another replica is claiming is skipped, never waited for) and leased in the same
-/// transaction. Held instances (D12) give one canary per due probe, the state row locked so only one replica sends it;
-/// throttled instances (D25) are skipped; ordered instances (D16) only yield a user's earliest pending delivery.
+/// The claim of <see cref="PostgresDeliveryQueue"/>, run by <see cref="PostgresDispatchWriter"/> inside its transaction, for
+/// N replicas on one log: due rows (retries, holds, behind, replayed) are picked with <c>FOR UPDATE SKIP LOCKED</c> (a row
+/// another replica is claiming is skipped, never waited for) and leased, then the claim fills up from the log partitions this
+/// replica leases (<see cref="PostgresLog"/>). Held instances (D12) give one canary per due probe, the state row locked so
+/// only one replica sends it; throttled instances (D25) are skipped and shared tokens are taken here; ordered instances
+/// (D16) only yield a user's earliest pending delivery, and a row with a user key only to the holder of its partition.
 /// </summary>
 static class PostgresClaim
 {
