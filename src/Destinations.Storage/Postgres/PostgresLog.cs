@@ -456,29 +456,39 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
     public async Task FlushAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long nowMs, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(conn, tx);
-        var moved = new List<(Part Part, long Target)>();
-        foreach (var part in _parts.Values.OrderBy(p => p.Instance, StringComparer.Ordinal).ThenBy(p => p.Partition))
+        // Every cursor_leases row in (instance, partition) order, as ingest's upsert of a new instance's partitions and the
+        // lease round lock them: two transactions never wait for each other's rows in opposite orders (a deadlock would fail
+        // the whole group and drop the log's memory: its work in flight would be sent again).
+        var moved = new List<(Part Part, long Target, int Command)>();
+        var released = new List<(Part Part, int Command)>();
+        foreach (var part in _parts.Values.OrderBy(p => p.Instance, StringComparer.Ordinal).ThenBy(p => p.Partition).ToList())
         {
-            if (!part.Dirty || !part.Loaded) continue;
-            part.Dirty = false;
-            var target = part.Target;
-            if (target <= part.Persisted) continue;
-            batch.BatchCommands.Add(Batch(MoveCursor, target, part.Instance, part.Partition, replica));
-            moved.Add((part, target));
+            if (part.Dirty && part.Loaded)
+            {
+                part.Dirty = false;
+                var target = part.Target;
+                if (target > part.Persisted)
+                {
+                    moved.Add((part, target, batch.BatchCommands.Count));
+                    batch.BatchCommands.Add(Batch(MoveCursor, target, part.Instance, part.Partition, replica));
+                }
+            }
+            // A drained partition above the share, nothing in flight: handed over now.
+            if (part.Draining && part.Items.Count == 0)
+            {
+                released.Add((part, batch.BatchCommands.Count));
+                batch.BatchCommands.Add(Batch(Release, part.Instance, part.Partition, replica));
+            }
         }
-        // A drained partition above the share, nothing in flight: handed over now.
-        var released = _parts.Values.Where(p => p.Draining && p.Items.Count == 0).ToList();
-        foreach (var part in released)
-            batch.BatchCommands.Add(Batch(Release, part.Instance, part.Partition, replica));
         foreach (var ((destination, minute, outcome), count) in _counts)
             batch.BatchCommands.Add(Batch(AddCount, destination, minute, outcome, count));
         _counts.Clear();
         if (batch.BatchCommands.Count == 0) return;
         await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        for (var i = 0; i < moved.Count; i++)
-            if (batch.BatchCommands[i].RecordsAffected == 1) moved[i].Part.Persisted = moved[i].Target;
-            else _parts.Remove((moved[i].Part.Instance, moved[i].Part.Partition)); // the lease is gone: drop what was read
-        foreach (var part in released) _parts.Remove((part.Instance, part.Partition));
+        foreach (var (part, target, command) in moved)
+            if (batch.BatchCommands[command].RecordsAffected == 1) part.Persisted = target;
+            else _parts.Remove((part.Instance, part.Partition)); // the lease is gone: drop what was read
+        foreach (var (part, _) in released) _parts.Remove((part.Instance, part.Partition));
     }
 
     static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, params object?[] values)
