@@ -13,8 +13,8 @@ using Xunit.Abstractions;
 namespace Destinations.EndToEnd.Tests;
 
 /// <summary>
-/// Scale-out: two service processes on one PostgreSQL (Storage:Provider=Postgres) share one queue — events accepted by either
-/// are delivered by whichever replica claims them (FOR UPDATE SKIP LOCKED with leases). The design promises at-least-once:
+/// Scale-out: two service processes on one PostgreSQL (Storage:Provider=Postgres) share one log — events accepted by either
+/// are delivered by the replica that leases the partition of their user (docs/storage.md, PostgreSQL). The design promises at-least-once:
 /// every event delivered, and a second delivery only for work in flight when a lease ran out (at most claim batch size ×
 /// workers per expiry).
 /// </summary>

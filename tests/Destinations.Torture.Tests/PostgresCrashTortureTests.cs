@@ -7,8 +7,8 @@ namespace Destinations.Torture.Tests;
 
 /// <summary>
 /// Scale-out under a crash: two replicas share one PostgreSQL queue while events are sent to both; one is killed with SIGKILL
-/// mid-load and not restarted. Every event either replica acknowledged must still reach the partner — the survivor claims the
-/// dead replica's rows when their leases run out — and a second delivery is allowed only for what the dead replica had in
+/// mid-load and not restarted. Every event either replica acknowledged must still reach the partner — the survivor takes the
+/// dead replica's log partitions (and rows) when their leases run out — and a second delivery is allowed only for what the dead replica had in
 /// flight at the kill (at most its workers × claim batch size), or for a lease the survivor itself let run out.
 /// </summary>
 public sealed class PostgresCrashTortureTests(ITestOutputHelper output)
