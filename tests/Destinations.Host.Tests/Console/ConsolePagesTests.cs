@@ -117,7 +117,7 @@ public abstract class ConsolePagesTests(string provider) : IDisposable
         _partner.Reset();
         _partner.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(201).WithBody("{}"));
         var replayed = await client.PostFormAsync("/console/dead-letters?handler=ReplayAll", "/console/dead-letters?status=400", ("status", "400"));
-        Assert.Contains("1 dead letters replayed.", await replayed.Content.ReadAsStringAsync());
+        Assert.Contains("1 dead letter replayed.", await replayed.Content.ReadAsStringAsync());
         Assert.True(await EventuallyAsync(admin, "delivered", 2), service.Output);
 
         // Events: the replayed dead letter's story (dead, replayed, delivered), its stored event and last failed request encoded.
