@@ -11,11 +11,15 @@ public sealed class SegmentPayloadReader(SegmentEventReader events)
 {
     public SegmentPayloadReader() : this(new SegmentEventReader()) { }
 
+    /// <summary>Off: every body goes the long way (tests compare the two ways on the same bodies).</summary>
+    internal bool OnePass { get; init; } = true;
+
     /// <summary><c>POST /v1/track|identify|page|screen|group|alias</c>: one event, the path decides the type (D3).</summary>
     public PayloadReadResult ReadTrackingApiEvent(ReadOnlyMemory<byte> body, string pathType)
     {
         if (body.Length > IngressLimits.TrackingApiEventBytes)
             return TooBig(PayloadShape.Single, body.Length, IngressLimits.TrackingApiEventBytes, "a Tracking-API event");
+        if (OnePass && events.TryReadInOnePass(body, BodyForm.TrackingApiEvent, pathType) is { } read) return read;
         if (!JsonBody.TryParse(body, out var document, out var error, out var invalid)) return PayloadReadResult.Rejected(PayloadShape.Single, false, null, error!);
         using (document)
         {
@@ -33,6 +37,7 @@ public sealed class SegmentPayloadReader(SegmentEventReader events)
     {
         if (body.Length > IngressLimits.BatchBytes)
             return TooBig(PayloadShape.Batch, body.Length, IngressLimits.BatchBytes, "a batch");
+        if (OnePass && events.TryReadInOnePass(body, BodyForm.Batch, null) is { } read) return read;
         if (!JsonBody.TryParse(body, out var document, out var error, out var invalid)) return PayloadReadResult.Rejected(PayloadShape.Batch, false, null, error!);
         using var _ = document;
         var root = document!.RootElement;
@@ -65,6 +70,7 @@ public sealed class SegmentPayloadReader(SegmentEventReader events)
     /// <summary><c>POST /v1/webhook</c>: one event object (classic Webhooks) or an array (Webhooks (Actions) batching).</summary>
     public PayloadReadResult ReadWebhook(ReadOnlyMemory<byte> body)
     {
+        if (OnePass && events.TryReadInOnePass(body, BodyForm.Webhook, null) is { } read) return read;
         if (!JsonBody.TryParse(body, out var document, out var error, out var invalid)) return PayloadReadResult.Rejected(PayloadShape.Single, false, null, error!);
         using var _ = document;
         var root = document!.RootElement;
