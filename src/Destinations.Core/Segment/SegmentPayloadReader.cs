@@ -5,7 +5,9 @@ namespace Destinations.Core.Segment;
 
 /// <summary>
 /// Reads the three body forms the ingress accepts (docs/ingress.md "Endpoints") and applies Segment's size limits ("Limits", D1), measured
-/// on the JSON as received, before any merge. Pure: no I/O, no authentication (the host decides who may send).
+/// on the JSON as received, before any merge. Pure: no I/O, no authentication (the host decides who may send). Each body is
+/// first offered to the one-pass reader (the common case: well-formed, every event valid); what it declines is read here,
+/// through a document, which also gives every error its field and message.
 /// </summary>
 public sealed class SegmentPayloadReader(SegmentEventReader events)
 {
