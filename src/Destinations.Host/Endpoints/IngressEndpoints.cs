@@ -40,7 +40,7 @@ public static class IngressEndpoints
         return v1;
     }
 
-    static async Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptWebhook(
+    static async Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptWebhook(
         string sourceId, HttpContext http, IngressServices ingress, CancellationToken ct)
     {
         var source = ingress.Registry.FindSource(sourceId);
@@ -48,7 +48,7 @@ public static class IngressEndpoints
         return await AcceptWebhookFrom(source, http, ingress, ct);
     }
 
-    static async Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptWebhookForTheOnlySource(
+    static async Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptWebhookForTheOnlySource(
         HttpContext http, IngressServices ingress, CancellationToken ct)
     {
         var sources = ingress.Registry.Sources;
@@ -59,7 +59,7 @@ public static class IngressEndpoints
         return await AcceptWebhookFrom(sources[0], http, ingress, ct);
     }
 
-    static async Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptWebhookFrom(
+    static async Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptWebhookFrom(
         SourceOptions source, HttpContext http, IngressServices ingress, CancellationToken ct)
     {
         var body = await RequestBodyReader.ReadAsync(http.Request, ingress.MaxBodyBytes, ct);
@@ -78,7 +78,7 @@ public static class IngressEndpoints
         return await ingress.Flow.AcceptAsync(http, source, ingress.Reader.ReadWebhook(body.Bytes), ct);
     }
 
-    static Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptBatch(
+    static Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptBatch(
         HttpContext http, IngressServices ingress, CancellationToken ct) => AcceptTrackingApi(http, ingress, null, ct);
 
     /// <summary>
@@ -87,7 +87,7 @@ public static class IngressEndpoints
     /// </summary>
     /// <param name="pathType">The type <c>/v1/&lt;type&gt;</c> implies; null for a batch. (A type, not a reader delegate: a
     /// delegate made per request is an allocation on every ingest call.)</param>
-    static async Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptTrackingApi(
+    static async Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptTrackingApi(
         HttpContext http, IngressServices ingress, string? pathType, CancellationToken ct)
     {
         var headerKey = SourceAuthenticator.WriteKeyFromHeader(http.Request);
