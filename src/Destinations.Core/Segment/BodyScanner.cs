@@ -79,6 +79,15 @@ sealed class BodyScanner
 
     public static BodyScanner ForThisThread() => t_scanner ??= new BodyScanner();
 
+    /// <summary>After a read: records grown for a very large body (a 4,000-event webhook array) are let go, so a pool
+    /// thread does not keep megabytes for the rare request that needed them.</summary>
+    public void Done()
+    {
+        if (_properties.Length > 4096) _properties = new ScannedProperty[64];
+        if (_events.Length > 256) _events = new ScannedEvent[16];
+        if (_names.Length > 1024) _names = new int[128];
+    }
+
     /// <summary>Scans a body (without its byte-order mark); false when it is not the usual kind (see the class summary).</summary>
     public bool Scan(ReadOnlySpan<byte> json, BodyForm form)
     {

@@ -27,7 +27,18 @@ public sealed partial class SegmentEventReader
         var json = body[(body.Length - JsonBody.WithoutBom(body.Span).Length)..];
         if (!Utf8.IsValid(json.Span) || JsonBody.MayHoldSurrogateEscape(json.Span)) return null;
         var scan = BodyScanner.ForThisThread();
-        if (!scan.Scan(json.Span, form)) return null;
+        try
+        {
+            return scan.Scan(json.Span, form) ? Read(body, json, scan, form, impliedType) : null;
+        }
+        finally
+        {
+            scan.Done();
+        }
+    }
+
+    PayloadReadResult? Read(ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> json, BodyScanner scan, BodyForm form, string? impliedType)
+    {
         var array = form == BodyForm.Batch || scan.RootIsArray;
         var limit = form == BodyForm.Webhook ? IngressLimits.WebhookEventBytes : IngressLimits.TrackingApiEventBytes;
         if (!array && body.Length > limit) return null;

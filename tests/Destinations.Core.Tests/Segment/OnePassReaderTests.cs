@@ -163,6 +163,20 @@ public class OnePassReaderTests
     }
 
     [Fact]
+    public void A_webhook_array_at_its_limit_is_read_in_one_pass_and_one_over_it_goes_the_long_way()
+    {
+        var small = """{"type":"track","event":"E","userId":"u","messageId":"m-{0}"}""";
+        var atLimit = Encoding.UTF8.GetBytes("[" + string.Join(",", Enumerable.Range(0, 4_000).Select(i => small.Replace("{0}", $"{i}"))) + "]");
+        Assert.NotNull(Events.TryReadInOnePass(atLimit, BodyForm.Webhook, null));
+        Same(_longWay.ReadWebhook(atLimit), _onePass.ReadWebhook(atLimit));
+        var over = Encoding.UTF8.GetBytes("[" + string.Join(",", Enumerable.Range(0, 4_001).Select(i => small.Replace("{0}", $"{i}"))) + "]");
+        Assert.Null(Events.TryReadInOnePass(over, BodyForm.Webhook, null));
+        Assert.Equal("the array has 4001 events; the limit is 4,000 events per webhook request", Assert.Single(_onePass.ReadWebhook(over).EnvelopeErrors).Message);
+        // The thread's records, grown for 4,000 events, are let go: the next small body reads as before.
+        Same(_longWay.ReadWebhook(Encoding.UTF8.GetBytes(Track)), _onePass.ReadWebhook(Encoding.UTF8.GetBytes(Track)));
+    }
+
+    [Fact]
     public void The_fixtures_read_the_same_both_ways()
     {
         foreach (var file in Directory.GetFiles(Path.GetDirectoryName(Fixtures.Path("track.json"))!, "*.json"))
