@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace Destinations.Storage;
 
 /// <summary>
-/// D17, for both stores: purges finished deliveries, their events, expired dedupe records (D5) and old counters, in small
-/// batches (short transactions). SqliteRetention and PostgresRetention supply the two clauses that differ and how a purge
+/// D17, for both stores: purges finished deliveries, their events, expired dedupe records (D5), old counters, and the
+/// console's old audit entries and long-expired Data Protection keys, in small batches (short transactions). SqliteRetention and PostgresRetention supply the two clauses that differ and how a purge
 /// connection and transaction are opened (SQLite: behind the write gate).
 /// </summary>
 public abstract class RetentionService : BackgroundService
@@ -58,6 +58,7 @@ public abstract class RetentionService : BackgroundService
             CountersBefore = StoredValues.Day(now - _options.Counters),
             CountersBeforeMs = (now - _options.Counters).ToUnixTimeMilliseconds(),
             LogBefore = (now - (_options.Delivered > LogMinimum ? _options.Delivered : LogMinimum)).ToUnixTimeMilliseconds(),
+            AuditBefore = (now - _options.Audit).ToUnixTimeMilliseconds(),
             Batch = _options.PurgeBatchSize,
         };
         var total = 0;
@@ -94,7 +95,37 @@ public abstract class RetentionService : BackgroundService
                 total += deleted;
             } while (deleted >= _options.PurgeBatchSize && !ct.IsCancellationRequested);
         }
+        total += await OnConnectionAsync(conn => PurgeExpiredKeysAsync(conn, now - _options.ExpiredKeys, ct), ct).ConfigureAwait(false);
         return total;
+    }
+
+    /// <summary>Deletes the Data Protection keys that expired before <paramref name="expiredBefore"/>. The expiration date is
+    /// inside each key's XML, so the few rows (one key per 90 days by default) are read and parsed here; anything that is not
+    /// a key with a readable expiration date (a revocation, a malformed row) is kept.</summary>
+    static async Task<int> PurgeExpiredKeysAsync(DbConnection conn, DateTimeOffset expiredBefore, CancellationToken ct)
+    {
+        var rows = await conn.QueryAsync<(string Name, string Xml)>(new CommandDefinition(
+            "SELECT name, xml FROM data_protection_keys", cancellationToken: ct)).ConfigureAwait(false);
+        var expired = rows.Where(r => KeyExpiration(r.Xml) is { } at && at < expiredBefore).Select(r => new { r.Name }).ToList();
+        if (expired.Count == 0) return 0;
+        return await conn.ExecuteAsync(new CommandDefinition("DELETE FROM data_protection_keys WHERE name = @Name", expired,
+            cancellationToken: ct)).ConfigureAwait(false);
+    }
+
+    /// <summary>A Data Protection key element's expiration date (<c>&lt;key&gt;&lt;expirationDate&gt;</c>); null for anything else.</summary>
+    static DateTimeOffset? KeyExpiration(string xml)
+    {
+        try
+        {
+            var element = System.Xml.Linq.XElement.Parse(xml);
+            return element.Name.LocalName == "key" && element.Element("expirationDate")?.Value is { } text
+                && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : null;
+        }
+        catch (System.Xml.XmlException)
+        {
+            return null;
+        }
     }
 
     static readonly string[] CounterStatements =
@@ -110,6 +141,9 @@ public abstract class RetentionService : BackgroundService
         """
         DELETE FROM duplicate_counts WHERE (destination_id, day) IN (
             SELECT destination_id, day FROM duplicate_counts WHERE day < @CountersBefore LIMIT @Batch)
+        """,
+        """
+        DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < @AuditBefore ORDER BY id LIMIT @Batch)
         """,
     ];
 

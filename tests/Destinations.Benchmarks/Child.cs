@@ -21,13 +21,15 @@ public sealed class Child : IDisposable
     public string LogFile { get; }
     public int Pid => _process.Id;
 
-    /// <summary>Starts <c>dotnet dll args</c> through <c>sh -c exec</c> so output goes straight to a file (the pid stays the same).</summary>
+    /// <summary>Starts <c>dotnet dll args</c> through <c>bash -c exec</c> so output goes straight to a file (the pid stays the same).
+    /// bash, not sh: dash (Debian's sh) drops environment variables whose names are not shell identifiers, and settings keyed
+    /// on an instance id hold one (<c>Delivery__RateLimits__salesmachine-bench__Limit</c>), so they never reached the service.</summary>
     public static async Task<Child> StartAsync(string name, string dll, string args, IReadOnlyDictionary<string, string> env, string workDir, string readyPath)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
         var log = Path.Combine(workDir, name + ".log");
-        var psi = new ProcessStartInfo("/bin/sh", ["-c", $"exec dotnet \"{dll}\" {args.Replace("{url}", url, StringComparison.Ordinal)} > \"{log}\" 2>&1"])
+        var psi = new ProcessStartInfo("/bin/bash", ["-c", $"exec dotnet \"{dll}\" {args.Replace("{url}", url, StringComparison.Ordinal)} > \"{log}\" 2>&1"])
         {
             WorkingDirectory = workDir,
             UseShellExecute = false,

@@ -311,45 +311,12 @@ public static class Harness
         var filterResults = new List<(StoreKind, FilterResult)>();
         if (!o.Skip.Contains("filters"))
         {
-            // Ingest with destination filters on the instance against the same service without them, in the order without,
-            // with, with, without (drift on a shared machine hits both alike); each variant's better run counts.
-            var track = Path.Combine(root, "bench", "track.lua");
-            var batch = Path.Combine(root, "bench", "batch.lua");
-            var bo = o with { Connections = BatchConnections };
+            // Ingest with destination filters against the same work without them, in one service (FilterScenario.cs says why).
             foreach (var store in stores)
             {
-                var name = BenchOptions.Name(store);
-                var fr = new FilterResult();
-                foreach (var filtered in new[] { false, true, true, false })
-                {
-                    var extra = filtered ? FilterScenario.Filters : [];
-                    var label = filtered ? "with filters" : "without filters";
-                    WrkResult single, many;
-                    double singleCpu, manyCpu;
-                    await using (var service = await StartService($"service-filters-{filtered}-single", store, partner.Url, extra))
-                    {
-                        await WarmUpAsync($"{name} single, {label}", track, service.Url + "/v1/track", o);
-                        (single, singleCpu) = await MeasureAsync(service.Child, track, service.Url + "/v1/track", o);
-                    }
-                    await using (var service = await StartService($"service-filters-{filtered}-batch", store, partner.Url, extra))
-                    {
-                        await WarmUpAsync($"{name} batch, {label}", batch, service.Url + "/v1/batch", bo, 100);
-                        (many, manyCpu) = await MeasureAsync(service.Child, batch, service.Url + "/v1/batch", bo);
-                    }
-                    if (filtered)
-                    {
-                        if (fr.FilteredSingle is null || single.PerSecond > fr.FilteredSingle.PerSecond) (fr.FilteredSingle, fr.FilteredSingleCpu) = (single, singleCpu);
-                        if (fr.FilteredBatch is null || many.PerSecond > fr.FilteredBatch.PerSecond) (fr.FilteredBatch, fr.FilteredBatchCpu) = (many, manyCpu);
-                    }
-                    else
-                    {
-                        if (fr.Single is null || single.PerSecond > fr.Single.PerSecond) (fr.Single, fr.SingleCpu) = (single, singleCpu);
-                        if (fr.Batch is null || many.PerSecond > fr.Batch.PerSecond) (fr.Batch, fr.BatchCpu) = (many, manyCpu);
-                    }
-                    Console.WriteLine($"{name} {label}: single {single.PerSecond:F0} req/s{single.Errors} (CPU {singleCpu:F1} s), " +
-                        $"batch {many.PerSecond * 100:F0} events/s{many.Errors} (CPU {manyCpu:F1} s)");
-                }
-                filterResults.Add((store, fr));
+                await using var service = await StartService("service-filters", store, partner.Url, FilterScenario.Settings(partner.Url));
+                filterResults.Add((store, await FilterScenario.RunAsync(service, partner.Url, root, o, wrkEnv, Auth, BatchConnections,
+                    BenchOptions.Name(store))));
             }
         }
 

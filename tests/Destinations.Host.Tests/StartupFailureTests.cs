@@ -42,6 +42,16 @@ public class StartupFailureTests
     }
 
     [Fact]
+    public async Task A_console_session_that_would_outlive_its_expired_data_protection_key_is_refused()
+    {
+        var (exit, output) = await StartWith("--Console:AbsoluteTimeout=8.00:00:00", "--Storage:Retention:ExpiredKeys=7.00:00:00");
+
+        Assert.Equal(1, exit);
+        Assert.Equal(1, Count(output, "Console:AbsoluteTimeout must be shorter than Storage:Retention:ExpiredKeys"));
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
     public async Task A_bad_destination_filter_is_reported_once_naming_the_instance_and_the_filter_index()
     {
         var (exit, output) = await StartWith("--Destinations:0:Id=crm", "--Destinations:0:Type=Salesmachine",

@@ -26,6 +26,19 @@ public class TrackingApiTests(DefaultIngressApp app) : IClassFixture<DefaultIngr
     }
 
     [Fact]
+    public async Task The_success_answer_is_the_json_an_Ok_result_writes_with_its_length()
+    {
+        var response = await app.PostAsync("/v1/track", """{"userId":"u1","event":"E","messageId":"tapi-answer"}""", IngressApp.WebWriteKey);
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal(16, response.Content.Headers.ContentLength);
+        Assert.Equal("""{"success":true}""", await response.Content.ReadAsStringAsync());
+        var generated = await app.PostAsync("/v1/track", """{"userId":"u1","event":"E"}""", IngressApp.WebWriteKey);
+        Assert.Equal("application/json; charset=utf-8", generated.Content.Headers.ContentType!.ToString());
+        Assert.Matches("""^\{"success":true,"messageId":"ingress-[0-9a-f]{32}"\}$""", await generated.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task The_path_decides_the_type_D3()
     {
         var response = await app.PostAsync("/v1/track", """{"type":"identify","userId":"u1","event":"E","messageId":"tapi-pathtype"}""", IngressApp.WebWriteKey);

@@ -18,8 +18,9 @@ static class Pipeline
 {
     static readonly byte[] Ok = """{"success":true}"""u8.ToArray();
 
-    public static async Task<int> RunAsync(int n, int concurrency, bool sqlite, bool filters = false)
+    public static async Task<int> RunAsync(int n, int concurrency, bool sqlite, bool filters = false, bool allocations = false)
     {
+        s_sampler = allocations ? new AllocationSampler() : null;
         var directory = Directory.CreateTempSubdirectory("destinations-profile-").FullName;
         try
         {
@@ -92,11 +93,16 @@ static class Pipeline
         GC.Collect();
         var cpu = CpuClock.Process();
         var bytes = GC.GetTotalAllocatedBytes(precise: true);
+        if (show) s_sampler?.Start();
         await RunAsync(n, concurrency, round, client);
         var cpuMicroseconds = (CpuClock.Process() - cpu).TotalMicroseconds / n;
         var perRequest = (double)(GC.GetTotalAllocatedBytes(precise: true) - bytes) / n;
         if (show) Console.WriteLine($"{name,-90} {cpuMicroseconds,8:F1} {perRequest,10:N0}");
+        if (show) s_sampler?.Print(n);
     }
+
+    /// <summary>With --allocations: which types each measured run allocates (its own CPU makes the CPU column meaningless).</summary>
+    static AllocationSampler? s_sampler;
 
     static async Task RunAsync(int n, int concurrency, string round, HttpClient client)
     {

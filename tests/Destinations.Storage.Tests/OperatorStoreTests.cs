@@ -71,6 +71,48 @@ public abstract class OperatorStoreTests(StoreProvider provider)
         Assert.Equal(first.Keys.GetAllElements().Count, second.Keys.GetAllElements().Count);
     }
 
+    [Fact]
+    public async Task Retention_purges_audit_entries_after_90_days_and_keys_a_week_after_they_expired()
+    {
+        await using var store = TestStore.Create(provider);
+        await using var op = Open(store);
+        var start = TestStore.Start;
+        await op.Audit.AppendAsync(new AuditEntry(start, "replay", "sm", 3, null, "s-1", null), CancellationToken.None);
+        await op.Audit.AppendAsync(new AuditEntry(start.AddDays(60), "resume", "sm", 1, null, "s-2", null), CancellationToken.None);
+
+        // Real Data Protection keys in the store: one expiring a day after the start, one much later; and a revocation.
+        var services = new ServiceCollection();
+        services.AddDataProtection().SetApplicationName("Destinations");
+        services.Configure<KeyManagementOptions>(o => o.XmlRepository = op.Keys);
+        var keys = services.BuildServiceProvider().GetRequiredService<IKeyManager>();
+        var shortKey = keys.CreateNewKey(start.AddDays(-89), start.AddDays(1));
+        var longKey = keys.CreateNewKey(start, start.AddDays(200));
+        keys.RevokeAllKeys(start.AddDays(-100), "older keys are compromised");
+        Assert.Equal(3, op.Keys.GetAllElements().Count);
+
+        // Six days after the short key expired: it stays (a session it protected may still be within its absolute limit,
+        // and replicas' clocks differ).
+        store.Clock.Advance(TimeSpan.FromDays(7));
+        await store.PurgeAsync(new RetentionOptions());
+        Assert.Equal(3, op.Keys.GetAllElements().Count);
+        Assert.Equal(2, (await op.Audit.ListAsync(10, CancellationToken.None)).Count);
+
+        // Past 7 days after its expiration: the short key goes; the live key and the revocation stay.
+        store.Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+        await store.PurgeAsync(new RetentionOptions());
+        var left = op.Keys.GetAllElements();
+        Assert.Equal([longKey.KeyId.ToString()], left.Where(e => e.Name.LocalName == "key").Select(e => e.Attribute("id")!.Value));
+        Assert.Single(left, e => e.Name.LocalName == "revocation");
+        Assert.DoesNotContain(left, e => e.Attribute("id")?.Value == shortKey.KeyId.ToString());
+
+        // 90 days after the first audit entry it goes; the later one stays, until its own 90 days are past.
+        store.Clock.Advance(TimeSpan.FromDays(90) - TimeSpan.FromDays(8));
+        await store.PurgeAsync(new RetentionOptions { PurgeBatchSize = 1 });
+        Assert.Equal(["resume"], (await op.Audit.ListAsync(10, CancellationToken.None)).Select(e => e.Action));
+        await store.PurgeAsync(new RetentionOptions { Audit = TimeSpan.FromDays(20) });
+        Assert.Empty(await op.Audit.ListAsync(10, CancellationToken.None));
+    }
+
     static IDataProtector Protector(IXmlRepository repository)
     {
         var services = new ServiceCollection();

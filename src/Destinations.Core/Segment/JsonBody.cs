@@ -144,7 +144,7 @@ public static class JsonBody
     /// Whether some <c>\u</c> escape could encode a UTF-16 surrogate (<c>\uD800</c>–<c>\uDFFF</c>), the only escapes that can
     /// be invalid text. An escaped backslash followed by "ud" also answers true: that only costs the slower exact check.
     /// </summary>
-    static bool MayHoldSurrogateEscape(ReadOnlySpan<byte> json)
+    internal static bool MayHoldSurrogateEscape(ReadOnlySpan<byte> json)
     {
         for (var i = json.IndexOf("\\u"u8); i >= 0; )
         {
@@ -155,5 +155,5 @@ public static class JsonBody
         return false;
     }
 
-    static ReadOnlySpan<byte> WithoutBom(ReadOnlySpan<byte> json) => json.StartsWith("\uFEFF"u8) ? json[3..] : json;
+    internal static ReadOnlySpan<byte> WithoutBom(ReadOnlySpan<byte> json) => json.StartsWith("\uFEFF"u8) ? json[3..] : json;
 }

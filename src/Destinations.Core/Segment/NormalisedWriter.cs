@@ -12,6 +12,8 @@ sealed class Fields
         Event = 9, Name = 10, Category = 11, MessageId = 12, Channel = 13,
         Timestamp = 14, OriginalTimestamp = 15, SentAt = 16, ReceivedAt = 17, Version = 18, WriteKey = 19;
 
+    public const int Count = 20;
+
     public static readonly string[] Names =
     [
         "type", "userId", "anonymousId", "groupId", "previousId", "traits", "properties", "context", "integrations",
@@ -38,8 +40,14 @@ sealed class Fields
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(p);
         if (raw.IndexOf((byte)'\\') >= 0) return Array.IndexOf(Names, p.Name); // an escaped name: compare it unescaped
+        return IndexOf(raw);
+    }
+
+    /// <summary>The field a name without escapes is, or -1.</summary>
+    public static int IndexOf(ReadOnlySpan<byte> name)
+    {
         for (var i = 0; i < Utf8Names.Length; i++)
-            if (raw.SequenceEqual(Utf8Names[i])) return i;
+            if (name.Length == Utf8Names[i].Length && name.SequenceEqual(Utf8Names[i])) return i;
         return -1;
     }
 }
@@ -187,7 +195,7 @@ static class NormalisedWriter
 
     /// <summary>Bytes the writer writes otherwise than they came: escapes, what its default encoder escapes (the
     /// HTML-sensitive characters and DEL) and every byte of a non-ASCII character.</summary>
-    static readonly SearchValues<byte> Reescaped = SearchValues.Create(
+    internal static readonly SearchValues<byte> Reescaped = SearchValues.Create(
         [(byte)'\\', (byte)'<', (byte)'>', (byte)'&', (byte)'\'', (byte)'+', (byte)'`',
          .. Enumerable.Range(0x7F, 0x81).Select(b => (byte)b)]);
 

@@ -9,10 +9,11 @@ namespace Destinations.Core.Segment;
 
 /// <summary>
 /// Turns one JSON value of a request into a normalised <see cref="SegmentEvent"/> or the field errors that reject it
-/// (docs/ingress.md "The event", D3). Pure apart from the clock and the messageIds it generates. One pass over the event's
-/// properties finds the fields the rules need; a second writes the normalised event (write key dropped, type lower-cased or
-/// implied by the path, numeric ids as strings, the batch envelope merged, messageId and receivedAt filled) straight to
-/// UTF-8 with a reused writer: no DOM is built on the ingest path.
+/// (docs/ingress.md "The event", D3). Pure apart from the clock and the messageIds it generates. Over a parsed document (the
+/// long way, which every error answer comes from): one pass over the event's properties finds the fields the rules need; a
+/// second writes the normalised event (write key dropped, type lower-cased or implied by the path, numeric ids as strings,
+/// the batch envelope merged, messageId and receivedAt filled) straight to UTF-8 with a reused writer. A body whose events
+/// are all valid and need no merge is read without a document, in one pass over its bytes (SegmentEventReader.OnePass.cs).
 /// </summary>
 public sealed partial class SegmentEventReader(IValidator<SegmentEvent> validator, TimeProvider clock)
 {

@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Destinations.Core.Storage;
 using Destinations.Host.Admin;
+using Destinations.Storage;
 using Destinations.Storage.Operator;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
@@ -27,6 +28,9 @@ public static class ConsoleSetup
             .Validate(o => o.IdleTimeout > TimeSpan.Zero && o.AbsoluteTimeout >= o.IdleTimeout,
                 "Console:IdleTimeout must be positive and Console:AbsoluteTimeout at least as long")
             .Validate(o => o.LiveBufferLines is >= 1 and <= 100_000, "Console:LiveBufferLines: must be between 1 and 100000")
+            // Retention deletes a Data Protection key that long after it expired; a session still alive then would be refused.
+            .Validate<IOptions<RetentionOptions>>((o, retention) => o.AbsoluteTimeout < retention.Value.ExpiredKeys,
+                "Console:AbsoluteTimeout must be shorter than Storage:Retention:ExpiredKeys")
             .ValidateOnStart();
         services.AddOperatorStore(configuration);
         services.AddSingleton<LiveFeed>();

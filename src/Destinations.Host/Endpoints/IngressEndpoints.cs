@@ -30,7 +30,7 @@ public static class IngressEndpoints
             .WithMetadata(IngressExamples.Webhook, IngressExamples.SingleAnswer).ProducesProblem(StatusCodes.Status404NotFound);
 
         foreach (var type in TrackingApiTypes)
-            v1.MapPost($"/{type}", (HttpContext http, IngressServices ingress, CancellationToken ct) => AcceptTrackingApiEvent(type, http, ingress, ct))
+            v1.MapPost($"/{type}", (HttpContext http, IngressServices ingress, CancellationToken ct) => AcceptTrackingApi(http, ingress, type, ct))
                 .WithName($"Accept{char.ToUpperInvariant(type[0])}{type[1..]}")
                 .WithSummary($"Tracking API: one {type} event (the path decides the type)")
                 .WithMetadata(IngressExamples.ForType(type), IngressExamples.SingleAnswer);
@@ -40,7 +40,7 @@ public static class IngressEndpoints
         return v1;
     }
 
-    static async Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptWebhook(
+    static async Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptWebhook(
         string sourceId, HttpContext http, IngressServices ingress, CancellationToken ct)
     {
         var source = ingress.Registry.FindSource(sourceId);
@@ -48,7 +48,7 @@ public static class IngressEndpoints
         return await AcceptWebhookFrom(source, http, ingress, ct);
     }
 
-    static async Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptWebhookForTheOnlySource(
+    static async Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptWebhookForTheOnlySource(
         HttpContext http, IngressServices ingress, CancellationToken ct)
     {
         var sources = ingress.Registry.Sources;
@@ -59,7 +59,7 @@ public static class IngressEndpoints
         return await AcceptWebhookFrom(sources[0], http, ingress, ct);
     }
 
-    static async Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptWebhookFrom(
+    static async Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptWebhookFrom(
         SourceOptions source, HttpContext http, IngressServices ingress, CancellationToken ct)
     {
         var body = await RequestBodyReader.ReadAsync(http.Request, ingress.MaxBodyBytes, ct);
@@ -78,20 +78,17 @@ public static class IngressEndpoints
         return await ingress.Flow.AcceptAsync(http, source, ingress.Reader.ReadWebhook(body.Bytes), ct);
     }
 
-    static async Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptTrackingApiEvent(
-        string type, HttpContext http, IngressServices ingress, CancellationToken ct) =>
-        await AcceptTrackingApi(http, ingress, body => ingress.Reader.ReadTrackingApiEvent(body, type), ct);
-
-    static async Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptBatch(
-        HttpContext http, IngressServices ingress, CancellationToken ct) =>
-        await AcceptTrackingApi(http, ingress, ingress.Reader.ReadBatch, ct);
+    static Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptBatch(
+        HttpContext http, IngressServices ingress, CancellationToken ct) => AcceptTrackingApi(http, ingress, null, ct);
 
     /// <summary>
     /// A write key in the Basic header is checked before the body is parsed. Without one, the body must be parsed to find
     /// its <c>writeKey</c>: a body that is not JSON (or over a size limit) is then a 400, since no key can be read from it.
     /// </summary>
-    static async Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptTrackingApi(
-        HttpContext http, IngressServices ingress, Func<ReadOnlyMemory<byte>, PayloadReadResult> read, CancellationToken ct)
+    /// <param name="pathType">The type <c>/v1/&lt;type&gt;</c> implies; null for a batch. (A type, not a reader delegate: a
+    /// delegate made per request is an allocation on every ingest call.)</param>
+    static async Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptTrackingApi(
+        HttpContext http, IngressServices ingress, string? pathType, CancellationToken ct)
     {
         var headerKey = SourceAuthenticator.WriteKeyFromHeader(http.Request);
         var source = headerKey is null ? null : ingress.Authenticator.FindByWriteKey(headerKey);
@@ -99,7 +96,7 @@ public static class IngressEndpoints
 
         var body = await RequestBodyReader.ReadAsync(http.Request, ingress.MaxBodyBytes, ct);
         if (body.Problem is { } problem) return problem;
-        var payload = read(body.Bytes);
+        var payload = pathType is null ? ingress.Reader.ReadBatch(body.Bytes) : ingress.Reader.ReadTrackingApiEvent(body.Bytes, pathType);
         if (source is null)
         {
             if (!payload.IsJson) return IngressProblems.Invalid(payload.EnvelopeErrors);

@@ -18,7 +18,7 @@ public sealed class IngressFlow(Router router, IEventStore store, DestinationsMe
 {
     public const int RetryAfterSeconds = 5;
 
-    public async Task<Results<Ok<SingleAccepted>, Ok<BatchAccepted>, ProblemHttpResult>> AcceptAsync(
+    public async Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptAsync(
         HttpContext http, SourceOptions source, PayloadReadResult payload, CancellationToken ct)
     {
         if (!payload.EnvelopeIsValid) return IngressProblems.Invalid(payload.EnvelopeErrors, payload.Shape == PayloadShape.Batch ? [] : null);
@@ -70,7 +70,7 @@ public sealed class IngressFlow(Router router, IEventStore store, DestinationsMe
         if (payload.Shape == PayloadShape.Single)
         {
             var only = valid[0];
-            return TypedResults.Ok(new SingleAccepted(true, only.MessageIdGenerated ? only.MessageId : null));
+            return only.MessageIdGenerated ? new SingleAcceptedResult(new SingleAccepted(true, only.MessageId)) : SingleAcceptedResult.Success;
         }
         var generated = new List<GeneratedMessageId>();
         foreach (var e in valid)

@@ -29,11 +29,11 @@ public static class LoggingSetup
     /// (docs/benchmarks.md) — 4xx at Information, 5xx and exceptions at Error.</summary>
     public static WebApplication UseDestinationsRequestLogging(this WebApplication app)
     {
-        app.UseSerilogRequestLogging(o => o.GetLevel = RequestLevel);
+        app.UseMiddleware<RequestLogging>((Func<HttpContext, Exception?, LogEventLevel>)RequestLevel);
         return app;
     }
 
-    static LogEventLevel RequestLevel(HttpContext http, double elapsedMs, Exception? ex) =>
+    static LogEventLevel RequestLevel(HttpContext http, Exception? ex) =>
         ex is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
         : http.Response.StatusCode >= 400 ? LogEventLevel.Information
         : LogEventLevel.Debug;

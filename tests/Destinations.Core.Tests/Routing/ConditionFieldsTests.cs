@@ -72,4 +72,25 @@ public class ConditionFieldsTests
         var e = new SegmentEventReader().Read(JsonNode.Parse(Events[0])).Event!;
         Assert.Equal("""{"type":"track","event":"Order Completed","userId":"u1"}""", fields.Extract(e).ToJsonString());
     }
+
+    [Fact]
+    public void Fields_the_ingress_read_come_from_the_event_and_the_rest_from_its_JSON()
+    {
+        var fields = ConditionFields.Of([Fql.Parse("event = \"Test Event\" or contains(context.page.url, \"staging.\")"), Fql.Parse("type = \"track\"")])!;
+        var e = new SegmentEventReader().Read(JsonNode.Parse(Events[0])).Event!;
+        Assert.Equal("""{"event":"Order Completed","type":"track","context":{"page":{"url":"https://staging.example.com/"}}}""", fields.Extract(e).ToJsonString());
+    }
+
+    [Fact]
+    public void The_read_stops_once_every_named_path_is_resolved()
+    {
+        var fields = ConditionFields.Of([Fql.Parse("contains(context.page.url, \"x\")")])!;
+        // Not JSON after the page object: a reader that went on to the end would throw.
+        var copy = fields.Extract("""{"context":{"page":{"url":"https://x.example/"},"ip":"1.2.3.4"},"properties":{"a":"""u8);
+        Assert.Equal("""{"context":{"page":{"url":"https://x.example/"}}}""", copy.ToJsonString());
+
+        // A path is also resolved when the object that would hold it ends without it.
+        var absent = fields.Extract("""{"context":{"ip":"1.2.3.4"},"properties":{"a":"""u8);
+        Assert.Equal("""{"context":{}}""", absent.ToJsonString());
+    }
 }

@@ -76,7 +76,7 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture env, ITestOutputHe
         await page.GotoAsync(env.Url("/console/dead-letters?destination=sm&status=400"));
         await page.Locator("#dead-letters tr", new() { HasText = ids[0] }).Locator("input[name=ids]").CheckAsync();
         await page.ClickAsync("#replay-selected");
-        await Expect(page.Locator("#replay-result"), "1 dead letters replayed");
+        await Expect(page.Locator("#replay-result"), "1 dead letter replayed");
         Assert.True(await WaitUntilAsync(() => Delivered($"reject-{run}-0")), "the replayed contact never reached the partner");
 
         await page.GotoAsync(env.Url("/console/dead-letters?destination=sm&status=400"));

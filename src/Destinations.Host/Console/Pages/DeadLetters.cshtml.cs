@@ -53,10 +53,12 @@ public sealed class DeadLettersModel(IDeliveryAdmin store, IFailureQueries failu
         var selection = Selection;
         // Without any filter this is every dead letter: the confirmation step showed that count, so it is what was asked for.
         var count = await store.ReplayAsync(selection, ct);
-        Result = $"{count} dead letters replayed.";
+        Result = Replayed(count);
         await audit.WriteAsync(HttpContext, "replay", $"all matching: {FilterText}", count, Result, ct);
         await LoadAsync(ct);
     }
+
+    static string Replayed(long count) => count == 1 ? "1 dead letter replayed." : $"{count} dead letters replayed.";
 
     public async Task OnPostReplaySelectedAsync(long[] ids, CancellationToken ct)
     {
@@ -64,7 +66,7 @@ public sealed class DeadLettersModel(IDeliveryAdmin store, IFailureQueries failu
         else
         {
             var count = await store.ReplayAsync(ReplaySelection.ByIds(ids), ct);
-            Result = $"{count} dead letters replayed.";
+            Result = Replayed(count);
             await audit.WriteAsync(HttpContext, "replay", "ids " + string.Join(",", ids.Take(50)), count, Result, ct);
         }
         await LoadAsync(ct);
