@@ -4,6 +4,7 @@ using Destinations.Host.Tests.Support;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -81,6 +82,25 @@ public sealed class ConsoleSessionLifetimeTests
         Assert.Equal(HttpStatusCode.Redirect, await OverviewAsync(client));
         // Signing in again starts a new session.
         Assert.Equal(HttpStatusCode.Redirect, (await client.SignInAsync(OperatorApp.AdminKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await OverviewAsync(client));
+    }
+
+    [Fact]
+    public async Task Changing_the_admin_key_while_running_ends_every_session_at_once()
+    {
+        using var app = new OperatorApp();
+        var client = ConsoleClient.For(app);
+        Assert.Equal(HttpStatusCode.Redirect, (await client.SignInAsync(OperatorApp.AdminKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await OverviewAsync(client));
+
+        // The key rotated in configuration (as a reloaded settings file would), no restart.
+        var configuration = (IConfigurationRoot)app.Services.GetRequiredService<IConfiguration>();
+        configuration["Admin:ApiKey"] = "rotated-admin-key-2f8c61";
+        configuration.Reload();
+
+        Assert.Equal(HttpStatusCode.Redirect, await OverviewAsync(client));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.SignInAsync(OperatorApp.AdminKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await client.SignInAsync("rotated-admin-key-2f8c61")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, await OverviewAsync(client));
     }
 }
