@@ -34,6 +34,14 @@ public static class ConsoleSession
         return new ClaimsPrincipal(identity);
     }
 
+    /// <summary>
+    /// The session's clock: the cookie handler's (the host's <see cref="TimeProvider"/> unless its options name another), so the
+    /// sign-in time, the cookie's sliding expiry and the absolute limit are all measured on the same clock.
+    /// </summary>
+    public static TimeProvider Clock(IServiceProvider services) =>
+        services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(Scheme).TimeProvider
+        ?? services.GetRequiredService<TimeProvider>();
+
     /// <summary>The short, non-secret session id the audit log names (not the cookie, which is a credential).</summary>
     public static string SessionId(ClaimsPrincipal user) => user.FindFirst(SessionClaim)?.Value ?? "-";
 
@@ -74,7 +82,7 @@ public static class ConsoleSession
         var services = context.HttpContext.RequestServices;
         var key = services.GetRequiredService<IOptionsMonitor<AdminOptions>>().CurrentValue.ApiKey;
         var console = services.GetRequiredService<IOptions<ConsoleOptions>>().Value;
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var now = (context.Options.TimeProvider ?? services.GetRequiredService<TimeProvider>()).GetUtcNow();
         var principal = context.Principal;
         var valid = !string.IsNullOrEmpty(key) && principal is not null
             && CryptographicOperations.FixedTimeEquals(

@@ -14,9 +14,11 @@ public static class LiveEndpoints
 
     static async IAsyncEnumerable<SseItem<LiveLine>> Lines(LiveFeed feed, TimeProvider time, LiveFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
+        // Subscribed before "connected" is sent, so every line published after the page shows "connected" reaches it.
+        using var subscription = feed.Subscribe(filter);
         // A first line at once, so the page can show "connected" before any event arrives.
         yield return new SseItem<LiveLine>(new LiveLine("connected", time.GetUtcNow(), null, null, [], "", "", null, null), "status");
-        await foreach (var line in feed.WatchAsync(filter, ct))
+        await foreach (var line in subscription.ReadAllAsync(ct))
             yield return new SseItem<LiveLine>(line, "line");
     }
 }

@@ -43,7 +43,10 @@ public sealed class LiveFeed(IOptions<ConsoleOptions> options)
 
     sealed record Watcher(Channel<LiveLine> Channel, LiveFilter Filter);
 
-    public bool HasWatchers => Volatile.Read(ref _watchers).Length > 0;
+    public bool HasWatchers => WatcherCount > 0;
+
+    /// <summary>Browsers watching now (a stream counts once it has subscribed, just after its first "connected" line).</summary>
+    public int WatcherCount => Volatile.Read(ref _watchers).Length;
 
     public void Publish(LiveLine line)
     {
@@ -51,8 +54,8 @@ public sealed class LiveFeed(IOptions<ConsoleOptions> options)
             if (w.Filter.Matches(line)) w.Channel.Writer.TryWrite(line);
     }
 
-    /// <summary>The lines published from now on that match <paramref name="filter"/>, until <paramref name="ct"/> ends.</summary>
-    public async IAsyncEnumerable<LiveLine> WatchAsync(LiveFilter filter, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>Starts buffering the lines that match <paramref name="filter"/> at once; read them from the subscription.</summary>
+    public Subscription Subscribe(LiveFilter filter)
     {
         var channel = Channel.CreateBounded<LiveLine>(new BoundedChannelOptions(Math.Max(1, options.Value.LiveBufferLines))
         {
@@ -62,14 +65,22 @@ public sealed class LiveFeed(IOptions<ConsoleOptions> options)
         });
         var watcher = new Watcher(channel, filter);
         lock (_gate) _watchers = [.. _watchers, watcher];
-        try
-        {
-            await foreach (var line in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
-                yield return line;
-        }
-        finally
-        {
-            lock (_gate) _watchers = _watchers.Where(w => w != watcher).ToArray();
-        }
+        return new Subscription(() => { lock (_gate) _watchers = _watchers.Where(w => w != watcher).ToArray(); }, channel.Reader);
+    }
+
+    /// <summary>The lines published from now on that match <paramref name="filter"/>, until <paramref name="ct"/> ends.</summary>
+    public async IAsyncEnumerable<LiveLine> WatchAsync(LiveFilter filter, [EnumeratorCancellation] CancellationToken ct)
+    {
+        using var subscription = Subscribe(filter);
+        await foreach (var line in subscription.ReadAllAsync(ct).ConfigureAwait(false))
+            yield return line;
+    }
+
+    /// <summary>One browser's buffer; disposing it stops the feed writing to it.</summary>
+    public sealed class Subscription(Action unsubscribe, ChannelReader<LiveLine> reader) : IDisposable
+    {
+        public IAsyncEnumerable<LiveLine> ReadAllAsync(CancellationToken ct) => reader.ReadAllAsync(ct);
+
+        public void Dispose() => unsubscribe();
     }
 }

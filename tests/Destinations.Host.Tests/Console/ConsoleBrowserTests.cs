@@ -199,6 +199,56 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture env, ITestOutputHe
         await watched.AssertNothingRanAsync();
     }
 
+    /// <summary>The live tail's rows as text: time, kind, destination(s), call type, and the ids with the detail.</summary>
+    static async Task<List<string[]>> LiveRowsAsync(IPage page) =>
+        [.. (await page.EvaluateAsync<string[][]>("() => [...document.querySelectorAll('#live li')].map(li => [...li.children].map(c => c.textContent))"))];
+
+    [Fact]
+    public async Task The_live_tail_filters_by_destination_and_call_type_and_pause_holds_lines_back_until_resume()
+    {
+        var watched = await env.SignedInPageAsync();
+        var page = watched.Page;
+        await page.GotoAsync(env.Url("/console/live"));
+        await Expect(page.Locator("#live-status"), "connected");
+        await page.SelectOptionAsync("#live-filter select[name=destination]", "um");
+        await page.SelectOptionAsync("#live-filter select[name=type]", "track");
+        await page.ClickAsync("#live-filter button[type=submit]");
+        await Expect(page.Locator("#live-status"), "connected");
+
+        var run = Guid.NewGuid().ToString("N")[..8];
+        // An identify (another call type) first, then a track: routed to sm and um, delivered by both.
+        await env.SendAsync("identify", new JsonObject { ["userId"] = $"live-f-{run}", ["messageId"] = $"live-identify-{run}", ["traits"] = new JsonObject { ["email"] = "a@example.com" } });
+        await env.SendAsync("track", new JsonObject { ["userId"] = $"live-f-{run}", ["event"] = "Plan Upgraded", ["messageId"] = $"live-track-{run}" });
+        var track = page.Locator("#live li", new() { HasText = $"live-track-{run}" });
+        await Assertions.Expect(track.Filter(new() { HasText = "accepted" })).ToHaveCountAsync(1, new() { Timeout = 10_000 });
+        await Assertions.Expect(track.Filter(new() { HasText = "delivered" })).ToHaveCountAsync(1, new() { Timeout = 10_000 });
+        var rows = await LiveRowsAsync(page);
+        Assert.DoesNotContain(rows, r => r[4].Contains($"live-identify-{run}", StringComparison.Ordinal));
+        var mine = rows.Where(r => r[4].Contains($"live-track-{run}", StringComparison.Ordinal)).ToList();
+        Assert.All(mine, r => Assert.Equal("track", r[3]));
+        Assert.Equal("um", Assert.Single(mine, r => r[1] == "delivered")[2]); // sm's delivery of the same event is not shown
+        Assert.Equal("sm, um", Assert.Single(mine, r => r[1] == "accepted")[2]);
+        // Newest first: the delivery above the acceptance that preceded it.
+        Assert.True(mine.FindIndex(r => r[1] == "delivered") < mine.FindIndex(r => r[1] == "accepted"), "the live tail is not newest first");
+
+        // Paused: what arrives is counted, not shown (both lines of the event: accepted, and um's delivery).
+        await page.ClickAsync("#live-pause");
+        await Expect(page.Locator("#live-pause"), "Resume");
+        await env.SendAsync("track", new JsonObject { ["userId"] = $"live-f-{run}", ["event"] = "Plan Upgraded", ["messageId"] = $"live-paused-{run}" });
+        await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^paused - 2 lines not shown$"), new() { Timeout = 10_000 });
+        Assert.Equal(0, await page.Locator("#live li", new() { HasText = $"live-paused-{run}" }).CountAsync());
+        await env.ScreenshotAsync(page, "live-paused");
+
+        // Resumed: new lines show again; those that came while paused stay out (the status said so).
+        await page.ClickAsync("#live-pause");
+        await Expect(page.Locator("#live-pause"), "Pause");
+        await Expect(page.Locator("#live-status"), "connected");
+        await env.SendAsync("track", new JsonObject { ["userId"] = $"live-f-{run}", ["event"] = "Plan Upgraded", ["messageId"] = $"live-resumed-{run}" });
+        await Assertions.Expect(page.Locator("#live li", new() { HasText = $"live-resumed-{run}" }).First).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        Assert.Equal(0, await page.Locator("#live li", new() { HasText = $"live-paused-{run}" }).CountAsync());
+        await watched.AssertNothingRanAsync();
+    }
+
     [Fact]
     public async Task The_tester_shows_the_salesmachine_contact_request_for_an_identify()
     {

@@ -9,7 +9,7 @@ namespace Destinations.Host.OperatorConsole.Pages;
 
 /// <summary>Sign-in with the admin key: a session cookie (see <see cref="ConsoleSession"/>); attempts are rate-limited per client IP.</summary>
 [EnableRateLimiting(ConsoleSetup.SignInRateLimit)]
-public sealed class SignInModel(IOptionsMonitor<AdminOptions> admin, TimeProvider time, ILogger<SignInModel> logger) : PageModel
+public sealed class SignInModel(IOptionsMonitor<AdminOptions> admin, ILogger<SignInModel> logger) : PageModel
 {
     public string? Error { get; private set; }
 
@@ -29,7 +29,7 @@ public sealed class SignInModel(IOptionsMonitor<AdminOptions> admin, TimeProvide
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }
-        await HttpContext.SignInAsync(ConsoleSession.Scheme, ConsoleSession.Principal(configured, time.GetUtcNow()));
+        await HttpContext.SignInAsync(ConsoleSession.Scheme, ConsoleSession.Principal(configured, ConsoleSession.Clock(HttpContext.RequestServices).GetUtcNow()));
         logger.LogInformation("Console sign-in from {ClientIp}", HttpContext.Connection.RemoteIpAddress);
         return LocalRedirect(ReturnUrl is { } url && Url.IsLocalUrl(url) && url.StartsWith("/console", StringComparison.Ordinal) ? url : "/console");
     }
