@@ -359,7 +359,7 @@ public static class Harness
             table.CeilingReadUsPerEvent = readUs;
             var routed = new Destinations.Core.Routing.RoutingDecision([new("salesmachine-bench", "track")], []);
             var nowhere = new Destinations.Core.Routing.RoutingDecision([], [new("salesmachine-bench", Destinations.Core.Delivery.FilterReason.SourceNotLinked)]);
-            foreach (var (variant, routing) in new[] { ("event + delivery + dedupe rows", routed), ("dedupe row only (routed nowhere)", nowhere) })
+            foreach (var (variant, routing) in new[] { ("the event row (routed)", routed), ("the event row without its body (routed nowhere)", nowhere) })
             {
                 var result = await StoreCeiling.RunAsync(variant, Path.Combine(work, $"ceiling-{table.Ceiling.Count}"), events, events.Count / 5, routing);
                 table.Ceiling.Add(result);

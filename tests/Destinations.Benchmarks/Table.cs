@@ -9,10 +9,10 @@ public sealed record Stage(string Key, string Name, string What, (string, string
     public static readonly Stage[] Partial =
     [
         new("nowhere", "routed nowhere",
-            "auth, read (parse, normalise, validate), route, answer; the group commit writes only the dedupe row (the one instance is linked to another source)",
+            "auth, read (parse, normalise, validate), route, answer; the group commit writes the event row without its body, which is its dedupe record (the one instance is linked to another source)",
             [("Destinations__0__Sources__0", "other"), ("Sources__1__Id", "other"), ("Sources__1__WriteKey", "other-key")]),
         new("held", "stored, not delivered",
-            "+ the event row and its delivery row (the instance's rate limit is 1 call an hour: the dispatcher sends nothing)",
+            "+ the event row with its body and routes (the instance's rate limit is 1 call an hour: the dispatcher sends nothing)",
             [("Delivery__RateLimits__salesmachine-bench__Limit", "1"), ("Delivery__RateLimits__salesmachine-bench__Period", "01:00:00")]),
     ];
 }
