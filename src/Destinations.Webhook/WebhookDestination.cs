@@ -6,8 +6,9 @@ namespace Destinations.Webhook;
 
 /// <summary>
 /// One configured Webhook instance: an Actions destination with Segment's one <c>send</c> action, so one subscription per
-/// matching mapping, keyed by the mapping's name (D7). Batched mappings share partner calls by their batch key; a non-auth 4xx
-/// on a batch is resent item by item to find the bad ones (as D15).
+/// matching mapping, keyed by the mapping's name (D7). A batched mapping's deliveries share partner calls by their batch key,
+/// which holds the mapping's name, as Segment batches each subscription on its own; a non-auth 4xx on a batch is resent item
+/// by item to find the bad ones (as D15).
 /// </summary>
 public sealed class WebhookDestination : IBatchingDestination, IConnectionTest, IDescribedSettings
 {

@@ -13,7 +13,10 @@ namespace Destinations.Webhook;
 /// Pure: event + mapping → the one request of Segment's <c>send</c> action (docs/partners/webhook.md "The send action"), or why
 /// none is sent. The request's path is the absolute URL and its body the mapped <c>data</c>; secrets stay placeholders (D29).
 /// A batched mapping (<c>batch_size</c> &gt; 0) names its batch in the step: <c>batch {size} {key}</c>, where the key is a hash of
-/// the values of its <c>batch_keys</c>, so only requests that Segment would batch together share a partner call.
+/// the mapping's name and the values of its <c>batch_keys</c>, so only requests that Segment would batch together share a
+/// partner call: Segment batches each subscription (mapping) on its own and groups within it by <c>batch_keys</c>
+/// (action-destinations README "Batch Keys"; <c>onSubscription</c> in packages/core/src/destination-kit/index.ts calls
+/// <c>executeBatch</c> once per subscription with that subscription's events only).
 /// </summary>
 public static class WebhookRequests
 {
@@ -63,7 +66,7 @@ public static class WebhookRequests
         if (batchSize > 0)
         {
             var keys = p["batch_keys"] is JsonArray list ? list.Select(k => k!.GetValue<string>()) : ["url", "method", "headers"];
-            step = $"{BatchStepPrefix}{batchSize.ToString(CultureInfo.InvariantCulture)} {BatchKey(keys, url, method, headers, p)}";
+            step = $"{BatchStepPrefix}{batchSize.ToString(CultureInfo.InvariantCulture)} {BatchKey(mapping.Name, keys, url, method, headers, p)}";
         }
 
         return MappingResult.Send(new PartnerRequest(step, method, url, p["data"]?.DeepClone()) { Headers = headers });
@@ -79,9 +82,10 @@ public static class WebhookRequests
 
     public static bool IsBatched(PartnerRequest request) => BatchSize(request) > 0;
 
-    static string BatchKey(IEnumerable<string> keys, string url, string method, List<KeyValuePair<string, string>>? headers, JsonObject payload)
+    static string BatchKey(string mappingName, IEnumerable<string> keys, string url, string method, List<KeyValuePair<string, string>>? headers, JsonObject payload)
     {
-        var sb = new StringBuilder();
+        // The mapping first: two mappings with equal batch_keys values are two subscriptions in Segment, so two batches.
+        var sb = new StringBuilder().Append(mappingName).Append('\u0000');
         foreach (var key in keys.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             sb.Append(key).Append('\u0000');

@@ -11,7 +11,8 @@ namespace Destinations.Host.Tests;
 /// <summary>
 /// A Webhook instance's batching and URL safety through the real host: with ordering on (D16) a batch takes at most one event
 /// per user key and each user's events arrive in ingest order; <c>batch_keys</c> compares header names case-insensitively
-/// (two mappings whose headers differ only in the name's case share a call, a different value does not); <c>http://</c>
+/// (within one mapping, headers differing only in the name's case share a call, a different value does not); two mappings
+/// with equal batch keys make two calls, as Segment batches each subscription on its own; <c>http://</c>
 /// without <c>AllowHttp</c> stops start-up for a literal URL and makes a built one an invalid delivery, never a request; the
 /// instance's rate limit (D25) spaces its requests.
 /// </summary>
@@ -83,26 +84,51 @@ public sealed class WebhookBatchingTests : IDisposable
     [Fact]
     public async Task Header_names_differing_only_in_case_share_a_batch_and_a_different_value_does_not()
     {
+        // One mapping whose headers come from the event, so its deliveries carry different header names and values.
         await using var app = Start("""
-            [{"name": "A", "trigger": "event = \"A\"", "action": "send",
-              "fields": {"url": "@URL@/bulk", "batch_size": 10, "headers": {"X-Team": "t1"}, "data": {"id": {"@path": "$.messageId"}}}},
-             {"name": "B", "trigger": "event = \"B\"", "action": "send",
-              "fields": {"url": "@URL@/bulk", "batch_size": 10, "headers": {"x-team": "t1"}, "data": {"id": {"@path": "$.messageId"}}}},
-             {"name": "C", "trigger": "event = \"C\"", "action": "send",
-              "fields": {"url": "@URL@/bulk", "batch_size": 10, "headers": {"X-Team": "t2"}, "data": {"id": {"@path": "$.messageId"}}}}]
+            [{"name": "H", "trigger": "type = \"track\"", "action": "send",
+              "fields": {"url": "@URL@/bulk", "batch_size": 10, "headers": {"@path": "$.properties.h"}, "data": {"id": {"@path": "$.messageId"}}}}]
             """);
         await app.SendAsync("/v1/batch", """
-            {"batch":[{"type":"track","userId":"u1","event":"A","messageId":"m-a"},{"type":"track","userId":"u2","event":"B","messageId":"m-b"},
-                      {"type":"track","userId":"u3","event":"C","messageId":"m-c"}]}
+            {"batch":[{"type":"track","userId":"u1","event":"E","messageId":"m-a","properties":{"h":{"X-Team":"t1"}}},
+                      {"type":"track","userId":"u2","event":"E","messageId":"m-b","properties":{"h":{"x-team":"t1"}}},
+                      {"type":"track","userId":"u3","event":"E","messageId":"m-c","properties":{"h":{"X-Team":"t2"}}}]}
             """);
 
         Assert.True(await ServiceApp.EventuallyAsync(async () => (await app.StatsAsync()).Delivered == 3), $"{await app.StatsAsync()}");
-        var calls = _partner.LogEntries.Select(e => JsonNode.Parse(e.RequestMessage.Body!)!.AsArray()
-            .Select(i => (string)i!["id"]!).Order().ToArray()).OrderBy(ids => ids[0]).ToList();
+        var calls = CallIds();
         Assert.Equal(2, calls.Count);
         Assert.Equal(["m-a", "m-b"], calls[0]);
         Assert.Equal(["m-c"], calls[1]);
     }
+
+    [Fact]
+    public async Task Two_mappings_with_equal_batch_keys_make_two_calls_as_Segment_batches_each_subscription_on_its_own()
+    {
+        // Same url, method and headers: Segment still batches each subscription's events apart (executeBatch per
+        // subscription in action-destinations' destination-kit), so A's and B's events never share a call.
+        await using var app = Start("""
+            [{"name": "A", "trigger": "event = \"A\"", "action": "send",
+              "fields": {"url": "@URL@/bulk", "batch_size": 10, "headers": {"X-Team": "t1"}, "data": {"id": {"@path": "$.messageId"}}}},
+             {"name": "B", "trigger": "event = \"B\"", "action": "send",
+              "fields": {"url": "@URL@/bulk", "batch_size": 10, "headers": {"X-Team": "t1"}, "data": {"id": {"@path": "$.messageId"}}}}]
+            """);
+        await app.SendAsync("/v1/batch", """
+            {"batch":[{"type":"track","userId":"u1","event":"A","messageId":"m-a1"},{"type":"track","userId":"u2","event":"B","messageId":"m-b1"},
+                      {"type":"track","userId":"u3","event":"A","messageId":"m-a2"},{"type":"track","userId":"u4","event":"B","messageId":"m-b2"}]}
+            """);
+
+        Assert.True(await ServiceApp.EventuallyAsync(async () => (await app.StatsAsync()).Delivered == 4), $"{await app.StatsAsync()}");
+        var calls = CallIds();
+        Assert.All(calls, ids => Assert.Single(ids.Select(id => id[..3]).Distinct()));
+        Assert.Equal(["m-a1", "m-a2", "m-b1", "m-b2"], calls.SelectMany(ids => ids).Order().ToArray());
+        // Each mapping's two events were due together, so each went in one call.
+        Assert.Equal(2, calls.Count);
+    }
+
+    /// <summary>The ids in each partner call, each call's sorted, the calls ordered by their first id.</summary>
+    List<string[]> CallIds() => _partner.LogEntries.Select(e => JsonNode.Parse(e.RequestMessage.Body!)!.AsArray()
+        .Select(i => (string)i!["id"]!).Order().ToArray()).OrderBy(ids => ids[0], StringComparer.Ordinal).ToList();
 
     [Fact]
     public async Task The_instances_rate_limit_spaces_its_requests_and_the_waits_are_not_attempts()

@@ -40,12 +40,28 @@ public sealed class WebhookClientTests : IDisposable
             ["Secrets:CrmToken"] = CrmToken,
         };
         foreach (var (k, v) in settings ?? []) s[k] = v;
-        var mappings = "[{\"name\": \"m\", \"trigger\": " + JsonValue.Create(trigger).ToJsonString() + ", \"action\": \"send\", \"fields\": "
-                       + fields.Replace("@URL@", Url) + "}]";
-        var host = new TestHost(mappings, s);
+        var host = new TestHost(Mappings(("m", trigger, fields)), s);
         _hosts.Add(host);
         return host.Destination();
     }
+
+    /// <summary>One instance with several mappings (name, trigger, fields).</summary>
+    WebhookDestination BuildMappings(params (string Name, string Trigger, string Fields)[] mappings)
+    {
+        var host = new TestHost(Mappings(mappings), new Dictionary<string, string?>
+        {
+            ["AllowedHosts:0"] = "127.0.0.1",
+            ["AllowedHosts:1"] = "localhost",
+            ["AllowHttp"] = "true",
+            ["AllowPrivateNetworks"] = "true",
+        });
+        _hosts.Add(host);
+        return host.Destination();
+    }
+
+    string Mappings(params (string Name, string Trigger, string Fields)[] mappings) =>
+        "[" + string.Join(",", mappings.Select(m => "{\"name\": " + JsonValue.Create(m.Name).ToJsonString() + ", \"trigger\": "
+            + JsonValue.Create(m.Trigger).ToJsonString() + ", \"action\": \"send\", \"fields\": " + m.Fields.Replace("@URL@", Url) + "}")) + "]";
 
     void Answer(int status, string body = "{}") =>
         _partner.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(status).WithBody(body));
@@ -137,13 +153,33 @@ public sealed class WebhookClientTests : IDisposable
         Assert.NotEqual(Key("a", "pro"), Key("b", "pro"));
         Assert.NotEqual(Key("a", "pro"), Key("a", "free"));
 
-        var upper = Build("""{"url": "@URL@/x", "batch_size": 10, "headers": {"X-PLAN": "pro"}}""");
-        var lower = Build("""{"url": "@URL@/x", "batch_size": 10, "headers": {"x-plan": "pro"}}""");
-        Assert.Equal(upper.BatchKey(Plan(upper, Track("u1"))), lower.BatchKey(Plan(lower, Track("u1"))));
+        // Header names from the event: within one mapping, names differing only in case share a batch; another value does not.
+        var named = Build("""{"url": "@URL@/x", "batch_size": 10, "headers": {"@path": "$.properties.h"}}""");
+        string? HeaderKey(string name, string value) => named.BatchKey(Plan(named, Track("u1", $", \"h\": {{\"{name}\": \"{value}\"}}")));
+        Assert.Equal(HeaderKey("X-PLAN", "pro"), HeaderKey("x-plan", "pro"));
+        Assert.NotEqual(HeaderKey("X-PLAN", "pro"), HeaderKey("X-PLAN", "free"));
 
         var single = Build("""{"url": "@URL@/x"}""");
         Assert.Null(single.BatchKey(Plan(single, Track("u1"))));
         Assert.Equal(1, single.MaxBatchSize);
+    }
+
+    [Fact]
+    public void Two_mappings_with_equal_batch_key_values_batch_apart_as_Segment_batches_each_subscription_on_its_own()
+    {
+        // Segment's onSubscription runs executeBatch per subscription with that subscription's events only, and its batch
+        // keys group within one (action-destinations README "Batch Keys"), so equal url, method and headers do not join
+        // two mappings' events.
+        const string Fields = """{"url": "@URL@/bulk", "batch_size": 10, "headers": {"X-Team": "t1"}}""";
+        var d = BuildMappings(("A", "type = \"track\"", Fields), ("B", "type = \"track\"", Fields));
+        var e = Track("u1");
+        Assert.Equal(["A", "B"], d.Subscribe(e).Subscriptions);
+        var a = Assert.Single(d.Map(e, "A").Requests);
+        var b = Assert.Single(d.Map(e, "B").Requests);
+        Assert.Equal((a.Method, a.Path), (b.Method, b.Path));
+        Assert.NotNull(d.BatchKey(a));
+        Assert.NotEqual(d.BatchKey(a), d.BatchKey(b));
+        Assert.Equal(d.BatchKey(a), d.BatchKey(Assert.Single(d.Map(Track("u2"), "A").Requests)));
     }
 
     [Theory]

@@ -1,3 +1,5 @@
+using Destinations.Core.Routing;
+using Destinations.Core.Segment;
 using Destinations.Core.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -5,9 +7,12 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Destinations.Host.OperatorConsole.Pages;
 
 /// <summary>Events: one event's whole story across destinations (by messageId), or a user's recent events (by userId): the stored
-/// event, and per instance routed or filtered and why, each attempt, the next one, dead or delivered.</summary>
-public sealed class EventsModel(IEventHistory history) : PageModel
+/// event, and per instance routed or filtered and why, the fields its property filters remove, each attempt, the next one, dead
+/// or delivered.</summary>
+public sealed class EventsModel(IEventHistory history, DestinationRegistry registry) : PageModel
 {
+    readonly Dictionary<(long Seq, string Source, string Instance), IReadOnlyList<RemovedField>> _removed = [];
+
     /// <summary>A user's events listed at most: the page is a look-up, not an export.</summary>
     public const int UserLimit = 25;
 
@@ -38,6 +43,23 @@ public sealed class EventsModel(IEventHistory history) : PageModel
             ByUser = Searched = true;
         }
         return Page();
+    }
+
+    /// <summary>
+    /// The fields the instance's property filters remove from this event, re-derived by running the filter step of the mapping
+    /// path (<see cref="InstanceFilters.Apply"/>, pure) on a copy of the stored event: the store keeps the event whole and no
+    /// record of what was removed (D28). The filters are the instance's current ones, which a replay or a delivery not yet
+    /// attempted uses; one mapped before a filter change saw the filters of that moment (D8). Paths only, never values.
+    /// </summary>
+    public IReadOnlyList<RemovedField> RemovedBy(EventStory e, string instanceId)
+    {
+        var key = (e.Seq, e.SourceId, instanceId);
+        if (_removed.TryGetValue(key, out var known)) return known;
+        var filters = registry.FiltersOf(instanceId);
+        IReadOnlyList<RemovedField> removed = e.Body is { } body && filters.PropertyFilters.Count > 0
+            ? filters.Apply(SegmentEvent.FromStored(body).Json).DistinctBy(r => r.Path, StringComparer.Ordinal).ToList()
+            : [];
+        return _removed[key] = removed;
     }
 
     static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

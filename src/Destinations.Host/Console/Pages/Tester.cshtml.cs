@@ -11,7 +11,8 @@ namespace Destinations.Host.OperatorConsole.Pages;
 
 /// <summary>
 /// The event tester: the dry-run endpoint's two modes called in-process. <b>Run</b> routes and maps the event per instance
-/// and shows the exact partner requests; <b>Send</b> sends them now and shows the answers (audited). Nothing is stored.
+/// and shows the exact partner requests and the fields the instance's property filters removed; <b>Send</b> sends them now
+/// and shows the answers (audited). Nothing is stored.
 /// </summary>
 public sealed class TesterModel(IngressServices ingress, DryRunner runner, ConsoleAudit audit) : PageModel
 {
@@ -63,6 +64,14 @@ public sealed class TesterModel(IngressServices ingress, DryRunner runner, Conso
                 $"{sent.Count} requests sent, {failed} failed", ct);
         }
     }
+
+    /// <summary>
+    /// The fields the instance's property filters removed, each path once in the order removed. Property filters act on the
+    /// instance's event before any of its mappings reads it, so every delivery of the instance lists the same fields. Paths
+    /// only: a removed value is never shown.
+    /// </summary>
+    public static IReadOnlyList<DryRunRemovedField> Removed(DryRunDestination d) =>
+        d.Deliveries.SelectMany(x => x.Removed ?? []).DistinctBy(r => r.Path, StringComparer.Ordinal).ToList();
 
     /// <summary>The Swagger example of this call type, with its type, as a Segment webhook carries it.</summary>
     public static string Example(string type)
