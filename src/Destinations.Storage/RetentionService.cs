@@ -27,7 +27,8 @@ public abstract class RetentionService : BackgroundService
     /// treated (empty for none).</summary>
     private protected abstract string BatchLockClause { get; }
 
-    /// <summary>Appended to the condition of every event delete (empty for none): events the provider must keep.</summary>
+    /// <summary>Appended to the condition of the event delete that follows a batch of finished deliveries (empty for none):
+    /// events the provider must keep, such as a log event a cursor has not passed yet (another instance may still need it).</summary>
     private protected virtual string KeepEventsClause => "";
 
     /// <summary>Provider statements run after the counters' (same parameters, plus <c>@LogBefore</c> and
@@ -79,9 +80,15 @@ public abstract class RetentionService : BackgroundService
                     RETURNING event_seq
                     """, args, tx, cancellationToken: ct)).ConfigureAwait(false)).Distinct().ToArray();
                 if (seqs.Length == 0) return (0, 0);
+                // The event row is its own dedupe record (D5): one accepted inside the window stays, however short its rows'
+                // retention, and the log's age statement (MoreStatements) takes it later. An event written before the log
+                // has no accepted_at: its window is in the old dedupe table.
                 return (seqs.Length, seqs.Length + await conn.ExecuteAsync(new CommandDefinition(
-                    $"DELETE FROM events WHERE {SeqsClause} AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq){KeepEventsClause}",
-                    new { Seqs = seqs }, tx, cancellationToken: ct)).ConfigureAwait(false));
+                    $"""
+                    DELETE FROM events WHERE {SeqsClause} AND (accepted_at IS NULL OR accepted_at < @LogBefore)
+                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq){KeepEventsClause}
+                    """,
+                    new { Seqs = seqs, args.LogBefore }, tx, cancellationToken: ct)).ConfigureAwait(false));
             }, ct).ConfigureAwait(false);
             total += removed;
         } while (deleted > 0 && !ct.IsCancellationRequested);

@@ -1,5 +1,6 @@
 using Destinations.Core.Diagnostics;
 using Destinations.Host.Tests.Support;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -100,5 +101,72 @@ public class MetricsTests
             scrape = await client.GetStringAsync("/metrics");
         }
         Assert.Equal(0, Prometheus.Sample(scrape, "destinations_queue_oldest_due_age_seconds", ("destination", "sm")));
+    }
+
+    [Theory]
+    [InlineData("Sqlite")]
+    [InlineData("Postgres")]
+    public async Task The_cursor_lag_gauges_show_an_instance_behind_the_head_and_zero_once_it_caught_up(string provider)
+    {
+        var settings = new Dictionary<string, string?> { ["Metrics:QueueSampleInterval"] = "00:00:00.100" };
+        if (provider == "Postgres") settings["Storage:ConnectionString"] = null; // the app configuration would override the host setting
+        using var operatorApp = new OperatorApp(settings);
+        // The provider is a host setting: it must be seen when the store is registered.
+        var app = provider == "Postgres"
+            ? operatorApp.WithWebHostBuilder(b => b.UseSetting("Storage:Provider", "Postgres")
+                .UseSetting("Storage:ConnectionString", PostgresTestDatabase.NewSchema(out _)))
+            : operatorApp;
+        // A 401 pauses sm (D12): its cursor stops while events keep arriving (the first canary is 30 s away).
+        operatorApp.Partner.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(401));
+        var client = app.CreateClient();
+        var admin = app.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", OperatorApp.AdminKey);
+        async Task Identify(string messageId, string userId)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/identify")
+            {
+                Content = OperatorApp.JsonBody($$$"""{"userId":"{{{userId}}}","messageId":"{{{messageId}}}","traits":{"plan":"pro"}}"""),
+            };
+            request.Headers.Authorization = IngressApp.Basic(IngressApp.WebWriteKey);
+            Assert.True((await client.SendAsync(request)).IsSuccessStatusCode);
+        }
+        async Task<string> ScrapeUntil(Func<string, bool> done)
+        {
+            var scrape = "";
+            for (var i = 0; i < 150; i++)
+            {
+                scrape = await client.GetStringAsync("/metrics");
+                if (done(scrape)) break;
+                await Task.Delay(100);
+            }
+            return scrape;
+        }
+        static double? Lag(string scrape) => Prometheus.Sample(scrape, "destinations_queue_cursor_lag", ("destination", "sm"));
+        static double? LagAge(string scrape) => Prometheus.Sample(scrape, "destinations_queue_cursor_lag_age_seconds", ("destination", "sm"));
+
+        await Identify("lag-0", "u0");
+        var state = "";
+        for (var i = 0; i < 300 && state != "paused"; i++)
+        {
+            await Task.Delay(100);
+            state = (await Json.ReadAsync(await admin.GetAsync("/admin/destinations/sm/stats")))["state"]!.GetValue<string>();
+        }
+        Assert.True(state == "paused", $"sm is {state} after {operatorApp.Partner.LogEntries.Count()} partner calls: " + await admin.GetStringAsync("/admin/destinations/sm/stats"));
+
+        for (var i = 1; i <= 3; i++) await Identify($"lag-{i}", $"u{i}");
+        // Three events behind the head, the oldest accepted a moment ago (seconds, not milliseconds).
+        var behind = await ScrapeUntil(s => Lag(s) == 3 && LagAge(s) >= 0.3);
+        Assert.Equal(3, Lag(behind));
+        Assert.InRange(LagAge(behind) ?? 0, 0.3, 60);
+
+        operatorApp.Partner.ResetMappings();
+        operatorApp.Partner.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(201).WithBody("{}"));
+        var resumed = await Json.ReadAsync(await admin.PostAsync("/admin/destinations/sm/resume", null));
+        Assert.True(resumed["resumed"]!.GetValue<bool>());
+        var caughtUp = await ScrapeUntil(s => Lag(s) == 0 && LagAge(s) == 0
+            && Prometheus.Sample(s, "destinations_deliveries_total", ("destination", "sm"), ("outcome", "delivered")) == 4);
+        Assert.Equal(0, Lag(caughtUp));
+        Assert.Equal(0, LagAge(caughtUp));
+        Assert.Equal(4, Prometheus.Sample(caughtUp, "destinations_deliveries_total", ("destination", "sm"), ("outcome", "delivered")));
     }
 }

@@ -16,7 +16,13 @@ public sealed class SqliteRetention(SqliteDatabase db, IOptions<RetentionOptions
     IOptions<StorageOptions>? storage = null)
     : RetentionService(options.Value, time, logger)
 {
-    private protected override string KeepEventsClause => " AND seq < (SELECT MAX(seq) FROM events)";
+    // An event whose last row was purged may still be ahead of another instance's cursor (paused, or lagging): it stays
+    // until every cursor has passed it, as on the log's age path. Events written before the log (no routes) are read
+    // from no cursor.
+    private protected override string KeepEventsClause => """
+         AND seq < (SELECT MAX(seq) FROM events)
+         AND (routes IS NULL OR seq <= (SELECT COALESCE(MIN(seq), 9223372036854775807) FROM cursors))
+        """;
 
     private protected override TimeSpan LogMinimum => storage?.Value.DedupeWindow ?? TimeSpan.FromHours(24);
 
