@@ -11,8 +11,8 @@ namespace Destinations.Storage.Tests;
 /// A PostgreSQL schema written by the row-shaped store (schema 6: a delivery row per routed delivery from ingest on, a dedupe
 /// row per accepted messageId) upgrades in place at start: its pending deliveries are claimed in order and delivered with the
 /// attempts, plans and step progress they had (D11), its dead letters list and replay, its dedupe window still refuses the old
-/// messageIds until it ends (D5), the paused instance stays paused and its paused time is not counted (D12, D13), and events
-/// accepted after the upgrade go through the log.
+/// messageIds until it ends (D5), the paused instance stays paused and its paused time is not counted (D12, D13), events
+/// accepted after the upgrade go through the log, and a user's old rows go before that user's new events (D16).
 /// </summary>
 /// <remarks>
 /// The data is not written by hand: Fixtures/postgres-schema6.sql is a <c>pg_dump --schema=… --no-owner</c> of a schema written
@@ -53,7 +53,11 @@ public sealed class UpgradeFromRowShapeTests
         /// <summary>One dispatcher pass: the claim as the Dispatcher asks for it, then the sender on what it got.</summary>
         public async Task<(IReadOnlyList<ClaimedDelivery> Claimed, List<DeliveryOutcome> Outcomes)> RunPassAsync()
         {
-            var claimed = await Store.Queue.ClaimAsync(new ClaimRequest("w", 100, Options.Lease) { Destinations = Instances }, CancellationToken.None);
+            var claimed = await Store.Queue.ClaimAsync(new ClaimRequest("w", 100, Options.Lease)
+            {
+                Destinations = Instances,
+                Ordered = Options.OrderedDestinations.ToHashSet(),
+            }, CancellationToken.None);
             return (claimed, await Sender.SendAsync(claimed, CancellationToken.None));
         }
 
@@ -238,6 +242,27 @@ public sealed class UpgradeFromRowShapeTests
             Assert.Equal(AcceptStatus.Stored, await u.Store.AcceptOneAsync(TestEvents.To("m-new-1", "sm")));
             Assert.Equal(AcceptStatus.Stored, await u.Store.AcceptOneAsync(TestEvents.To("m-nowhere", "sm")));
         }
+    }
+
+    [Fact]
+    public async Task Per_user_order_holds_across_the_upgrade_the_old_rows_go_before_the_users_later_events_D16()
+    {
+        await using var u = await OpenAsync(TimeSpan.FromMinutes(10), o => o.OrderedDestinations = ["sm"]);
+        var store = u.Store;
+        // After the upgrade: user-1's next event (behind four pending rows of user-1) and another user's.
+        Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(TestEvents.To("m-after", "sm")));
+        Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(new IncomingEvent("web", TestEvents.Track("m-other", "user-3"),
+            new RoutingDecision([new RoutedDelivery("sm", "track")], []))));
+
+        var passes = new List<string[]>();
+        for (var pass = 0; pass < 6; pass++)
+        {
+            var (claimed, outcomes) = await u.RunPassAsync();
+            Assert.All(outcomes, o => Assert.Equal(DeliveryOutcome.Delivered, o));
+            passes.Add(claimed.Where(c => c.DestinationId == "sm").Select(c => c.MessageId).Order().ToArray());
+        }
+        // One of user-1's at a time, oldest first (the retry's event is the oldest); the other user's goes at once.
+        Assert.Equal([["m-other", "m-retry"], ["m-new-1"], ["m-new-2"], ["m-new-3"], ["m-after"], []], passes);
     }
 
     [Fact]
