@@ -175,7 +175,19 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         return _horizonValue;
     }
 
-    static readonly string ReadLog = $"""
+    /// <summary>Set for <see cref="ReadLog"/> only, in the same round trip (<see cref="ReadPlannerDefaults"/> after it).</summary>
+    /// <remarks>
+    /// The read must walk the primary key in seq order and stop at its limit: the range from the read pointer to the horizon
+    /// holds the whole backlog when the dispatcher trails ingest. A log that has not been analysed yet (a new database)
+    /// is estimated with the planner's defaults, a few hundred rows for any seq range, so the planner fetched the whole range
+    /// through a bitmap scan and sorted it, every claim reading every event of the backlog (100 ms and more per claim, growing
+    /// with the backlog, on the cores ingest needs). Without bitmap scans and sorts, the ordered index scan is the only plan
+    /// left; it is also the plan the planner chooses once it has statistics.
+    /// </remarks>
+    internal const string ReadInSeqOrder = "SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)";
+    internal static readonly string[] ReadPlannerDefaults = ["SET LOCAL enable_bitmapscan TO DEFAULT", "SET LOCAL enable_sort TO DEFAULT"];
+
+    internal static readonly string ReadLog = $"""
         SELECT seq, message_id, body, user_key, routes, COALESCE(accepted_at, received_at), user_hash FROM events
         WHERE seq > $1 AND seq <= $2 AND position($3 in E'\n' || routes) > 0
           AND {UserPartition.Sql("events", "$5")} = ANY($4)
@@ -246,12 +258,18 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         var limit = max - claimed.Count;
         var from = parts.Min(p => p.Read);
         var events = new List<(long Seq, string MessageId, string Body, string? UserKey, string? Routes, long AcceptedAt)>();
-        await using (var read = Command(conn, tx, ReadLog, from, head, "\n" + destination + "\t", parts.Select(p => p.Partition).ToArray(),
-                         (long)partitions, limit))
-        await using (var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        await using (var read = new NpgsqlBatch(conn, tx))
+        {
+            read.BatchCommands.Add(Batch(ReadInSeqOrder));
+            read.BatchCommands.Add(Batch(ReadLog, from, head, "\n" + destination + "\t", parts.Select(p => p.Partition).ToArray(),
+                (long)partitions, limit));
+            foreach (var reset in ReadPlannerDefaults) read.BatchCommands.Add(Batch(reset));
+            await using var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await reader.NextResultAsync(ct).ConfigureAwait(false); // the settings
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 events.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
                     reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5)));
+        }
         var readTo = events.Count < limit ? head : events[^1].Seq;
         var byPartition = parts.ToDictionary(p => p.Partition);
         events = events.Where(e => e.Seq > byPartition[PartitionOf(e.UserKey)].Read).ToList();
