@@ -65,7 +65,16 @@ public sealed class EventsModel(IEventHistory history, DestinationRegistry regis
     {
         if (e.Body is not { } body) return (null, "the stored event is not kept");
         if (registry.Find(d.DestinationId) is not { } destination) return (null, "the instance is no longer configured");
-        var mapping = registry.Map(destination, SegmentEvent.FromStored(body), d.Subscription).Result;
+        MappingResult mapping;
+        try
+        {
+            mapping = registry.Map(destination, SegmentEvent.FromStored(body), d.Subscription).Result;
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or ArgumentException)
+        {
+            // The page tells the rest of the story even when this event cannot be mapped again.
+            return (null, $"mapping it again failed ({ex.GetType().Name})");
+        }
         return mapping.Outcome == MappingOutcome.Send
             ? (mapping.Requests.Select(r => new DescribedRequest(r, destination.Describe(r).ToString())).ToList(), null)
             : (null, $"mapped now it is {mapping.Outcome.ToString().ToLowerInvariant()}: {mapping.Reason}");
