@@ -253,7 +253,7 @@ public sealed class DeliverySender(
         // while stopping: dropping it would only resend what was delivered.
         var settlements = new List<Settlement>(chunk.Length);
         // One record of the call for all its items (the event's story: "delivered at T in request R, HTTP 200").
-        var call = unexpected ? null : new PartnerCallRecord(time.GetUtcNow(), summary.StatusCode, chunk[0].Attempt.Next.Step);
+        var call = unexpected ? null : CallRecord(destination, chunk, summary);
         for (var i = 0; i < chunk.Length; i++)
         {
             var attempt = chunk[i].Attempt;
@@ -277,6 +277,20 @@ public sealed class DeliverySender(
             else (continuing ??= []).Add([chunk[i]]);
         }
         if (continuing is not null) await SendChunksAsync(destination, continuing, outcomes, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The record of one partner call: method and URL as described (secrets stay placeholders), the answer's
+    /// excerpt, and for a failed call sent alone its body (a shared call's batch body is the partner client's; each item's
+    /// failed request is kept on its row).</summary>
+    PartnerCallRecord CallRecord(IDestination destination, Item[] chunk, AttemptResult summary)
+    {
+        var request = chunk[0].Attempt.Next;
+        if (chunk.Length > 1)
+            return PartnerCallRecord.Of(time.GetUtcNow(), request.Step, request.Method,
+                ((IBatchingDestination)destination).DescribeBatch(Array.ConvertAll(chunk, i => i.Attempt.Next)), null, summary);
+        // Serialized only for a failure: a success's body is not kept.
+        return PartnerCallRecord.Of(time.GetUtcNow(), request.Step, request.Method, destination.Describe(request),
+            summary.IsSuccess ? null : request.Body?.ToJsonString(), summary);
     }
 
     /// <summary>The plan of a row: the stored one, or mapped now at its first attempt with the settings of this moment (D8,

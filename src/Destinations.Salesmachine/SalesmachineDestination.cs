@@ -55,5 +55,8 @@ public sealed class SalesmachineDestination(string id, SalesmachineSettings sett
 
     public Uri Describe(PartnerRequest request) => Settings.UrlFor(request.Path);
 
+    /// <summary>A shared call goes to <c>/v1/batch</c> (D15), not to its items' endpoints.</summary>
+    public Uri DescribeBatch(IReadOnlyList<PartnerRequest> requests) => Settings.UrlFor(SalesmachineApi.BatchPath);
+
     public override string ToString() => $"Salesmachine '{Id}' → {Settings.BaseUrl}";
 }

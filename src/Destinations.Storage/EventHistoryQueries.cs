@@ -40,6 +40,19 @@ static class EventHistoryQueries
         public long UpdatedAt { get; set; }
     }
 
+    sealed class CallRow
+    {
+        public long Id { get; set; }
+        public long At { get; set; }
+        public long? Status { get; set; }
+        public string Step { get; set; } = "";
+        public string Seqs { get; set; } = "";
+        public string? Method { get; set; }
+        public string? Url { get; set; }
+        public string? Answer { get; set; }
+        public string? Body { get; set; }
+    }
+
     const string RowsOf = """
         SELECT id AS Id, event_seq AS EventSeq, destination_id AS DestinationId, subscription AS Subscription, status AS Status,
                attempts AS Attempts, next_attempt_at AS NextAttemptAt, last_status AS LastStatus, last_error AS LastError,
@@ -49,7 +62,9 @@ static class EventHistoryQueries
         """;
 
     const string CallsOf = """
-        SELECT id, at, status, step, seqs FROM partner_calls
+        SELECT id AS Id, at AS At, status AS Status, step AS Step, seqs AS Seqs, method AS Method, url AS Url, answer AS Answer,
+               body AS Body
+        FROM partner_calls
         WHERE destination_id = @Destination AND first_seq <= @Seq AND last_seq >= @Seq ORDER BY id
         """;
 
@@ -65,10 +80,13 @@ static class EventHistoryQueries
         {
             var seqText = seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var calls = new List<CallStory>();
-            foreach (var c in await conn.QueryAsync<(long Id, long At, long? Status, string Step, string Seqs)>(new CommandDefinition(CallsOf,
+            foreach (var c in await conn.QueryAsync<CallRow>(new CommandDefinition(CallsOf,
                          new { Destination = destination, Seq = seq }, cancellationToken: ct)).ConfigureAwait(false))
                 if (c.Seqs.Split(',').Contains(seqText))
-                    calls.Add(new CallStory(c.Id, DateTimeOffset.FromUnixTimeMilliseconds(c.At), c.Step, (int?)c.Status));
+                    calls.Add(new CallStory(c.Id, DateTimeOffset.FromUnixTimeMilliseconds(c.At), c.Step, (int?)c.Status)
+                    {
+                        Method = c.Method, Url = c.Url, Answer = c.Answer, Body = c.Body,
+                    });
             return calls;
         }
 

@@ -69,5 +69,8 @@ public sealed class SubscribeTests
         Assert.Equal("Salesmachine", Destination.IntegrationName);
         Assert.Equal(new Uri("https://api.salesmachine.io/v1/track/event"),
             Destination.Describe(new PartnerRequest("event", "POST", "/v1/track/event", null)));
+        // A shared call's record names where the batch went (D15), not its first item's endpoint.
+        Assert.Equal(new Uri("https://api.salesmachine.io/v1/batch"),
+            ((IBatchingDestination)Destination).DescribeBatch([new PartnerRequest("contact", "POST", "/v1/contact", null)]));
     }
 }

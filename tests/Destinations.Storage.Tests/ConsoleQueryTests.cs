@@ -120,6 +120,44 @@ public abstract class ConsoleQueryTests(StoreProvider provider)
     }
 
     [Fact]
+    public async Task Each_call_keeps_its_request_line_and_answer_and_only_a_failed_call_keeps_its_body()
+    {
+        await using var store = TestStore.Create(provider);
+        Assert.Equal(AcceptStatus.Stored, await store.AcceptOneAsync(Of("m-1", "user-1", "sm")));
+        var claimed = Assert.Single(await store.Queue.ClaimAsync("w", 10, Lease, None));
+        const string Url = "https://hooks.example/in?token={{secrets.TOKEN}}";
+        var body = "{\"event\":\"" + new string('x', 5000) + "\"}";
+        var failure = new AttemptResult(AttemptOutcome.Retry, 500, new string('e', 1024), null, "HTTP 500");
+        var failedCall = PartnerCallRecord.Of(store.Clock.GetUtcNow(), "event", "POST", new Uri(Url), body, failure);
+        Assert.True(await store.Queue.SettleAsync(new Settlement(claimed, SettlementKind.RetryScheduled)
+        {
+            At = store.Clock.GetUtcNow().AddMinutes(1), Failure = failure, Call = failedCall,
+            Request = new RequestDescription("POST", Url, body[..100]),
+        }, None));
+        store.Clock.Advance(TimeSpan.FromMinutes(1));
+        var again = Assert.Single(await store.Queue.ClaimAsync("w", 10, Lease, None));
+        var ok = new AttemptResult(AttemptOutcome.Succeeded, 200, null, null, null);
+        Assert.True(await store.Queue.SettleAsync(new Settlement(again, SettlementKind.Delivered)
+        {
+            StepsDone = 1, Call = PartnerCallRecord.Of(store.Clock.GetUtcNow(), "event", "POST", new Uri(Url), body, ok),
+        }, None));
+
+        var delivery = Assert.Single(Assert.Single(await store.History.GetAsync("m-1", "web", None)).Deliveries);
+        Assert.Equal(2, delivery.Calls.Count);
+        var (first, second) = (delivery.Calls[0], delivery.Calls[1]);
+        // The URL is kept as described: the secret stays its placeholder.
+        Assert.Equal(("POST", "https://hooks.example/in?token={{secrets.TOKEN}}"), (first.Method, first.Url));
+        Assert.Equal(new string('e', PartnerCallRecord.AnswerLength) + "…", first.Answer);
+        Assert.Equal(body[..PartnerCallRecord.BodyLength] + "…", first.Body);
+        Assert.Equal((TestStore.Start, 500, false), (first.At, first.Status, first.Succeeded));
+        Assert.Equal(("POST", first.Url, 200, true), (second.Method, second.Url, second.Status, second.Succeeded));
+        Assert.Null(second.Body);
+        Assert.Null(second.Answer);
+        Assert.Equal(second.Id, delivery.CallId);
+        Assert.Null(await store.ScalarAsync<string?>("SELECT body FROM partner_calls WHERE status = 200"));
+    }
+
+    [Fact]
     public async Task A_batch_call_is_one_record_carrying_only_the_written_outcomes_and_retention_purges_it()
     {
         await using var store = TestStore.Create(provider);

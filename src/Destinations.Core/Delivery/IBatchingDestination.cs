@@ -19,4 +19,8 @@ public interface IBatchingDestination : IDestination
     /// bad items, D15). Never throws for partner or network trouble.
     /// </summary>
     Task<IReadOnlyList<AttemptResult>> SendBatchAsync(IReadOnlyList<PartnerRequest> requests, CancellationToken ct);
+
+    /// <summary>The absolute URL one shared call for these requests goes to (for its record; holds no secret): by default
+    /// the first request's, for partners whose shared call goes where its items would.</summary>
+    Uri DescribeBatch(IReadOnlyList<PartnerRequest> requests) => Describe(requests[0]);
 }

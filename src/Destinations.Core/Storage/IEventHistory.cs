@@ -103,6 +103,20 @@ public sealed record DeliveryStory(
 
 /// <param name="Step">The plan step the call made (e.g. the partner endpoint's name).</param>
 /// <param name="Status">The HTTP status (null: no answer, e.g. a timeout).</param>
-public sealed record CallStory(long Id, DateTimeOffset At, string Step, int? Status);
+public sealed record CallStory(long Id, DateTimeOffset At, string Step, int? Status)
+{
+    /// <summary>The request line (<see cref="PartnerCallRecord"/>: secrets stay placeholders); null for calls recorded before
+    /// it was kept.</summary>
+    public string? Method { get; init; }
+    public string? Url { get; init; }
+
+    /// <summary>An excerpt of the partner's answer, or why none came (<see cref="PartnerCallRecord.AnswerLength"/> characters).</summary>
+    public string? Answer { get; init; }
+
+    /// <summary>The request body of a failed call (bounded); null for a success, whose body is not kept.</summary>
+    public string? Body { get; init; }
+
+    public bool Succeeded => Status is >= 200 and < 300;
+}
 
 public sealed record RouterFilterStory(string DestinationId, string ReasonCode);

@@ -62,4 +62,48 @@ public sealed record Settlement(ClaimedDelivery Delivery, SettlementKind Kind)
 }
 
 /// <summary>One request to a partner: when it was answered, the HTTP status (null without an answer) and the plan step.</summary>
-public sealed record PartnerCallRecord(DateTimeOffset At, int? Status, string Step);
+/// <remarks>Bounded so that one row per call stays small: the answer is an excerpt, and the request body is kept only for
+/// a failed call (a success's body would double the storage of every delivered batch; the mapper can re-derive it).</remarks>
+public sealed record PartnerCallRecord(DateTimeOffset At, int? Status, string Step)
+{
+    /// <summary>Characters of the partner's answer kept per call.</summary>
+    public const int AnswerLength = 300;
+
+    /// <summary>Characters of a failed call's request body kept per call.</summary>
+    public const int BodyLength = RequestDescription.MaxBodyLength;
+
+    /// <summary>The HTTP method; null where the store has only the step (calls recorded before methods were kept).</summary>
+    public string? Method { get; init; }
+
+    /// <summary>The absolute URL as <see cref="IDestination.Describe"/> gives it: secrets stay placeholders.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>An excerpt of the partner's answer as the client scrubbed it, or why no answer came; null when the answer
+    /// was not read (a success).</summary>
+    public string? Answer { get; init; }
+
+    /// <summary>The request body, only for a failed call (non-2xx or no answer); null for a success.</summary>
+    public string? Body { get; init; }
+
+    /// <summary>The record of a call sent as <paramref name="url"/> with <paramref name="request"/>'s method and body, and
+    /// its classified result.</summary>
+    /// <param name="body">The body that was sent, for a failed call; null when unknown (a shared call's batch body).</param>
+    public static PartnerCallRecord Of(DateTimeOffset at, string step, string method, Uri url, string? body, AttemptResult result) =>
+        new(at, result.StatusCode, step)
+        {
+            Method = method,
+            Url = url.ToString(),
+            Answer = Cut(result.ResponseExcerpt ?? (result.StatusCode is null ? result.Error : null), AnswerLength),
+            Body = result.IsSuccess ? null : Cut(body, BodyLength),
+        };
+
+    /// <summary>At most <paramref name="length"/> characters, with "…" after a cut.</summary>
+    public static string? Cut(string? text, int length)
+    {
+        if (string.IsNullOrEmpty(text)) return null;
+        if (text.Length <= length) return text;
+        // Never half a surrogate pair: the cut text is shown and stored as valid UTF-16.
+        if (char.IsHighSurrogate(text[length - 1])) length--;
+        return string.Concat(text.AsSpan(0, length), "…");
+    }
+}

@@ -222,8 +222,9 @@ sealed class PostgresDispatchWriter
 static class PartnerCalls
 {
     const string Insert = """
-        INSERT INTO partner_calls (destination_id, at, status, step, first_seq, last_seq, seqs)
-        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::text[])
+        INSERT INTO partner_calls (destination_id, at, status, step, first_seq, last_seq, seqs, method, url, answer, body)
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::text[],
+                             $8::text[], $9::text[], $10::text[], $11::text[])
         """;
 
     public static async Task RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Settlement> rows, bool[] written)
@@ -249,6 +250,10 @@ static class PartnerCalls
         {
             Value = list.Select(c => string.Join(',', c.Value.Seqs.Select(q => q.ToString(System.Globalization.CultureInfo.InvariantCulture)))).ToArray(),
         });
+        command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Key.Method).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Key.Url).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Key.Answer).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Key.Body).ToArray() });
         await command.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 }

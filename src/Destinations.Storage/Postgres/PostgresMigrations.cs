@@ -179,6 +179,7 @@ public static class PostgresMigrations
             INSERT INTO hold_intervals (destination_id, started_at, hold)
                 SELECT destination_id, held_since, hold FROM destination_state WHERE hold IS NOT NULL AND held_since IS NOT NULL;
             """),
+        (8, "partner calls keep the request line, an answer excerpt and a failed call's body", PartnerCallColumns.Sql),
     ];
 
     /// <summary>What a version needs beyond its SQL, in the same transaction: version 7 hashes the events stored before it

@@ -195,10 +195,11 @@ sealed class SqliteDispatchWriter
         }
 
         const string InsertCall = """
-            INSERT INTO partner_calls (destination_id, at, status, step, first_seq, last_seq, seqs)
-            VALUES (@Destination, @At, @Status, @Step, @First, @Last, @Seqs)
+            INSERT INTO partner_calls (destination_id, at, status, step, first_seq, last_seq, seqs, method, url, answer, body)
+            VALUES (@Destination, @At, @Status, @Step, @First, @Last, @Seqs, @Method, @Url, @Answer, @Body)
             """;
-        static readonly string[] InsertCallParameters = ["@Destination", "@At", "@Status", "@Step", "@First", "@Last", "@Seqs"];
+        static readonly string[] InsertCallParameters = ["@Destination", "@At", "@Status", "@Step", "@First", "@Last", "@Seqs",
+            "@Method", "@Url", "@Answer", "@Body"];
 
         /// <summary>One record per partner call among the written outcomes (the items of a shared call carry one instance).</summary>
         void RecordCalls(SqliteSession session)
@@ -216,7 +217,8 @@ sealed class SqliteDispatchWriter
             foreach (var (call, (destination, seqs)) in calls)
             {
                 object?[] values = [destination, call.At.ToUnixTimeMilliseconds(), call.Status, call.Step, seqs.Min(), seqs.Max(),
-                    string.Join(',', seqs.Select(q => q.ToString(System.Globalization.CultureInfo.InvariantCulture)))];
+                    string.Join(',', seqs.Select(q => q.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                    call.Method, call.Url, call.Answer, call.Body];
                 for (var v = 0; v < values.Length; v++) command.Parameters[v].Value = values[v] ?? DBNull.Value;
                 command.ExecuteNonQuery();
             }

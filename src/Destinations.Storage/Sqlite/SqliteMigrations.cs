@@ -189,6 +189,7 @@ public static class SqliteMigrations
                 SELECT destination_id, held_since, hold FROM destination_state WHERE hold IS NOT NULL AND held_since IS NOT NULL;
             """),
         (9, "operator console: audit log, Data Protection keys", Operator.OperatorQueries.Tables("INTEGER PRIMARY KEY")),
+        (10, "partner calls keep the request line, an answer excerpt and a failed call's body", PartnerCallColumns.Sql),
     ];
 
     /// <summary>Applies the versions not yet applied; idempotent. Returns how many were applied.</summary>

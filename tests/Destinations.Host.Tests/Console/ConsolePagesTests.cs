@@ -125,7 +125,9 @@ public abstract class ConsolePagesTests(string provider) : IDisposable
         Assert.Contains("<tr class=\"delivery\" data-instance=\"sm\" data-status=\"delivered\">", story);
         // Each partner call is recorded (both stores): the rejected one and the replay's, and the call that delivered it.
         Assert.Matches(@"delivered at [^<]+ in call \d+, HTTP 201", story);
-        Assert.Matches(new Regex(@"<li class=""attempt"">[^<]*<span>[^<]+</span> <code>contact</code>\s*<span class=""bad"">HTTP 400</span>\s*<span class=""muted"">call \d+</span></li>\s*<li class=""attempt"">[^<]*<span>[^<]+</span> <code>contact</code>\s*<span class=""ok"">HTTP 201</span>"), story);
+        Assert.Matches(new Regex(@"<li class=""attempt"" data-call-id=""\d+"" data-status=""400""><span>[^<]+</span> <code>contact</code>\s*<span class=""bad"">HTTP 400</span>\s*<span class=""muted"">call \d+</span>\s*"
+            + $@"<div><code class=""request-line"">POST {Regex.Escape(_partner.Url!)}/v1/contact</code></div>.*?unknown contact.*?</li>\s*"
+            + @"<li class=""attempt"" data-call-id=""\d+"" data-status=""201""><span>[^<]+</span> <code>contact</code>\s*<span class=""ok"">HTTP 201</span>", RegexOptions.Singleline), story);
         Assert.Contains($"POST {_partner.Url}/v1/contact", story);
         Assert.Contains("&quot;contact_uid&quot;: &quot;page-reject-1&quot;", story);
         Assert.Contains("unknown contact", story);
@@ -135,7 +137,7 @@ public abstract class ConsolePagesTests(string provider) : IDisposable
         // A first-pass success: when, in which call, with which answer.
         var firstPass = await client.Http.GetStringAsync("/console/events?messageId=page-ok-1");
         Assert.Matches(@"delivered at [^<]+ in call \d+, HTTP 201</div>", firstPass);
-        Assert.Matches(new Regex(@"<li class=""attempt"">[^<]*<span>[^<]+</span> <code>contact</code>\s*<span class=""ok"">HTTP 201</span>"), firstPass);
+        Assert.Matches(new Regex(@"<li class=""attempt"" data-call-id=""\d+"" data-status=""201""><span>[^<]+</span> <code>contact</code>\s*<span class=""ok"">HTTP 201</span>"), firstPass);
         var byUser = await client.Http.GetStringAsync("/console/events?userId=page-ok-1");
         Assert.Contains("<tr data-message-id=\"page-ok-1\">", byUser);
         Assert.DoesNotContain("page-dead-1", byUser);

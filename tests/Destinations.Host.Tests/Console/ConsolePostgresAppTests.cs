@@ -31,7 +31,7 @@ public sealed class ConsolePostgresAppTests : IDisposable
 
     public void Dispose() => _partner.Stop();
 
-    sealed class App(string partnerUrl) : WebApplicationFactory<Program>
+    sealed class App(string partnerUrl, IReadOnlyDictionary<string, string>? overrides = null) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
@@ -51,7 +51,7 @@ public sealed class ConsolePostgresAppTests : IDisposable
                          ["Salesmachine:ConnectRetries"] = "0",
                          ["Delivery:BaseDelay"] = "00:00:00.100",
                          ["Delivery:PollInterval"] = "00:00:00.100",
-                     })
+                     }.Concat(overrides ?? new Dictionary<string, string>()))
                 builder.UseSetting(key, value);
         }
     }
@@ -127,6 +127,13 @@ public sealed class ConsolePostgresAppTests : IDisposable
         var replayedStory = await client.Http.GetStringAsync("/console/events?messageId=pg-dead-1");
         Assert.Contains("<span class=\"bad\">HTTP 400</span>", replayedStory);
         Assert.Matches(@"delivered at [^<]+ in call \d+, HTTP 201", replayedStory);
+        // Each call with its request line and answer (PostgreSQL's partner_calls): the rejected one keeps its body too.
+        var rejected = Regex.Match(replayedStory, "<li class=\"attempt\" data-call-id=\"\\d+\" data-status=\"400\">(.*?)</li>", RegexOptions.Singleline);
+        Assert.True(rejected.Success, replayedStory);
+        Assert.Contains($"<code class=\"request-line\">POST {_partner.Url}/v1/contact</code>", rejected.Groups[1].Value);
+        Assert.Contains("<pre class=\"answer\">{&#xA;  &quot;error&quot;: &quot;unknown contact&quot;&#xA;}</pre>", rejected.Groups[1].Value);
+        Assert.Contains("&quot;contact_uid&quot;: &quot;pg-reject-1&quot;", rejected.Groups[1].Value);
+        Assert.DoesNotContain(ApiToken, replayedStory);
         var audit = await client.Http.GetStringAsync("/console/audit");
         Assert.Contains($"<td>replay</td><td>id {id}</td><td class=\"num\">1</td>", audit);
 
@@ -134,5 +141,65 @@ public sealed class ConsolePostgresAppTests : IDisposable
             ("body", """{"type":"identify","userId":"tester-1","traits":{"plan":"pro"}}"""));
         Assert.Contains($"POST {_partner.Url}/v1/contact", await run.Content.ReadAsStringAsync());
         Assert.Contains("what the replica serving this page sees", await client.Http.GetStringAsync("/console/live"));
+    }
+
+    [Fact]
+    public async Task Test_connection_Resume_and_the_live_stream_work_on_postgresql()
+    {
+        _partner.Given(Request.Create().UsingGet().WithPath("/v1/ping")).RespondWith(Response.Create().WithStatusCode(200).WithBody("pong"));
+        _partner.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(401).WithBody("invalid token"));
+        // The canary waits long: only Resume can end the pause within the test.
+        await using var app = new App(_partner.Url!, new Dictionary<string, string> { ["Delivery:ProbeBaseDelay"] = "00:10:00" });
+        Assert.Equal("Destinations.Storage.Postgres.PostgresEventHistory", app.Services.GetRequiredService<IEventHistory>().GetType().FullName);
+        using var http = app.CreateClient();
+        using var admin = app.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        var client = ConsoleClient.For(app);
+        Assert.Equal(HttpStatusCode.Redirect, (await client.SignInAsync(AdminKey)).StatusCode);
+
+        // Test connection: the partner's credential check (GET /v1/ping with the Basic header), its result on the page.
+        var test = await client.PostFormAsync("/console/destinations/sm?handler=TestConnection", "/console/destinations/sm");
+        Assert.Equal(HttpStatusCode.OK, test.StatusCode);
+        var testHtml = await test.Content.ReadAsStringAsync();
+        Assert.Matches("<div class=\"notice\" id=\"connection-result\">\\s*<strong>Connection test: ok</strong>", testHtml);
+        var ping = Assert.Single(_partner.LogEntries, e => e.RequestMessage.Path == "/v1/ping");
+        Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ApiToken}:{ApiSecret}")),
+            ping.RequestMessage.Headers!["Authorization"].Single());
+        Assert.DoesNotContain(ApiToken, testHtml);
+        Assert.DoesNotContain(ApiSecret, testHtml);
+
+        // The live stream on PostgreSQL: an accepted event arrives as a line.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var stream = await client.Http.GetAsync("/console/live/stream", HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync(cts.Token), Encoding.UTF8);
+        // The stream subscribes before it says "connected" (its first event): nothing sent after that is missed.
+        while (await reader.ReadLineAsync(cts.Token) is { } line && line != "event: status") { }
+        await IdentifyAsync(http, """{"userId":"pg-live-user","messageId":"pg-live-1","traits":{"plan":"pro"}}""");
+        JsonObject? accepted = null;
+        while (accepted is null && await reader.ReadLineAsync(cts.Token) is { } line)
+            if (line.StartsWith("data: ", StringComparison.Ordinal) && JsonNode.Parse(line["data: ".Length..]) is JsonObject data
+                && (string?)data["messageId"] == "pg-live-1" && (string?)data["kind"] == "accepted")
+                accepted = data;
+        Assert.NotNull(accepted);
+        Assert.Equal("pg-live-user", (string?)accepted["userId"]);
+
+        // The partner answers 401: the instance is paused (D12) with the delivery held; Resume sends it.
+        var overview = "";
+        for (var until = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < until && !overview.Contains("state paused", StringComparison.Ordinal); await Task.Delay(100))
+            overview = await client.Http.GetStringAsync("/console");
+        Assert.Contains("<span class=\"state paused\">paused</span>", overview);
+        _partner.Reset();
+        _partner.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(201).WithBody("{}"));
+        var resume = await client.PostFormAsync("/console/destinations/sm?handler=Resume", "/console/destinations/sm");
+        Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
+        Assert.Contains("Resumed: the held deliveries go out again.", await resume.Content.ReadAsStringAsync());
+        Assert.True(await StatsReachAsync(admin, "delivered", 1));
+        Assert.Contains("pg-live-user", Assert.Single(_partner.LogEntries, e => e.RequestMessage.Path == "/v1/contact").RequestMessage.Body);
+
+        var audit = await client.Http.GetStringAsync("/console/audit");
+        Assert.Contains("<td>test-connection</td><td>sm</td><td class=\"num\">1</td><td>ok</td>", audit);
+        Assert.Contains("<td>resume</td><td>sm</td><td class=\"num\">1</td><td>resumed</td>", audit);
     }
 }

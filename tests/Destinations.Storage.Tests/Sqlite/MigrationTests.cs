@@ -17,7 +17,7 @@ public sealed class MigrationTests
         await using (var conn = await again.OpenAsync(CancellationToken.None))
             Assert.Equal(0, SqliteMigrations.Apply(conn));
 
-        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L], await store.QueryAsync<long>("SELECT version FROM schema_version"));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L], await store.QueryAsync<long>("SELECT version FROM schema_version"));
         var tables = await store.QueryAsync<string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
         Assert.Equal(["audit_log", "cursors", "data_protection_keys", "dedupe", "deliveries", "destination_state", "duplicate_counts", "events",
             "filter_counts", "hold_intervals", "outcome_counts", "partner_calls", "schema_version"], tables);

@@ -22,7 +22,9 @@
   var list = document.getElementById("live");
   if (!list) return;
 
-  var maxLines = 500;
+  // Console:LiveBufferLines, written by the page; 500 (its default) if the attribute is missing or not a positive number.
+  var maxLines = parseInt(list.getAttribute("data-max-lines"), 10);
+  if (!(maxLines > 0)) maxLines = 500;
   var paused = false;
   var dropped = 0;
   var source = null;

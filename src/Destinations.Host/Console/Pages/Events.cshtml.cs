@@ -1,3 +1,4 @@
+using Destinations.Core.Delivery;
 using Destinations.Core.Routing;
 using Destinations.Core.Segment;
 using Destinations.Core.Storage;
@@ -62,6 +63,43 @@ public sealed class EventsModel(IEventHistory history, DestinationRegistry regis
         return _removed[key] = removed;
     }
 
+    readonly Dictionary<(long Seq, string Destination, string Subscription), (IReadOnlyList<DescribedRequest>? Requests, string? Note)> _mapped = [];
+
+    /// <summary>
+    /// The request a successful call carried, re-derived: the stored event mapped now through the registry (the pure mapper,
+    /// the tester's path) and the step the call made picked from the plan. A success's body is not stored per call (it would
+    /// double the storage of every delivered batch); this costs one mapping per delivery shown, and the page labels it as
+    /// re-derived because the settings may have changed since the call.
+    /// </summary>
+    public Rederived Rederive(EventStory e, DeliveryStory d, CallStory call)
+    {
+        var key = (e.Seq, d.DestinationId, d.Subscription);
+        if (!_mapped.TryGetValue(key, out var mapped)) _mapped[key] = mapped = Map(e, d);
+        if (mapped.Requests is not { } requests) return new(null, mapped.Note);
+        return requests.FirstOrDefault(r => r.Request.Step == call.Step) is { } request
+            ? new(request, null)
+            : new(null, $"mapped now, the plan has no step '{call.Step}'");
+    }
+
+    (IReadOnlyList<DescribedRequest>? Requests, string? Note) Map(EventStory e, DeliveryStory d)
+    {
+        if (e.Body is not { } body) return (null, "the stored event is not kept");
+        if (registry.Find(d.DestinationId) is not { } destination) return (null, "the instance is no longer configured");
+        MappingResult mapping;
+        try
+        {
+            mapping = registry.Map(destination, SegmentEvent.FromStored(body), d.Subscription).Result;
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or ArgumentException)
+        {
+            // The page tells the rest of the story even when this event cannot be mapped again.
+            return (null, $"mapping it again failed ({ex.GetType().Name})");
+        }
+        return mapping.Outcome == MappingOutcome.Send
+            ? (mapping.Requests.Select(r => new DescribedRequest(r, destination.Describe(r).ToString())).ToList(), null)
+            : (null, $"mapped now it is {mapping.Outcome.ToString().ToLowerInvariant()}: {mapping.Reason}");
+    }
+
     static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     public static string StatusName(DeliveryStoryStatus status) => status switch
@@ -99,3 +137,9 @@ public sealed class EventsModel(IEventHistory history, DestinationRegistry regis
 
     static string Attempts(int n) => n == 1 ? "1 attempt" : $"{n} attempts";
 }
+
+/// <summary>A request mapped now (<see cref="Request"/>) with its URL as the destination describes it (secrets stay placeholders).</summary>
+public sealed record DescribedRequest(PartnerRequest Request, string Url);
+
+/// <summary>What re-deriving a call's request gave: the request, or why there is none.</summary>
+public sealed record Rederived(DescribedRequest? Request, string? Note);
