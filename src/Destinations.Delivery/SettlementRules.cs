@@ -30,7 +30,9 @@ sealed class SettlementRules(DeliveryOptions options, RetryJitter jitter, TimePr
             return new Settlement(d, SettlementKind.Progress) { StepsDone = step + 1, Plan = attempt.PlanToStore() };
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("Delivery {DeliveryId} delivered ({Steps} steps, attempt {Attempt})", d.Id, plan.Count, d.Attempts + 1);
-        return new Settlement(d, SettlementKind.Delivered) { StepsDone = plan.Count, Plan = attempt.PlanToStore() };
+        // A first-pass success read from the log (a negative id on both stores) leaves no row, so its plan is never written:
+        // serializing it would cost as much as mapping the event. A row (a retry, a part-done plan) keeps its plan (D11).
+        return new Settlement(d, SettlementKind.Delivered) { StepsDone = plan.Count, Plan = d.Id < 0 ? null : attempt.PlanToStore() };
     }
 
     /// <summary>Something unexpected threw while handling <paramref name="d"/>: a retry with backoff.</summary>
