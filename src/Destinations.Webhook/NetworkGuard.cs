@@ -16,6 +16,7 @@ public static class NetworkGuard
     public static bool IsPrivate(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        else if (EmbeddedIPv4(address) is { } embedded) address = embedded;
         if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)) return true;
         if (address.AddressFamily == AddressFamily.InterNetwork)
         {
@@ -34,6 +35,23 @@ public static class NetworkGuard
         }
         if (address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal) return true;
         return false;
+    }
+
+    /// <summary>The IPv4 address inside an IPv6 address that a translator or relay turns into that IPv4 address: NAT64's
+    /// well-known prefix <c>64:ff9b::/96</c> (RFC 6052) and local-use prefix <c>64:ff9b:1::/48</c> (RFC 8215, the last 32
+    /// bits), and 6to4's <c>2002::/16</c> (bits 16–47). On a network with NAT64, <c>64:ff9b::a00:1</c> reaches 10.0.0.1.</summary>
+    static IPAddress? EmbeddedIPv4(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return null;
+        var b = address.GetAddressBytes();
+        if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b)
+        {
+            var wellKnown = b.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0;
+            var localUse = b[4] == 0x00 && b[5] == 0x01;
+            if (wellKnown || localUse) return new IPAddress(b.AsSpan(12, 4));
+        }
+        if (b[0] == 0x20 && b[1] == 0x02) return new IPAddress(b.AsSpan(2, 4));
+        return null;
     }
 
     /// <summary>

@@ -285,6 +285,12 @@ public sealed class WebhookClientTests : IDisposable
     [InlineData("fe80::1", true)]
     [InlineData("fd00::1", true)]
     [InlineData("::ffff:10.0.0.1", true)]
+    [InlineData("64:ff9b::a00:1", true)]           // NAT64 well-known prefix: 10.0.0.1
+    [InlineData("64:ff9b::a9fe:a9fe", true)]       // 169.254.169.254, the cloud metadata address
+    [InlineData("64:ff9b::5db8:d822", false)]      // 93.184.216.34
+    [InlineData("64:ff9b:1::c0a8:101", true)]      // NAT64 local-use prefix: 192.168.1.1
+    [InlineData("2002:7f00:1::1", true)]           // 6to4 of 127.0.0.1
+    [InlineData("2002:5db8:d822::1", false)]       // 6to4 of 93.184.216.34
     [InlineData("93.184.216.34", false)]
     [InlineData("2606:2800:220:1:248:1893:25c8:1946", false)]
     public void Private_addresses_are_recognised(string address, bool expected) =>
