@@ -16,24 +16,8 @@ namespace Destinations.Storage.Postgres;
 /// </summary>
 sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, string replica, int partitions)
 {
-    sealed class Item
-    {
-        public long Seq;
-        public string Subscription = "";
-        public string MessageId = "";
-        public string Body = "";
-        public string? UserKey;
-        public long AcceptedAt;
-        public long HeldMs;
-        public long ClosedHeldMs;
-        public string? Owner;
-        public long LeaseUntil;
-        public long DueAt;
-        public long? RowId;
-    }
-
     /// <summary>A leased partition of one instance's log.</summary>
-    sealed class Part(string instance, int partition, long until)
+    sealed class Part(string instance, int partition, long until) : LogWindow
     {
         public string Instance { get; } = instance;
         public int Partition { get; } = partition;
@@ -44,24 +28,6 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         public bool Draining;
         /// <summary>False until its cursor has been read at a horizon at or above it (ingest may still lower a new one).</summary>
         public bool Loaded;
-        public long Persisted;
-        public long Read;
-        public long RecoverUpTo;
-        public readonly SortedDictionary<long, int> Open = [];
-        public readonly Dictionary<(long Seq, string Subscription), Item> Items = [];
-        public bool Dirty;
-
-        public long Target => Open.Count > 0 ? Math.Min(Open.First().Key - 1, Read) : Read;
-
-        public void Close(long seq)
-        {
-            if (Open.TryGetValue(seq, out var n))
-            {
-                if (n <= 1) Open.Remove(seq);
-                else Open[seq] = n - 1;
-            }
-            Dirty = true;
-        }
     }
 
     readonly Dictionary<(string Instance, int Partition), Part> _parts = [];
@@ -325,7 +291,7 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
                 }
                 if (PausedMaxAge is { } maxAge && heldMs > (long)maxAge.TotalMilliseconds)
                 {
-                    await InsertAsync(conn, tx, destination, new Item { Seq = e.Seq, Subscription = subscription, AcceptedAt = e.AcceptedAt, ClosedHeldMs = heldMs },
+                    await InsertAsync(conn, tx, destination, new LogItem { Seq = e.Seq, Subscription = subscription, AcceptedAt = e.AcceptedAt, ClosedHeldMs = heldMs },
                         nowMs, "dead", 0, nowMs, null, null, null, null, 0,
                         $"held for more than {SqliteLog.FormatSpan(maxAge)} while the instance was paused or held by its circuit breaker (Delivery:PausedMaxAge)",
                         null, null, null, null, null, ct).ConfigureAwait(false);
@@ -336,12 +302,12 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
                     (blocked!.Contains(user) || (openUsers!.TryGetValue(user, out var openSeq) && openSeq < e.Seq)))
                 {
                     // D16: behind an earlier delivery of the same user; the rows' order applies from here.
-                    await InsertAsync(conn, tx, destination, new Item { Seq = e.Seq, Subscription = subscription, AcceptedAt = e.AcceptedAt, ClosedHeldMs = closedMs },
+                    await InsertAsync(conn, tx, destination, new LogItem { Seq = e.Seq, Subscription = subscription, AcceptedAt = e.AcceptedAt, ClosedHeldMs = closedMs },
                         nowMs, "pending", 0, nowMs, null, null, null, null, 0, null, null, null, null, null, null, ct).ConfigureAwait(false);
                     blocked.Add(user);
                     continue;
                 }
-                var fresh = new Item
+                var fresh = new LogItem
                 {
                     Seq = e.Seq, Subscription = subscription, MessageId = e.MessageId, Body = e.Body, UserKey = e.UserKey,
                     AcceptedAt = e.AcceptedAt, HeldMs = heldMs, ClosedHeldMs = closedMs,
@@ -355,7 +321,7 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         return claimed;
     }
 
-    static ClaimedDelivery Lease(Part part, Item item, string owner, long untilMs)
+    static ClaimedDelivery Lease(Part part, LogItem item, string owner, long untilMs)
     {
         item.Owner = owner;
         item.LeaseUntil = untilMs;
@@ -444,7 +410,7 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         return 0;
     }
 
-    static async Task<long?> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string destination, Item item, long nowMs, string status,
+    static async Task<long?> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string destination, LogItem item, long nowMs, string status,
         long attempts, long next, string? owner, long? until, long? first, string? plan, long steps, string? reason, long? lastStatus,
         string? lastError, string? lastResponse, string? lastRequest, string? errorClass, CancellationToken ct)
     {

@@ -16,46 +16,17 @@ namespace Destinations.Storage.Sqlite;
 /// </summary>
 sealed class SqliteLog
 {
-    /// <summary>A delivery read from the log and not yet settled (or settled into a row that the same claim still writes).</summary>
-    sealed class Item
+    /// <summary>One instance's cursor and its log claims in flight.</summary>
+    sealed class Instance : LogWindow
     {
-        public long Seq;
-        public string Subscription = "";
-        public string MessageId = "";
-        public string Body = "";
-        public string? UserKey;
-        public long AcceptedAt;
-        public long HeldMs;       // paused time while it waited, up to when it was read (D13 does not count it)
-        public long ClosedHeldMs; // the part of it in holds that had ended: what a row starts with (a hold still open is
-                                  // added to the row's held_ms when it ends, as for every pending row)
-        public string? Owner;     // null: given back (released, postponed), claimable again from DueAt
-        public long LeaseUntil;
-        public long DueAt;
-        public long? RowId;       // set once a progress row holds its state (D11): later outcomes update that row
-    }
-
-    sealed class Instance(string id, long cursor, long recoverUpTo)
-    {
-        public string Id { get; } = id;
-        public long Persisted = cursor;
-        public long Read = cursor;
-        /// <summary>Events up to here may have rows from before this process read them (a restart): skip those.</summary>
-        public long RecoverUpTo = recoverUpTo;
-        public readonly SortedDictionary<long, int> Open = [];
-        public readonly Dictionary<(long Seq, string Subscription), Item> Items = [];
-        public bool Dirty;
-
-        public long Target => Open.Count > 0 ? Math.Min(Open.First().Key - 1, Read) : Read;
-
-        public void Close(long seq)
+        public Instance(string id, long cursor, long recoverUpTo)
         {
-            if (Open.TryGetValue(seq, out var n))
-            {
-                if (n <= 1) Open.Remove(seq);
-                else Open[seq] = n - 1;
-            }
-            Dirty = true;
+            Id = id;
+            Persisted = Read = cursor;
+            RecoverUpTo = recoverUpTo;
         }
+
+        public string Id { get; }
     }
 
     /// <summary>A cursor of an instance the dispatcher has not named for this long (removed from the configuration) is
@@ -267,7 +238,7 @@ sealed class SqliteLog
                     blocked.Add(user);
                     continue;
                 }
-                var fresh = new Item
+                var fresh = new LogItem
                 {
                     Seq = e.Seq, Subscription = subscription, MessageId = e.MessageId, Body = e.Body, UserKey = e.UserKey,
                     AcceptedAt = e.AcceptedAt, HeldMs = heldMs, ClosedHeldMs = closedMs,
@@ -280,7 +251,7 @@ sealed class SqliteLog
         return claimed;
     }
 
-    static ClaimedDelivery Lease(Instance st, Item item, string owner, long untilMs)
+    static ClaimedDelivery Lease(Instance st, LogItem item, string owner, long untilMs)
     {
         item.Owner = owner;
         item.LeaseUntil = untilMs;
@@ -353,7 +324,7 @@ sealed class SqliteLog
         return 0;
     }
 
-    long Insert(SqliteSession session, string destination, Item item, long nowMs, string status, long attempts, long next, string? owner,
+    long Insert(SqliteSession session, string destination, LogItem item, long nowMs, string status, long attempts, long next, string? owner,
         long? until, long? first, string? plan, long steps, string? reason, long? lastStatus, string? lastError, string? lastResponse,
         string? lastRequest, string? errorClass)
     {
@@ -366,7 +337,7 @@ sealed class SqliteLog
 
     void InsertFor(SqliteSession session, string destination, long seq, string subscription, long acceptedAt, long heldMs, long nowMs,
         string status, long attempts, long next, string? reason) =>
-        Insert(session, destination, new Item { Seq = seq, Subscription = subscription, AcceptedAt = acceptedAt, ClosedHeldMs = heldMs },
+        Insert(session, destination, new LogItem { Seq = seq, Subscription = subscription, AcceptedAt = acceptedAt, ClosedHeldMs = heldMs },
             nowMs, status, attempts, next, null, null, null, null, 0, reason, null, null, null, null, null);
 
     /// <summary>Moves the persisted cursors that changed and writes the counted outcomes, inside the transaction about to commit.</summary>
