@@ -1,25 +1,9 @@
-using Dapper;
-
 namespace Destinations.Storage.Postgres;
 
 /// <summary>Per-instance stats read from the store (so right across replicas, D8): PostgreSQL's statements for
 /// <see cref="StatsQueries"/>.</summary>
 static class PostgresStats
 {
-    static readonly StatsStatements Sql = new(
-        ByStatus: """
-            SELECT status, (attempts > 0)::int::bigint, COUNT(*) FROM deliveries WHERE destination_id = @Destination GROUP BY 1, 2
-            """,
-        // D8: router-time counters and mapper-time rows together, by reason.
-        Filtered: """
-            SELECT reason, SUM(n)::bigint FROM (
-                SELECT reason, count AS n FROM filter_counts WHERE destination_id = @Destination
-                UNION ALL
-                SELECT COALESCE(reason, ''), 1 FROM deliveries WHERE destination_id = @Destination AND status = 'filtered') AS f
-            GROUP BY reason ORDER BY reason
-            """,
-        Duplicates: "SELECT COALESCE(SUM(count), 0)::bigint FROM duplicate_counts WHERE destination_id = @Destination");
-
     // Deliveries that succeeded on their first pass have no row: the dispatcher counts every outcome per minute.
     const string Delivered = "SELECT COALESCE(SUM(count), 0)::bigint FROM outcome_counts WHERE destination_id = @Destination AND outcome = 'delivered'";
 
@@ -34,22 +18,25 @@ static class PostgresStats
           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.destination_id = @Destination)
         """;
 
+    static readonly StatsStatements Sql = new(
+        ByStatus: """
+            SELECT status, (attempts > 0)::int::bigint, COUNT(*) FROM deliveries WHERE destination_id = @Destination GROUP BY 1, 2
+            """,
+        // D8: router-time counters and mapper-time rows together, by reason.
+        Filtered: """
+            SELECT reason, SUM(n)::bigint FROM (
+                SELECT reason, count AS n FROM filter_counts WHERE destination_id = @Destination
+                UNION ALL
+                SELECT COALESCE(reason, ''), 1 FROM deliveries WHERE destination_id = @Destination AND status = 'filtered') AS f
+            GROUP BY reason ORDER BY reason
+            """,
+        Duplicates: "SELECT COALESCE(SUM(count), 0)::bigint FROM duplicate_counts WHERE destination_id = @Destination",
+        Delivered: Delivered,
+        Backlog: Backlog);
+
     public static async Task<DestinationStats> ReadAsync(PostgresDatabase db, string destinationId, CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
-        var stats = await StatsQueries.ReadAsync(conn, Sql, destinationId, ct).ConfigureAwait(false);
-        var args = new { Destination = destinationId };
-        var delivered = await conn.ExecuteScalarAsync<long>(new CommandDefinition(Delivered, args, cancellationToken: ct)).ConfigureAwait(false);
-        var (backlog, oldest) = await conn.QuerySingleAsync<(long, long?)>(new CommandDefinition(Backlog, args, cancellationToken: ct)).ConfigureAwait(false);
-        var oldestAt = oldest is { } o ? DateTimeOffset.FromUnixTimeMilliseconds(o) : (DateTimeOffset?)null;
-        return stats with
-        {
-            Delivered = delivered,
-            PendingNew = stats.PendingNew + backlog,
-            Held = stats.State?.IsHeld == true ? stats.Held + backlog : 0,
-            OldestDueAt = oldestAt is { } a && (stats.OldestDueAt is null || a < stats.OldestDueAt) ? a : stats.OldestDueAt,
-            LogBacklog = backlog,
-            LogOldestAt = oldestAt,
-        };
+        return await StatsQueries.ReadAsync(conn, Sql, destinationId, ct).ConfigureAwait(false);
     }
 }
