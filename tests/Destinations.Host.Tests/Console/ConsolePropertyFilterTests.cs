@@ -1,9 +1,6 @@
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.RegularExpressions;
 using Destinations.Core.Storage;
 using Destinations.Host.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Destinations.Host.Tests.OperatorConsole;
 
@@ -56,12 +53,9 @@ public sealed class ConsolePropertyFilterTests
     public async Task The_event_story_shows_the_paths_the_instances_property_filters_remove_from_the_stored_event()
     {
         using var app = App();
-        var dev = app.CreateClient();
-        dev.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(IngressApp.DevWriteKey + ":")));
+        var dev = app.Source(IngressApp.DevWriteKey);
         (await dev.PostAsync("/v1/track", OperatorApp.JsonBody(Event("filter-story-1")))).EnsureSuccessStatusCode();
-        var queue = app.Services.GetRequiredService<IDeliveryQueue>();
-        for (var until = DateTime.UtcNow.AddSeconds(30); (await queue.GetStatsAsync("test-1", CancellationToken.None)).FilteredTotal < 1 && DateTime.UtcNow < until;)
-            await Task.Delay(100);
+        await app.WaitForFilteredAsync("test-1");
 
         var client = ConsoleClient.For(app);
         await client.SignInAsync(OperatorApp.AdminKey);

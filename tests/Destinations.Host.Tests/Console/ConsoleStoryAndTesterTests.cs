@@ -1,10 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.RegularExpressions;
 using Destinations.Core.Storage;
 using Destinations.Host.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 
@@ -20,13 +17,10 @@ public sealed class ConsoleStoryAndTesterTests
     public async Task The_story_shows_per_instance_not_routed_and_filtered_with_the_reasons()
     {
         using var app = new OperatorApp();
-        var dev = app.CreateClient();
-        dev.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(IngressApp.DevWriteKey + ":")));
+        var dev = app.Source(IngressApp.DevWriteKey);
         // Source dev: sm takes only web, so it is not routed there; test-1 maps every event to a filter.
         (await dev.PostAsync("/v1/identify", OperatorApp.JsonBody("""{"userId":"story-u","messageId":"story-dev-1","traits":{}}"""))).EnsureSuccessStatusCode();
-        var queue = app.Services.GetRequiredService<IDeliveryQueue>();
-        for (var until = DateTime.UtcNow.AddSeconds(30); (await queue.GetStatsAsync("test-1", CancellationToken.None)).FilteredTotal < 1 && DateTime.UtcNow < until;)
-            await Task.Delay(100);
+        await app.WaitForFilteredAsync("test-1");
 
         var client = ConsoleClient.For(app);
         await client.SignInAsync(OperatorApp.AdminKey);

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Destinations.Core.Delivery;
+using Destinations.Core.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -73,6 +74,23 @@ public sealed class OperatorApp : WebApplicationFactory<Program>
     }
 
     public static StringContent JsonBody(string json) => new(json, Encoding.UTF8, "application/json");
+
+    /// <summary>A client that sends events with a source's write key (<see cref="IngressApp.Basic"/>).</summary>
+    public HttpClient Source(string writeKey)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = IngressApp.Basic(writeKey);
+        return client;
+    }
+
+    /// <summary>Waits, up to 30 s, until <paramref name="instance"/> has counted <paramref name="count"/> filtered deliveries
+    /// (the dispatcher settles them after the acknowledgement); the caller's assertions say what is missing otherwise.</summary>
+    public async Task WaitForFilteredAsync(string instance, long count = 1)
+    {
+        var queue = Services.GetRequiredService<IDeliveryQueue>();
+        for (var until = DateTime.UtcNow.AddSeconds(30); (await queue.GetStatsAsync(instance, CancellationToken.None)).FilteredTotal < count && DateTime.UtcNow < until;)
+            await Task.Delay(100);
+    }
 
     protected override void Dispose(bool disposing)
     {
