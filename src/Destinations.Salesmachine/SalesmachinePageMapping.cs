@@ -1,6 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
-using Destinations.Core.Segment;
 using static Destinations.Salesmachine.SalesmachineApi;
 using static Destinations.Salesmachine.SalesmachineMapper;
 
@@ -12,34 +12,35 @@ namespace Destinations.Salesmachine;
 /// </summary>
 static class SalesmachinePageMapping
 {
-    public static MappingResult Map(SegmentEvent e, string userId)
+    public static MappingResult Map(JsonElement json, string userId)
     {
-        var name = Text(e.Json["name"]);
-        var properties = e.Properties;
-        var context = e.Context;
-        var page = context?["page"] as JsonObject;
+        var name = Text(Member(json, "name"));
+        // Members of a properties/context that is not an object read as absent, as they do through the DOM.
+        var properties = Member(json, "properties");
+        var context = Member(json, "context");
+        var page = Member(context, "page");
 
         // D18 precedence: the page's own properties win over context.page; absent (or empty) values are left out.
         var pageview = new JsonObject();
-        Put(pageview, "visit_url", Text(properties?["url"]) ?? Text(page?["url"]));
-        Put(pageview, "visit_ip", Text(context?["ip"]));
-        Put(pageview, "visit_agent", Text(context?["userAgent"]));
+        Put(pageview, "visit_url", Text(Member(properties, "url")) ?? Text(Member(page, "url")));
+        Put(pageview, "visit_ip", Text(Member(context, "ip")));
+        Put(pageview, "visit_agent", Text(Member(context, "userAgent")));
         Put(pageview, "display_name", name);
-        Put(pageview, "referrer", Text(properties?["referrer"]) ?? Text(page?["referrer"]));
-        Put(pageview, "title", Text(properties?["title"]) ?? Text(page?["title"]));
-        if (properties?["account_uid"] is { } accountUid) pageview["account_uid"] = accountUid.DeepClone();
-        else AddAccountUid(e, pageview);
+        Put(pageview, "referrer", Text(Member(properties, "referrer")) ?? Text(Member(page, "referrer")));
+        Put(pageview, "title", Text(Member(properties, "title")) ?? Text(Member(page, "title")));
+        if (PartnerValues.Node(Member(properties, "account_uid")) is { } accountUid) pageview["account_uid"] = accountUid;
+        else AddAccountUid(json, pageview);
 
         var pageviewRequest = Event(Steps.Pageview, userId, PageviewEventUid, pageview);
         // A page with only a category is not named (Segment's fullName needs a name), so it is a plain pageview.
         if (name is null) return MappingResult.Send(pageviewRequest);
 
-        var category = Text(e.Json["category"]);
+        var category = Text(Member(json, "category"));
         var eventUid = category is null ? name : $"{category} {name}";
-        var parameters = CopyOf(properties);
-        AddAccountUid(e, parameters);
-        return MappingResult.Send(pageviewRequest, Event(Steps.PageEvent, userId, eventUid, parameters));
+        return MappingResult.Send(pageviewRequest, Event(Steps.PageEvent, userId, eventUid, ParamsWithAccountUid(json, "properties")));
     }
+
+    static JsonElement Member(JsonElement value, string name) => PartnerValues.Member(value, name);
 
     static void Put(JsonObject target, string key, string? value)
     {
