@@ -19,28 +19,4 @@ public static class PartnerValues
             _ => null,
         }
         : null;
-
-    /// <summary><see cref="Text(JsonNode?)"/> for a value read from <see cref="Segment.SegmentEvent.ToJsonElement"/>: the same
-    /// text for the same JSON (a number as written).</summary>
-    public static string? Text(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.String => value.GetString() is { Length: > 0 } s ? s : null,
-        JsonValueKind.Number => value.GetRawText(),
-        _ => null,
-    };
-
-    /// <summary>The member <paramref name="name"/> of <paramref name="value"/> when it is an object that has one; else an
-    /// undefined element (whose <see cref="JsonElement.ValueKind"/> is <see cref="JsonValueKind.Undefined"/>).</summary>
-    public static JsonElement Member(JsonElement value, string name) =>
-        value.ValueKind == JsonValueKind.Object && value.TryGetProperty(name, out var member) ? member : default;
-
-    /// <summary>A partner-body node for an element: a new node over the element's (immutable) bytes, so nothing is copied
-    /// until it is changed; null for JSON null or an undefined element.</summary>
-    public static JsonNode? Node(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Object => JsonObject.Create(value),
-        JsonValueKind.Array => JsonArray.Create(value),
-        JsonValueKind.Null or JsonValueKind.Undefined => null,
-        _ => JsonValue.Create(value),
-    };
 }
