@@ -73,6 +73,8 @@ public static class Utf8Json
     /// A node for one JSON value that writes it as <see cref="JsonElement.WriteTo"/> would (its bytes themselves when the
     /// writer would write them unchanged): what a deep copy of the value's DOM would write, without building it. Read-only:
     /// it reads as a value of its kind; <see cref="JsonNode.DeepClone"/> gives an ordinary DOM when one must be changed.
+    /// Written with options of one's own (<c>ToJsonString(options)</c>), those options need a <c>TypeInfoResolver</c>, as
+    /// JsonSerializer's always have: a node holding a .NET value is written through them.
     /// </summary>
     public static JsonNode Node(ReadOnlyMemory<byte> value) => JsonValue.Create(new Raw(value), RawInfo)!;
 

@@ -160,9 +160,9 @@ public sealed class SegmentEvent
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
             if (r.ValueIsEscaped) members = null;
-            else
+            else if (members is not null)
             {
-                if (4 * count == members!.Length) Array.Resize(ref members, 2 * members.Length);
+                if (4 * count == members.Length) Array.Resize(ref members, 2 * members.Length);
                 members[4 * count] = (int)r.TokenStartIndex + 1; // after the quote
                 members[4 * count + 1] = r.ValueSpan.Length;
             }
