@@ -21,7 +21,7 @@ public static class SalesmachineMapper
         [.. new[] { "userId", "groupId", "previousId", "traits", "properties", "context", "name", "category" }.Select(Encoding.UTF8.GetBytes)];
 
     const int UserIdAt = 0, GroupIdAt = 1, PreviousIdAt = 2, TraitsAt = 3, PropertiesAt = 4, ContextAt = 5;
-    internal const int NameAt = 6, CategoryAt = 7;
+    const int NameAt = 6, CategoryAt = 7;
 
     static readonly byte[][] AccountUid = [Encoding.UTF8.GetBytes("account_uid")];
     static readonly byte[][] GroupId = [Encoding.UTF8.GetBytes("groupId")];
