@@ -205,7 +205,7 @@ static class NormalisedWriter
     /// Whitespace outside strings (the writer drops it; inside a string it stays). Called on a value without backslashes,
     /// so every quote opens or closes a string: a whitespace byte after an even number of quotes is between tokens.
     /// </summary>
-    static bool HasWhitespaceBetweenTokens(ReadOnlySpan<byte> raw)
+    internal static bool HasWhitespaceBetweenTokens(ReadOnlySpan<byte> raw)
     {
         var quotes = 0;
         for (var offset = 0; ; )

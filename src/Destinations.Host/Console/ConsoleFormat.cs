@@ -7,7 +7,14 @@ namespace Destinations.Host.OperatorConsole;
 /// <summary>How the console writes times, ages and JSON. Razor encodes whatever these return.</summary>
 public static class ConsoleFormat
 {
-    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>With a resolver: a node holding a .NET value (a mapper's copied sub-tree, Utf8Json.Node) is written through
+    /// the options it is written with, and options without one cannot be made read-only.</summary>
+    static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+    };
 
     public static string Time(DateTimeOffset? t) => t is { } v ? v.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "";
 

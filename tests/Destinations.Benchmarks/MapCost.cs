@@ -1,0 +1,157 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Destinations.Core.Configuration;
+using Destinations.Core.Delivery;
+using Destinations.Core.Routing;
+using Destinations.Core.Segment;
+using Destinations.Salesmachine;
+
+namespace Destinations.Benchmarks;
+
+/// <summary>
+/// What the dispatcher spends mapping a claimed event for Salesmachine, in this process on one thread: the stored body
+/// (as the ingress reader wrote it) → <see cref="SegmentEvent.FromStored"/> → <see cref="DestinationRegistry.Map"/> (no
+/// filters) → the <c>/v1/batch</c> body of each chunk of <see cref="ChunkEvents"/> events written to UTF-8, as the partner
+/// client writes it. No store, no HTTP: the figure is the mapping's own CPU and allocation per event.
+/// </summary>
+public static class MapCost
+{
+    /// <summary>Events whose requests share one batch body, about what a claim hands the sender per instance.</summary>
+    public const int ChunkEvents = 50;
+
+    /// <summary>Segment fixtures of the core tests, the calls a Salesmachine instance mostly gets.</summary>
+    static readonly (string Label, string File, string PathType)[] Fixtures =
+    [
+        ("track", "track.json", "track"),
+        ("identify", "identify.json", "identify"),
+        ("page", "page-named.json", "page"),
+    ];
+
+    public static int Run(string[] args)
+    {
+        var events = Option(args, "--events", 200_000);
+        var warm = Option(args, "--warm", 50_000);
+        var root = RepositoryRoot();
+        var registry = Registry();
+        var destination = registry.Destinations[0];
+        Console.WriteLine($"mapcost: {events} events per row after {warm} unmeasured, chunks of {ChunkEvents}, one thread " +
+                          $"(tiered JIT {(Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") == "0" ? "off" : "on")})");
+        Console.WriteLine($"{"event",-10} {"body B",7} {"CPU µs/event",13} {"wall µs/event",14} {"alloc B/event",14} {"batch B/event",14}" +
+                          $" {"read µs",8} {"+map µs",8}");
+        var mixed = new List<string>();
+        foreach (var (label, file, pathType) in Fixtures)
+        {
+            var stored = Stored(Path.Combine(root, "tests", "Destinations.Core.Tests", "Fixtures", "segment", file), pathType);
+            mixed.Add(stored);
+            Print(label, [stored]);
+        }
+        Print("mixed", mixed);
+        return 0;
+
+        // Where the time goes: the read (FromStored) alone and read + map again, after the whole path.
+        void Print(string label, IReadOnlyList<string> bodies)
+        {
+            var f = Measure(registry, destination, bodies, events, warm, Stage.All);
+            var read = Measure(registry, destination, bodies, events, warm, Stage.Read);
+            var map = Measure(registry, destination, bodies, events, warm, Stage.Map);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{label,-10} {(int)bodies.Average(b => b.Length),7} {f.CpuUs,13:F2} {f.WallUs,14:F2} {f.AllocBytes,14:F0} {f.BatchBytes,14:F0} {read.CpuUs,8:F2} {map.CpuUs,8:F2}"));
+        }
+    }
+
+    /// <summary>How far each event goes: read back (FromStored), also mapped, or also written into its chunk's batch body.</summary>
+    enum Stage { Read, Map, All }
+
+    sealed record Figures(double CpuUs, double WallUs, double AllocBytes, double BatchBytes);
+
+    /// <summary>The event as the store keeps it: the ingress reader's normalised JSON (receivedAt set, ids as strings).</summary>
+    static string Stored(string fixture, string pathType)
+    {
+        var read = new SegmentPayloadReader().ReadTrackingApiEvent(File.ReadAllBytes(fixture), pathType);
+        var e = read.Events.Single().Event ?? throw new InvalidOperationException($"{fixture} was rejected");
+        return Encoding.UTF8.GetString(e.ToUtf8Json().Span);
+    }
+
+    static DestinationRegistry Registry()
+    {
+        var settings = new SalesmachineSettings { ApiToken = "bench-token", ApiSecret = "bench-secret", BaseUrl = new Uri("http://127.0.0.1:9") };
+        var destination = new SalesmachineDestination("sm-bench", settings,
+            () => throw new InvalidOperationException("mapcost sends nothing"));
+        return new DestinationRegistry([new SourceOptions { Id = "web", AllowUnsigned = true }], [(destination, null)], []);
+    }
+
+    /// <summary>Maps <paramref name="warm"/> events unmeasured, then <paramref name="events"/> measured, cycling through
+    /// distinct string copies of <paramref name="bodies"/> (a claimed row's body is a fresh string).</summary>
+    static Figures Measure(DestinationRegistry registry, IDestination destination, IReadOnlyList<string> bodies, int events, int warm, Stage stage)
+    {
+        var rows = new string[Math.Max(bodies.Count, 1024 / bodies.Count * bodies.Count)];
+        for (var i = 0; i < rows.Length; i++) rows[i] = new string(bodies[i % bodies.Count].AsSpan());
+        var subscriptions = rows.Select(r => JsonDocument.Parse(r).RootElement.GetProperty("type").GetString()!).ToArray();
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+
+        long batchBytes = 0;
+        void Chunks(int count)
+        {
+            var requests = new List<PartnerRequest>(2 * ChunkEvents);
+            for (var done = 0; done < count; )
+            {
+                requests.Clear();
+                for (var n = 0; n < ChunkEvents && done < count; n++, done++)
+                {
+                    var row = done % rows.Length;
+                    if (stage == Stage.Read)
+                    {
+                        if (SegmentEvent.FromStored(rows[row]).Type.Length == 0) throw new InvalidOperationException("no type");
+                        continue;
+                    }
+                    var mapping = registry.Map(destination, SegmentEvent.FromStored(rows[row]), subscriptions[row]).Result;
+                    if (mapping.Outcome != MappingOutcome.Send) throw new InvalidOperationException($"not sent: {mapping.Outcome} {mapping.Reason}");
+                    requests.AddRange(mapping.Requests);
+                }
+                if (stage != Stage.All) continue;
+                var batch = SalesmachineBatch.Request(requests);
+                buffer.ResetWrittenCount();
+                using (var writer = new Utf8JsonWriter(buffer)) batch.Body!.WriteTo(writer);
+                batchBytes += buffer.WrittenCount;
+            }
+        }
+
+        Chunks(warm);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        batchBytes = 0;
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var cpu = ThreadCpuSeconds();
+        var clock = Stopwatch.StartNew();
+        Chunks(events);
+        var wall = clock.Elapsed.TotalSeconds;
+        cpu = ThreadCpuSeconds() - cpu;
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        return new Figures(cpu * 1e6 / events, wall * 1e6 / events, (double)allocated / events, (double)batchBytes / events);
+    }
+
+    static int Option(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Destinations.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("Destinations.sln not found");
+    }
+
+    /// <summary>CPU seconds (user + system) of the calling OS thread from /proc; NaN where /proc is not there.</summary>
+    static double ThreadCpuSeconds()
+    {
+        if (!File.Exists("/proc/thread-self/stat")) return double.NaN;
+        var stat = File.ReadAllText("/proc/thread-self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+}
