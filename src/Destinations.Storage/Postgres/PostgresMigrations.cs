@@ -180,6 +180,17 @@ public static class PostgresMigrations
                 SELECT destination_id, held_since, hold FROM destination_state WHERE hold IS NOT NULL AND held_since IS NOT NULL;
             """),
         (8, "partner calls keep the request line, an answer excerpt and a failed call's body", PartnerCallColumns.Sql),
+        (9, "filter and duplicate counters in shards, so concurrent ingest groups never wait for each other's counter row", """
+            -- Each ingest group adds its counts to a shard whose advisory lock it holds (PostgresGroupWriter): concurrent groups and
+            -- replicas write different rows instead of queueing on one row lock each until commit. Readers sum the shards; the
+            -- counts kept so far become shard 0.
+            ALTER TABLE filter_counts ADD COLUMN shard integer NOT NULL DEFAULT 0;
+            ALTER TABLE filter_counts DROP CONSTRAINT filter_counts_pkey;
+            ALTER TABLE filter_counts ADD PRIMARY KEY (destination_id, reason, day, shard);
+            ALTER TABLE duplicate_counts ADD COLUMN shard integer NOT NULL DEFAULT 0;
+            ALTER TABLE duplicate_counts DROP CONSTRAINT duplicate_counts_pkey;
+            ALTER TABLE duplicate_counts ADD PRIMARY KEY (destination_id, day, shard);
+            """),
     ];
 
     /// <summary>What a version needs beyond its SQL, in the same transaction: version 7 hashes the events stored before it
