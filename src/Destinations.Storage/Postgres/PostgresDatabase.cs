@@ -24,8 +24,9 @@ public sealed class PostgresDatabase : IAsyncDisposable
         builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? "-c jit=off" : "-c jit=off " + builder.Options;
         // Every group commit and claim runs the same few statements, each parsed and planned again on every call without
         // prepared statements (Npgsql's default): auto-preparing them cut the service's CPU per single-event request on
-        // PostgreSQL from 234–283 to 177–223 µs in alternating benchmark runs (docs/storage.md, "Measured"). An explicit
-        // Max Auto Prepare in the connection string (0 turns it off) still wins.
+        // PostgreSQL from 234–283 to 177–223 µs in alternating benchmark runs (docs/storage.md, "Measured through the
+        // service (PostgreSQL, counters and auto-prepare)"). An explicit Max Auto Prepare in the connection string (0 turns
+        // it off) still wins.
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>();
         if (!given.Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
             builder.MaxAutoPrepare = AutoPrepared;
