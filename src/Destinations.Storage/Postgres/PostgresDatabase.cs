@@ -22,11 +22,10 @@ public sealed class PostgresDatabase : IAsyncDisposable
         // cost estimated without statistics (a new log, PostgresGroupWriter.DedupeLookUp) can pass jit_above_cost and pay it
         // on every group. Put first, so an explicit -c jit=on in the connection string's Options still wins.
         builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? "-c jit=off" : "-c jit=off " + builder.Options;
-        // Every group commit and claim runs the same few statements, each parsed and planned again on every call without
-        // prepared statements (Npgsql's default): auto-preparing them cut the service's CPU per single-event request on
-        // PostgreSQL from 234–283 to 177–223 µs in alternating benchmark runs (docs/storage.md, "Measured through the
-        // service (PostgreSQL, counters and auto-prepare)"). An explicit Max Auto Prepare in the connection string (0 turns
-        // it off) still wins.
+        // Every group commit, claim and settle runs the same few statements, which without prepared statements (Npgsql's
+        // default) the server parses and plans again on every call. An explicit Max Auto Prepare in the connection string
+        // (0 turns it off) still wins. Measured in docs/storage.md ("Measured through the service (PostgreSQL, counters and
+        // auto-prepare)"): the throughput gain is within that machine's noise.
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>();
         if (!given.Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
             builder.MaxAutoPrepare = AutoPrepared;

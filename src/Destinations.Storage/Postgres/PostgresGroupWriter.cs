@@ -6,7 +6,7 @@ namespace Destinations.Storage.Postgres;
 
 /// <summary>
 /// Writes one group of accepted events in ONE transaction with set-based statements (unnest arrays), two round trips and one
-/// commit: (1) the ingest marker, the dedupe locks and look-ups (D5) and the sequence numbers; (2) ONE log row per accepted
+/// commit: (1) the ingest marker, the dedupe locks and look-ups (D5) and the sequence numbers (a block per value drawn); (2) ONE log row per accepted
 /// event (docs/storage.md) carrying what routing decided for it (instances and subscriptions, router filter reasons), the
 /// hash of its messageId (D5) and of its user key (its partition), plus the filter and duplicate counters (D8, D5). No
 /// delivery row and no dedupe row: each partition of a destination instance is read from its cursor, and the log row itself
@@ -135,9 +135,9 @@ static class PostgresGroupWriter
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false)) seqs.Add(reader.GetInt64(0));
         }
-        // Each value drawn is the top of a block of SeqBlock numbers, all of them drawn by this transaction.
+        // Each value drawn is the top of a block of SeqBlock numbers, all of them drawn by this transaction; in ingest order
+        // (D16 in docs/decisions.md): earlier events get smaller sequence numbers.
         seqs = seqs.Order().SelectMany(top => Enumerable.Range(0, SeqBlock).Select(k => top - SeqBlock + 1 + k)).ToList();
-        // ingest order (D16 in docs/decisions.md): earlier events get smaller sequence numbers
 
         var ev = new EventColumns();
         var filters = new SortedDictionary<(string, string), long>();
