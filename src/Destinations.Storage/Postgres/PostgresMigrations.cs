@@ -180,6 +180,33 @@ public static class PostgresMigrations
                 SELECT destination_id, held_since, hold FROM destination_state WHERE hold IS NOT NULL AND held_since IS NOT NULL;
             """),
         (8, "partner calls keep the request line, an answer excerpt and a failed call's body", PartnerCallColumns.Sql),
+        (9, "filter and duplicate counters in shards, so concurrent ingest groups never wait for each other's counter row", """
+            -- Each ingest group adds its counts to a shard whose advisory lock it holds (PostgresGroupWriter): concurrent groups and
+            -- replicas write different rows instead of queueing on one row lock each until commit. Readers sum the shards; the
+            -- counts kept so far become shard 0.
+            ALTER TABLE filter_counts ADD COLUMN shard integer NOT NULL DEFAULT 0;
+            ALTER TABLE filter_counts DROP CONSTRAINT filter_counts_pkey;
+            ALTER TABLE filter_counts ADD PRIMARY KEY (destination_id, reason, day, shard);
+            ALTER TABLE duplicate_counts ADD COLUMN shard integer NOT NULL DEFAULT 0;
+            ALTER TABLE duplicate_counts DROP CONSTRAINT duplicate_counts_pkey;
+            ALTER TABLE duplicate_counts ADD PRIMARY KEY (destination_id, day, shard);
+            """),
+        (10, "the events sequence draws a block of numbers per call", $"""
+            -- An ingest group draws one value per block of {PostgresGroupWriter.SeqBlock} events (PostgresGroupWriter.SeqBlock): a value is the
+            -- top of its block, so the next one must leave a whole block above every seq stored or drawn so far. CACHE stays 1
+            -- (PostgresLogHorizon).
+            DO $$
+            DECLARE s text := pg_get_serial_sequence('events', 'seq'); top bigint;
+            BEGIN
+                SELECT GREATEST(COALESCE(MAX(seq), 0), COALESCE(pg_sequence_last_value(s::regclass), 0)) INTO top FROM events;
+                EXECUTE format('ALTER SEQUENCE %s INCREMENT BY {PostgresGroupWriter.SeqBlock}', s);
+                IF top = 0 THEN
+                    EXECUTE format('ALTER SEQUENCE %s RESTART WITH {PostgresGroupWriter.SeqBlock}', s);
+                ELSE
+                    PERFORM setval(s, top, true);
+                END IF;
+            END $$;
+            """),
     ];
 
     /// <summary>What a version needs beyond its SQL, in the same transaction: version 7 hashes the events stored before it

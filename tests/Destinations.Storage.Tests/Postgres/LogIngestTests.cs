@@ -52,4 +52,26 @@ public sealed class LogIngestTests
             if (partitions > 1) Assert.Equal(partitions, rows.Select(r => r.Partition).Distinct().Count());
         }
     }
+
+    [Fact]
+    public async Task A_group_draws_its_sequence_numbers_a_block_at_a_time_in_ingest_order()
+    {
+        await using var store = TestStore.Create(StoreProvider.Postgres);
+        const int Block = PostgresGroupWriter.SeqBlock;
+        // One request larger than a block is one group: two values drawn, its events numbered in order from the first block.
+        var first = Enumerable.Range(0, Block + 44).Select(i => TestEvents.To($"m-{i}", "sm")).ToList();
+        await store.Store.AcceptAsync(first, CancellationToken.None);
+        var seqs = await store.QueryAsync<(long Seq, string Message)>("SELECT seq, message_id FROM events ORDER BY seq");
+        Assert.Equal(first.Select(e => e.Event.MessageId), seqs.Select(s => s.Message));
+        Assert.Equal(Enumerable.Range(1, Block + 44).Select(i => (long)i), seqs.Select(s => s.Seq));
+        Assert.Equal(2L * Block, await LastDrawnAsync(store));
+
+        // The next group's block starts above the whole of the previous one (its unused numbers are a gap).
+        await store.AcceptOneAsync(TestEvents.To("m-next", "sm"));
+        Assert.Equal(2L * Block + 1, await store.ScalarAsync<long>("SELECT seq FROM events WHERE message_id = 'm-next'"));
+        Assert.Equal(3L * Block, await LastDrawnAsync(store));
+    }
+
+    static Task<long> LastDrawnAsync(TestStore store) =>
+        store.ScalarAsync<long>("SELECT pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass)");
 }
