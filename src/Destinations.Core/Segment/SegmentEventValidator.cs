@@ -38,4 +38,22 @@ public sealed class SegmentEventValidator : AbstractValidator<SegmentEvent>
             .WithMessage("alias needs a previousId").OverridePropertyName("previousId");
         // delete (a user-deletion request) needs nothing more: it is accepted and recorded as filtered (D4).
     }
+
+    /// <summary>
+    /// Whether the event passes every rule above, decided without a validation run (its context, result, rule closures and
+    /// string enumerators cost each accepted event about 500 bytes): the reader asks this first and runs the validator only
+    /// for an event that fails, whose errors it words. <c>NotEmpty</c> on a string refuses null, empty and white space.
+    /// </summary>
+    public static bool Passes(SegmentEvent e)
+    {
+        if (e.Type is null || !CallTypes.All.Contains(e.Type)) return false;
+        if (NeedUserKey.Contains(e.Type) && string.IsNullOrWhiteSpace(e.UserKey)) return false;
+        return e.Type switch
+        {
+            CallTypes.Track => !string.IsNullOrWhiteSpace(e.Event),
+            CallTypes.Group => !string.IsNullOrWhiteSpace(e.GroupId),
+            CallTypes.Alias => !string.IsNullOrWhiteSpace(e.UserId) && !string.IsNullOrWhiteSpace(e.PreviousId),
+            _ => true,
+        };
+    }
 }

@@ -102,6 +102,9 @@ public sealed class IngressFlow(Router router, IEventStore store, DestinationsMe
         if (duplicates > 0) metrics.EventAccepted(sourceId, "duplicate", duplicates);
         for (var i = 0; i < incoming.Count; i++)
             if (statuses[i] == AcceptStatus.Stored)
-                foreach (var filter in incoming[i].Routing.Filtered) metrics.EventFiltered(filter.DestinationId, filter.Reason);
+            {
+                var filtered = incoming[i].Routing.Filtered; // indexed: a foreach over the interface boxes its enumerator
+                for (var f = 0; f < filtered.Count; f++) metrics.EventFiltered(filtered[f].DestinationId, filtered[f].Reason);
+            }
     }
 }

@@ -1,4 +1,5 @@
 using Destinations.Core.Diagnostics;
+using Destinations.Host.Endpoints;
 using Microsoft.AspNetCore.Routing.Patterns;
 using OpenTelemetry.Metrics;
 
@@ -41,7 +42,7 @@ public static class MetricsSetup
         var metrics = app.Services.GetRequiredService<DestinationsMetrics>();
         app.Use(async (http, next) =>
         {
-            if (!http.Request.Path.StartsWithSegments("/v1") || http.Request.Path.StartsWithSegments("/v1/dry-run"))
+            if (!IngressEndpoints.IsIngressPath(http.Request.Path))
             {
                 await next(http);
                 return;
