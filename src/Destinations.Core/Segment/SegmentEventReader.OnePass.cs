@@ -92,7 +92,7 @@ public sealed partial class SegmentEventReader
         var (utf8, integrations) = written.Value;
         var ev = new SegmentEvent(utf8, integrations, new SegmentEvent.EventFields(type, messageId!, userId, anonymousId, groupId, previousId,
             Text(scan, ref e, Fields.Event, json), Text(scan, ref e, Fields.Name, json), Text(scan, ref e, Fields.Category, json), receivedAt));
-        return PassesWithoutRun(ev) || validator.Validate(ev).IsValid ? EventReadResult.Valid(index, ev, generated) : null;
+        return validator.Validate(ev).IsValid ? EventReadResult.Valid(index, ev, generated) : null;
     }
 
     /// <summary>Writes the event as <see cref="NormalisedWriter.Write"/> does (the batch envelope has nothing to merge here

@@ -85,7 +85,6 @@ public sealed partial class SegmentEventReader(IValidator<SegmentEvent> validato
             f[Fields.ReceivedAt].ValueKind == JsonValueKind.String ? null : receivedAt);
         var e = new SegmentEvent(utf8, integrations, new SegmentEvent.EventFields(type ?? "", messageId!, userId, anonymousId, groupId,
             previousId, Str(f, Fields.Event), Str(f, Fields.Name), Str(f, Fields.Category), receivedAt));
-        if (PassesWithoutRun(e)) return EventReadResult.Valid(index, e, generated);
         var validation = validator.Validate(e);
         if (!validation.IsValid)
         {
@@ -95,10 +94,6 @@ public sealed partial class SegmentEventReader(IValidator<SegmentEvent> validato
         }
         return EventReadResult.Valid(index, e, generated);
     }
-
-    /// <summary>True when the event is known to pass the validator without a validation run: the service's own validator and
-    /// an event that passes its rules. Otherwise the validator is run (and words the errors).</summary>
-    bool PassesWithoutRun(SegmentEvent e) => validator is SegmentEventValidator && SegmentEventValidator.Passes(e);
 
     string NewMessageId() => "ingress-" + Guid.CreateVersion7(clock.GetUtcNow()).ToString("N");
 
