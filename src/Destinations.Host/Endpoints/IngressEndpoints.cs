@@ -98,9 +98,8 @@ public static class IngressEndpoints
     static async Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptTrackingApi(
         HttpContext http, IngressServices ingress, string? pathType, CancellationToken ct)
     {
-        var headerKey = SourceAuthenticator.WriteKeyFromHeader(http.Request);
-        var source = headerKey is null ? null : ingress.Authenticator.FindByWriteKey(headerKey);
-        if (headerKey is not null && source is null) return IngressProblems.Unauthorized("the write key is not valid");
+        var source = ingress.Authenticator.FindByHeader(http.Request, out var headerKey);
+        if (headerKey && source is null) return IngressProblems.Unauthorized("the write key is not valid");
 
         var body = await RequestBodyReader.ReadAsync(http.Request, ingress.MaxBodyBytes, ct);
         if (body.Problem is { } problem) return problem;
