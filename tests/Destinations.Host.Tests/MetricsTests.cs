@@ -25,6 +25,8 @@ public class MetricsTests
         await Post("/v1/track", """{"userId":"u1","event":"E","messageId":"m-1"}""");
         await Post("/v1/track", """{"userId":"u1","event":"E","messageId":"m-1"}""");   // duplicate (D5)
         await Post("/v1/screen", """{"userId":"u1","name":"Home","messageId":"m-2"}"""); // Salesmachine takes no screen
+        // A batch's filter decisions are added up per instance and reason before they are counted: two more.
+        await Post("/v1/batch", """{"batch":[{"type":"screen","userId":"u1","name":"A","messageId":"m-3"},{"type":"screen","userId":"u2","name":"B","messageId":"m-4"}]}""");
         await Post("/v1/track", """{"userId":"u1","event":"E"}""", "wk-wrong");         // 401
         await Post("/v1/webhook/nope", """{"type":"track","userId":"u1","event":"E"}""", null); // 404
 
@@ -41,12 +43,16 @@ public class MetricsTests
         Assert.Equal(1, Prometheus.Sample(scrape, "destinations_ingress_requests_total", ("endpoint", "/v1/screen"), ("status_code", "200")));
         Assert.Equal(1, Prometheus.Sample(scrape, "destinations_ingress_requests_total", ("endpoint", "/v1/track"), ("status_code", "401")));
         Assert.Equal(1, Prometheus.Sample(scrape, "destinations_ingress_requests_total", ("endpoint", "/v1/webhook/{sourceId}"), ("status_code", "404")));
-        Assert.Equal(2, Prometheus.Sample(scrape, "destinations_events_accepted_total", ("source", "web"), ("status", "stored")));
+        Assert.Equal(4, Prometheus.Sample(scrape, "destinations_events_accepted_total", ("source", "web"), ("status", "stored")));
         Assert.Equal(1, Prometheus.Sample(scrape, "destinations_events_accepted_total", ("source", "web"), ("status", "duplicate")));
-        Assert.Equal(1, Prometheus.Sample(scrape, "destinations_events_filtered_total", ("destination", "sm"), ("reason", "call_type_not_accepted")));
+        Assert.Equal(3, Prometheus.Sample(scrape, "destinations_events_filtered_total", ("destination", "sm"), ("reason", "call_type_not_accepted")));
         Assert.Equal(1, Prometheus.Sample(scrape, "destinations_queue_depth", ("destination", "sm"), ("state", "retrying")));
         Assert.Equal(0, Prometheus.Sample(scrape, "destinations_queue_depth", ("destination", "sm"), ("state", "new")));
         Assert.Equal(0, Prometheus.Sample(scrape, "destinations_queue_dead", ("destination", "sm")));
+        // ASP.NET Core's request duration is exported; its per-buffer and per-match counters are not collected.
+        Assert.Contains("http_server_request_duration_seconds_count", scrape);
+        Assert.DoesNotContain("aspnetcore_memory_pool_", scrape);
+        Assert.DoesNotContain("aspnetcore_routing_match_attempts", scrape);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using System.Text;
+using Destinations.Core.Configuration;
+using Destinations.Core.Routing;
 using Destinations.Host.Ingress;
 using Microsoft.AspNetCore.Http;
 
@@ -39,4 +41,43 @@ public class SourceAuthenticatorTests
     [Theory]
     [MemberData(nameof(Headers))]
     public void The_write_key_is_the_basic_username(string? header, string? expected) => Assert.Equal(expected, KeyFrom(header));
+
+    static readonly SourceAuthenticator Authenticator = new(new DestinationRegistry(
+        [new SourceOptions { Id = "web", WriteKey = "wk-web" }, new SourceOptions { Id = "intl", WriteKey = "clé-ü" },
+         new SourceOptions { Id = "odd", WriteKey = "\uFFFD" }], [], []));
+
+    public static TheoryData<string?> HeadersAndKeys()
+    {
+        var data = new TheoryData<string?>();
+        foreach (var row in Headers()) data.Add((string?)row[0]);
+        data.Add("Basic " + B64("wk-other:"));
+        data.Add("Basic " + B64("wk-web"));
+        data.Add("Basic " + Convert.ToBase64String([0xC3, 0x28, (byte)':'])); // invalid UTF-8: U+FFFD after decoding
+        data.Add("Basic " + Convert.ToBase64String([0xFF])); // invalid UTF-8 alone
+        return data;
+    }
+
+    /// <summary>The header lookup without a string agrees with the key as a string, looked up.</summary>
+    [Theory]
+    [MemberData(nameof(HeadersAndKeys))]
+    public void The_source_of_a_header_is_the_source_of_its_write_key(string? header)
+    {
+        var http = new DefaultHttpContext();
+        if (header is not null) http.Request.Headers.Authorization = header;
+        var key = SourceAuthenticator.WriteKeyFromHeader(http.Request);
+
+        var source = Authenticator.FindByHeader(http.Request, out var present);
+
+        Assert.Equal(key is not null, present);
+        Assert.Same(Authenticator.FindByWriteKey(key), source);
+    }
+
+    [Fact]
+    public void A_header_with_a_known_key_finds_its_source()
+    {
+        var http = new DefaultHttpContext();
+        http.Request.Headers.Authorization = "Basic " + B64("clé-ü:");
+        Assert.Equal("intl", Authenticator.FindByHeader(http.Request, out var present)?.Id);
+        Assert.True(present);
+    }
 }

@@ -42,8 +42,8 @@ public sealed class DestinationsMetrics : IDisposable
 
     /// <summary>The <c>reason</c> tag is the reason's stable code (e.g. <c>source_not_linked</c>), never its sentence or
     /// detail, so the label has a small fixed set of values.</summary>
-    public void EventFiltered(string destinationId, FilterReason reason) =>
-        _eventsFiltered.Add(1, new TagList { { "destination", destinationId }, { "reason", reason.Code } });
+    public void EventFiltered(string destinationId, FilterReason reason, int count = 1) =>
+        _eventsFiltered.Add(count, new TagList { { "destination", destinationId }, { "reason", reason.Code } });
 
     /// <param name="outcome">delivered, filtered, invalid, retry, dead, paused.</param>
     public void Delivery(string destinationId, string outcome) =>

@@ -16,28 +16,36 @@ public sealed record RoutingDecision(IReadOnlyList<RoutedDelivery> Deliveries, I
 /// <summary>Decides, per configured instance, whether an event goes there (README.md "How delivery works", step 1).</summary>
 public sealed class Router(DestinationRegistry registry)
 {
+    /// <summary>Each instance's "source not linked" decision, made once: it says nothing about the event, and the records
+    /// are immutable, so every event routed past an instance shares it.</summary>
+    readonly RouterFilter[] _notLinked = [.. registry.Destinations.Select(d => new RouterFilter(d.Id, FilterReason.SourceNotLinked))];
+
     public RoutingDecision Route(string sourceId, SegmentEvent e)
     {
-        var deliveries = new List<RoutedDelivery>();
-        var filtered = new List<RouterFilter>();
-        foreach (var d in registry.Destinations)
+        // Hot path (every accepted event): the lists are made when something goes in them, and the destinations are walked
+        // by index (a foreach over the interface would box its enumerator).
+        List<RoutedDelivery>? deliveries = null;
+        List<RouterFilter>? filtered = null;
+        var destinations = registry.Destinations;
+        for (var i = 0; i < destinations.Count; i++)
         {
+            var d = destinations[i];
             // D26: a destination hears only the sources linked to it.
-            if (!registry.IsLinked(d.Id, sourceId)) { filtered.Add(new(d.Id, FilterReason.SourceNotLinked)); continue; }
+            if (!registry.IsLinked(d.Id, sourceId)) { (filtered ??= []).Add(_notLinked[i]); continue; }
             // D4: none of the partners has a deletion call.
-            if (e.Type == CallTypes.Delete) { filtered.Add(new(d.Id, FilterReason.DeleteNotSupported, d.IntegrationName)); continue; }
-            if (!IntegrationsObject.IsEnabled(e.Integrations, d.Id, d.IntegrationName)) { filtered.Add(new(d.Id, FilterReason.IntegrationsOff)); continue; }
+            if (e.Type == CallTypes.Delete) { (filtered ??= []).Add(new(d.Id, FilterReason.DeleteNotSupported, d.IntegrationName)); continue; }
+            if (!IntegrationsObject.IsEnabled(e.Integrations, d.Id, d.IntegrationName)) { (filtered ??= []).Add(new(d.Id, FilterReason.IntegrationsOff)); continue; }
             // Destination filters act before any trigger, as Segment applies them before an Actions destination's subscriptions.
             var filters = registry.FiltersOf(d.Id);
             if (filters.EventFilters.Count > 0 && filters.Dropping(e) is { } dropping)
             {
-                filtered.Add(new(d.Id, InstanceFilters.ReasonOf(dropping), dropping.ToString(), dropping));
+                (filtered ??= []).Add(new(d.Id, InstanceFilters.ReasonOf(dropping), dropping.ToString(), dropping));
                 continue;
             }
             var match = d.Subscribe(e);
-            if (!match.Matched) { filtered.Add(new(d.Id, match.Reason ?? FilterReason.NoSubscriptionMatched, match.Detail)); continue; }
-            foreach (var s in match.Subscriptions) deliveries.Add(new(d.Id, s));
+            if (!match.Matched) { (filtered ??= []).Add(new(d.Id, match.Reason ?? FilterReason.NoSubscriptionMatched, match.Detail)); continue; }
+            foreach (var s in match.Subscriptions) (deliveries ??= []).Add(new(d.Id, s));
         }
-        return new RoutingDecision(deliveries, filtered);
+        return new RoutingDecision(deliveries ?? (IReadOnlyList<RoutedDelivery>)[], filtered ?? (IReadOnlyList<RouterFilter>)[]);
     }
 }

@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Destinations.Core.Storage;
 using Destinations.Host.Admin;
+using Destinations.Host.Endpoints;
 using Destinations.Storage;
 using Destinations.Storage.Operator;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -106,10 +107,19 @@ public static class ConsoleSetup
             http.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
         }));
-        // In the main pipeline, not a branch: the host adds its own authentication and authorization at the very start (before
-        // the 404 gate) unless the application calls them itself.
-        app.UseAuthentication();
-        app.UseAuthorization();
+        // Not for the ingress: its requests carry their own credentials (a write key, a signature) and its endpoints name no
+        // policy, yet both middlewares cost every ingested request a service scope, a handler provider, an items dictionary
+        // and two async state machines.
+        app.UseWhen(http => !IngressEndpoints.IsIngressPath(http.Request.Path), branch =>
+        {
+            branch.UseAuthentication();
+            branch.UseAuthorization();
+        });
+        // The host adds its own authentication and authorization at the very start of the pipeline, for every request, unless
+        // the application has called them; it looks for these markers, which a branch's calls above do not set on the app.
+        var properties = ((IApplicationBuilder)app).Properties;
+        properties["__AuthenticationMiddlewareSet"] = true;
+        properties["__AuthorizationMiddlewareSet"] = true;
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/console/sign-in"), signIn => signIn.UseRateLimiter());
         return app;
     }

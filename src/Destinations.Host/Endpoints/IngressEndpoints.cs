@@ -15,28 +15,39 @@ public static class IngressEndpoints
     static readonly string[] TrackingApiTypes =
         [CallTypes.Track, CallTypes.Identify, CallTypes.Page, CallTypes.Screen, CallTypes.Group, CallTypes.Alias];
 
+    /// <summary>The ingress's paths: <c>/v1/…</c> except the operator's dry run.</summary>
+    public static bool IsIngressPath(PathString path) => path.StartsWithSegments("/v1") && !path.StartsWithSegments("/v1/dry-run");
+
     public static RouteGroupBuilder MapIngress(this IEndpointRouteBuilder app)
     {
+        // A singleton, taken from the root provider: a handler parameter resolved from DI would open a service scope for
+        // every ingested request, and nothing the ingress uses is scoped.
+        var root = app.ServiceProvider;
+        IngressServices Ingress() => root.GetRequiredService<IngressServices>();
+
         var v1 = app.MapGroup("/v1").WithTags("Ingress")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        v1.MapPost("/webhook/{sourceId}", AcceptWebhook)
+        // The handlers are lambdas (for the services above), named as their method groups would name them.
+        v1.MapPost("/webhook/{sourceId}", (string sourceId, HttpContext http, CancellationToken ct) => AcceptWebhook(sourceId, http, Ingress(), ct))
+            .WithName(nameof(AcceptWebhook))
             .WithSummary("Segment Webhooks destination: one event or a Webhooks (Actions) array, signed with X-Signature")
             .WithMetadata(IngressExamples.Webhook, IngressExamples.SingleAnswer).ProducesProblem(StatusCodes.Status404NotFound);
-        v1.MapPost("/webhook", AcceptWebhookForTheOnlySource)
+        v1.MapPost("/webhook", (HttpContext http, CancellationToken ct) => AcceptWebhookForTheOnlySource(http, Ingress(), ct))
+            .WithName(nameof(AcceptWebhookForTheOnlySource))
             .WithSummary("Segment Webhooks destination when exactly one source is configured")
             .WithMetadata(IngressExamples.Webhook, IngressExamples.SingleAnswer).ProducesProblem(StatusCodes.Status404NotFound);
 
         foreach (var type in TrackingApiTypes)
-            v1.MapPost($"/{type}", (HttpContext http, IngressServices ingress, CancellationToken ct) => AcceptTrackingApi(http, ingress, type, ct))
+            v1.MapPost($"/{type}", (HttpContext http, CancellationToken ct) => AcceptTrackingApi(http, Ingress(), type, ct))
                 .WithName($"Accept{char.ToUpperInvariant(type[0])}{type[1..]}")
                 .WithSummary($"Tracking API: one {type} event (the path decides the type)")
                 .WithMetadata(IngressExamples.ForType(type), IngressExamples.SingleAnswer);
 
-        v1.MapPost("/batch", AcceptBatch).WithSummary("Tracking API batch (what analytics-node sends)").WithMetadata(IngressExamples.Batch, IngressExamples.BatchAnswer);
-        v1.MapPost("/import", AcceptBatch).WithName("AcceptImport").WithSummary("Alias of /v1/batch").WithMetadata(IngressExamples.Batch, IngressExamples.BatchAnswer);
+        v1.MapPost("/batch", (HttpContext http, CancellationToken ct) => AcceptTrackingApi(http, Ingress(), null, ct)).WithName("AcceptBatch").WithSummary("Tracking API batch (what analytics-node sends)").WithMetadata(IngressExamples.Batch, IngressExamples.BatchAnswer);
+        v1.MapPost("/import", (HttpContext http, CancellationToken ct) => AcceptTrackingApi(http, Ingress(), null, ct)).WithName("AcceptImport").WithSummary("Alias of /v1/batch").WithMetadata(IngressExamples.Batch, IngressExamples.BatchAnswer);
         return v1;
     }
 
@@ -78,9 +89,6 @@ public static class IngressEndpoints
         return await ingress.Flow.AcceptAsync(http, source, ingress.Reader.ReadWebhook(body.Bytes), ct);
     }
 
-    static Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptBatch(
-        HttpContext http, IngressServices ingress, CancellationToken ct) => AcceptTrackingApi(http, ingress, null, ct);
-
     /// <summary>
     /// A write key in the Basic header is checked before the body is parsed. Without one, the body must be parsed to find
     /// its <c>writeKey</c>: a body that is not JSON (or over a size limit) is then a 400, since no key can be read from it.
@@ -90,9 +98,8 @@ public static class IngressEndpoints
     static async Task<Results<SingleAcceptedResult, Ok<BatchAccepted>, ProblemHttpResult>> AcceptTrackingApi(
         HttpContext http, IngressServices ingress, string? pathType, CancellationToken ct)
     {
-        var headerKey = SourceAuthenticator.WriteKeyFromHeader(http.Request);
-        var source = headerKey is null ? null : ingress.Authenticator.FindByWriteKey(headerKey);
-        if (headerKey is not null && source is null) return IngressProblems.Unauthorized("the write key is not valid");
+        var source = ingress.Authenticator.FindByHeader(http.Request, out var headerKey);
+        if (headerKey && source is null) return IngressProblems.Unauthorized("the write key is not valid");
 
         var body = await RequestBodyReader.ReadAsync(http.Request, ingress.MaxBodyBytes, ct);
         if (body.Problem is { } problem) return problem;

@@ -1,4 +1,5 @@
 using Destinations.Core.Configuration;
+using Destinations.Core.Delivery;
 using Destinations.Core.Diagnostics;
 using Destinations.Core.Routing;
 using Destinations.Core.Segment;
@@ -95,13 +96,31 @@ public sealed class IngressFlow(Router router, IEventStore store, DestinationsMe
         }
     }
 
-    /// <summary>Accepted by status; router-time filters (D8) only for newly stored events, so a duplicate is not counted twice.</summary>
+    [ThreadStatic] static List<(string Destination, FilterReason Reason, int Count)>? t_filtered;
+
+    /// <summary>Accepted by status; router-time filters (D8) only for newly stored events, so a duplicate is not counted twice.
+    /// Filters are added up per instance and reason first: a counter update is a look-up by its tags in the metrics SDK, and
+    /// a batch's events are nearly always filtered alike, so a batch makes one update per pair instead of one per event.</summary>
     void CountAccepted(string sourceId, IReadOnlyList<IncomingEvent> incoming, IReadOnlyList<AcceptStatus> statuses, int duplicates)
     {
         if (statuses.Count - duplicates > 0) metrics.EventAccepted(sourceId, "stored", statuses.Count - duplicates);
         if (duplicates > 0) metrics.EventAccepted(sourceId, "duplicate", duplicates);
+        var counts = t_filtered ??= [];
+        counts.Clear();
         for (var i = 0; i < incoming.Count; i++)
-            if (statuses[i] == AcceptStatus.Stored)
-                foreach (var filter in incoming[i].Routing.Filtered) metrics.EventFiltered(filter.DestinationId, filter.Reason);
+        {
+            if (statuses[i] != AcceptStatus.Stored) continue;
+            var filtered = incoming[i].Routing.Filtered; // indexed: a foreach over the interface boxes its enumerator
+            for (var f = 0; f < filtered.Count; f++)
+            {
+                var (destination, reason) = (filtered[f].DestinationId, filtered[f].Reason);
+                var at = 0;
+                while (at < counts.Count && !(counts[at].Reason == reason && string.Equals(counts[at].Destination, destination, StringComparison.Ordinal))) at++;
+                if (at == counts.Count) counts.Add((destination, reason, 1));
+                else counts[at] = (destination, reason, counts[at].Count + 1);
+            }
+        }
+        foreach (var (destination, reason, count) in counts) metrics.EventFiltered(destination, reason, count);
+        counts.Clear();
     }
 }

@@ -39,6 +39,30 @@ public sealed class SourceAuthenticator(DestinationRegistry registry)
         catch (FormatException) { return ""; }
     }
 
+    /// <summary>
+    /// The source whose key is the Basic username, or null; <paramref name="present"/> says whether there was a Basic header
+    /// at all (without one, the key may be in the body). What <see cref="WriteKeyFromHeader"/> and <see cref="FindByWriteKey(string?)"/>
+    /// answer together, without making the key a string and back for the usual header.
+    /// </summary>
+    public SourceOptions? FindByHeader(HttpRequest request, out bool present)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.Length is > 6 and <= MaxFastHeader && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)
+            && header.AsSpan(6).IndexOfAnyExcept(Base64Chars) < 0)
+        {
+            present = true;
+            Span<byte> decoded = stackalloc byte[MaxFastHeader];
+            if (!Convert.TryFromBase64Chars(header.AsSpan(6), decoded, out var written)) return null;
+            var colon = decoded[..written].IndexOf((byte)':');
+            var username = colon < 0 ? decoded[..written] : decoded[..colon];
+            // Invalid UTF-8 takes the string route, whose replacement characters are what a key is compared with there.
+            return System.Text.Unicode.Utf8.IsValid(username) ? FindByWriteKey(username) : FindByWriteKey(Encoding.UTF8.GetString(username));
+        }
+        var key = WriteKeyFromHeader(request);
+        present = key is not null;
+        return FindByWriteKey(key);
+    }
+
     const int MaxFastHeader = 1024;
 
     static readonly SearchValues<char> Base64Chars =
@@ -56,7 +80,12 @@ public sealed class SourceAuthenticator(DestinationRegistry registry)
         if (string.IsNullOrEmpty(writeKey)) return null;
         var most = Encoding.UTF8.GetMaxByteCount(writeKey.Length);
         Span<byte> buffer = most <= 512 ? stackalloc byte[512] : new byte[most];
-        var claimed = buffer[..Encoding.UTF8.GetBytes(writeKey, buffer)];
+        return FindByWriteKey(buffer[..Encoding.UTF8.GetBytes(writeKey, buffer)]);
+    }
+
+    SourceOptions? FindByWriteKey(ReadOnlySpan<byte> claimed)
+    {
+        if (claimed.IsEmpty) return null;
         SourceOptions? found = null;
         foreach (var (source, key) in _keys) // every source is compared: the time taken does not say which key came close
             if (CryptographicOperations.FixedTimeEquals(key, claimed))

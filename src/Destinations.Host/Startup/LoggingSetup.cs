@@ -6,6 +6,9 @@ namespace Destinations.Host.Startup;
 
 public static class LoggingSetup
 {
+    /// <summary>ASP.NET Core's per-request hosting logger, turned off (see <see cref="AddDestinationsLogging"/>).</summary>
+    public const string HostingDiagnostics = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     const string PlainTemplate =
         "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{DeliveryScope:l}{NewLine}{Exception}";
 
@@ -17,6 +20,11 @@ public static class LoggingSetup
             log.ReadFrom.Configuration(configuration)
                 .ReadFrom.Services(sp) // sinks registered as ILogEventSink (tests capture logs this way)
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                // Off, not Warning: while this category is enabled at any level, ASP.NET Core's hosting layer opens a log scope
+                // and starts an Activity for every request (~1 KB and two async-local changes each), for lines that are never
+                // written. Its lines are the Information-level request start and finish (RequestLogging writes the one line per
+                // request) and startup failures, which the generic host also logs (Microsoft.Extensions.Hosting) and rethrows.
+                .MinimumLevel.Override(HostingDiagnostics, LevelAlias.Off)
                 .Enrich.FromLogContext()
                 .Enrich.With<DeliveryScopeEnricher>();
             if (configuration.GetValue<bool>("Logging:Json")) log.WriteTo.Console(new CompactJsonFormatter());

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
 
@@ -61,7 +62,9 @@ sealed class GroupWriter : IDisposable
         var sinceMs = SqliteDatabase.ToUnixMs(now - dedupeWindow);
         var day = StoredValues.Day(now);
         var results = new AcceptStatus[requests.Count][];
-        var all = new List<(int R, int I, IncomingEvent E)>();
+        var events = 0;
+        for (var r = 0; r < requests.Count; r++) events += requests[r].Count;
+        var all = new List<(int R, int I, IncomingEvent E)>(events);
         for (var r = 0; r < requests.Count; r++)
         {
             results[r] = new AcceptStatus[requests[r].Count];
@@ -100,8 +103,9 @@ sealed class GroupWriter : IDisposable
                 continue;
             }
             results[r][i] = AcceptStatus.Stored;
-            foreach (var filter in incoming.Routing.Filtered)
-                filters[(filter.DestinationId, filter.Reason.Code)] = filters.GetValueOrDefault((filter.DestinationId, filter.Reason.Code)) + 1;
+            var filtered = incoming.Routing.Filtered; // by index: a foreach would box an enumerator per event
+            for (var f = 0; f < filtered.Count; f++)
+                CollectionsMarshal.GetValueRefOrAddDefault(filters, (filtered[f].DestinationId, filtered[f].Reason.Code), out _)++;
             // Routed nowhere too: its log row is its dedupe record.
             stored.Add((incoming, hashes[n]));
         }
@@ -196,8 +200,11 @@ sealed class GroupWriter : IDisposable
             // A new instance's cursor starts just before the first event routed to it (it gets what is accepted from then on).
             // Once per instance and group: the cursor may have been dropped by the retention since (a removed instance's).
             for (var k = 0; k < rows; k++)
-                foreach (var d in events[start + k].E.Routing.Deliveries)
-                    if (cursorsDone.Add(d.DestinationId)) Run(_newCursor, tx, d.DestinationId, first + k - 1, nowMs);
+            {
+                var deliveries = events[start + k].E.Routing.Deliveries; // by index: a foreach would box an enumerator per event
+                for (var i = 0; i < deliveries.Count; i++)
+                    if (cursorsDone.Add(deliveries[i].DestinationId)) Run(_newCursor, tx, deliveries[i].DestinationId, first + k - 1, nowMs);
+            }
         }
     }
 

@@ -10,20 +10,25 @@ namespace Destinations.Storage.Sqlite;
 /// </summary>
 static class LogRoutes
 {
+    // Both run on the group-commit thread for every event it writes: one pair is one concatenation, and the lists are read
+    // by index (a foreach over the interface boxes an enumerator per event).
     public static string? Encode(IReadOnlyList<RoutedDelivery> deliveries)
     {
         if (deliveries.Count == 0) return null;
         if (deliveries.Count == 1) return deliveries[0].DestinationId + "\t" + deliveries[0].Subscription;
         var sb = new StringBuilder();
-        foreach (var d in deliveries) sb.Append(sb.Length == 0 ? "" : "\n").Append(d.DestinationId).Append('\t').Append(d.Subscription);
+        for (var i = 0; i < deliveries.Count; i++)
+            sb.Append(i == 0 ? "" : "\n").Append(deliveries[i].DestinationId).Append('\t').Append(deliveries[i].Subscription);
         return sb.ToString();
     }
 
     public static string? EncodeFiltered(IReadOnlyList<RouterFilter> filtered)
     {
         if (filtered.Count == 0) return null;
+        if (filtered.Count == 1) return filtered[0].DestinationId + "\t" + filtered[0].Reason.Code;
         var sb = new StringBuilder();
-        foreach (var f in filtered) sb.Append(sb.Length == 0 ? "" : "\n").Append(f.DestinationId).Append('\t').Append(f.Reason.Code);
+        for (var i = 0; i < filtered.Count; i++)
+            sb.Append(i == 0 ? "" : "\n").Append(filtered[i].DestinationId).Append('\t').Append(filtered[i].Reason.Code);
         return sb.ToString();
     }
 
