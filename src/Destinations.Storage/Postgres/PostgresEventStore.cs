@@ -64,7 +64,7 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable, IDisposa
     /// <summary>Takes what is queued, then waits up to the batching window for more, up to the event limit.</summary>
     async Task CollectGroupAsync(ChannelReader<PendingAccept> reader, List<PendingAccept> group)
     {
-        var max = _options.GroupCommitMaxEvents;
+        var max = _options.GroupCommitMaxEvents ?? StorageOptions.PostgresGroupCommitMaxEvents;
         var events = 0;
         // The batching window is wall-clock time on purpose (not TimeProvider): it is about fsync cost, not a schedule.
         var window = Stopwatch.StartNew();

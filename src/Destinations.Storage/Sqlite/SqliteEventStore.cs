@@ -125,7 +125,7 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     /// </summary>
     int Collect(ChannelReader<PendingAccept> reader, List<PendingAccept> group, int events)
     {
-        var max = _options.GroupCommitMaxEvents;
+        var max = _options.GroupCommitMaxEvents ?? StorageOptions.SqliteGroupCommitMaxEvents;
         // A request is never split; one larger than the limit makes a group of its own.
         while (reader.TryPeek(out var next) && (events == 0 || events + next.Events.Count <= max) && reader.TryRead(out next))
         {
