@@ -55,11 +55,16 @@ static class PostgresClaim
         // taking this canary) and its probe time moved a lease ahead, so no replica sends a second canary meanwhile.
         var probes = new List<(InstanceState State, long Id)>();
         var logProbes = new List<ClaimedDelivery>();
-        var dueProbes = await conn.QueryAsync<string>(new CommandDefinition("""
-            SELECT destination_id FROM destination_state
-            WHERE hold IS NOT NULL AND next_probe_at <= @Now AND NOT destination_id = ANY(@Skip)
-            ORDER BY destination_id FOR UPDATE SKIP LOCKED
-            """, new { Now = nowMs, Skip = skip.ToArray() }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        // Only when the held states just read have a probe due: a hold or a probe time committed since then is seen by the
+        // next claim, as if it had committed just after this one; the locking read below checks again what it takes.
+        IEnumerable<string> dueProbes = [];
+        if (held.Any(s => s.NextProbeAt is { } at && at.ToUnixTimeMilliseconds() <= nowMs && !skip.Contains(s.DestinationId)))
+            dueProbes = await conn.QueryAsync<string>(new CommandDefinition("""
+                SELECT destination_id FROM destination_state
+                WHERE hold IS NOT NULL AND next_probe_at <= @Now AND NOT destination_id = ANY(@Skip) AND destination_id = ANY(@Held)
+                ORDER BY destination_id FOR UPDATE SKIP LOCKED
+                """, new { Now = nowMs, Skip = skip.ToArray(), Held = held.Select(s => s.DestinationId).ToArray() }, tx,
+                cancellationToken: ct)).ConfigureAwait(false);
         foreach (var destination in dueProbes)
         {
             if (probes.Count + logProbes.Count >= request.Max) break;
