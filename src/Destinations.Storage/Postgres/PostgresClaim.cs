@@ -45,10 +45,17 @@ static class PostgresClaim
         var claimId = Interlocked.Increment(ref _claims);
         var (heldInstances, heldPartitions) = log.Held();
 
-        var held = await InstanceStateQueries.ReadAllAsync(conn, tx, heldOnly: true, ct).ConfigureAwait(false);
         var skip = request.Skip.ToHashSet(StringComparer.Ordinal);
-        // D25: instances whose shared bucket has no token now are skipped (as the in-memory limiter's Throttled() on SQLite).
-        if (request.RateLimits is { } limits) skip.UnionWith(await PostgresRateLimits.ThrottledAsync(conn, tx, nowMs, limits, ct).ConfigureAwait(false));
+        List<InstanceState> held;
+        // The held instances and the shared buckets in one round trip.
+        await using (var reads = await conn.QueryMultipleAsync(new CommandDefinition(
+            request.RateLimits is null ? InstanceStateQueries.SelectHeld : InstanceStateQueries.SelectHeld + ";\n" + PostgresRateLimits.SelectAll,
+            transaction: tx, cancellationToken: ct)).ConfigureAwait(false))
+        {
+            held = (await reads.ReadAsync<InstanceStateQueries.StateRow>().ConfigureAwait(false)).Select(r => r.ToState()).ToList();
+            // D25: instances whose shared bucket has no token now are skipped (as the in-memory limiter's Throttled() on SQLite).
+            if (request.RateLimits is { } limits) skip.UnionWith(await PostgresRateLimits.ThrottledAsync(reads, nowMs, limits).ConfigureAwait(false));
+        }
         var args = new { Now = nowMs, Ordered = ordered, HeldInstances = heldInstances, HeldPartitions = heldPartitions, Count = (long)log.Partitions };
 
         // D12: one canary per held instance whose probe is due. The state row is locked (SKIP LOCKED: another replica is
