@@ -45,21 +45,33 @@ static class PostgresClaim
         var claimId = Interlocked.Increment(ref _claims);
         var (heldInstances, heldPartitions) = log.Held();
 
-        var held = await InstanceStateQueries.ReadAllAsync(conn, tx, heldOnly: true, ct).ConfigureAwait(false);
         var skip = request.Skip.ToHashSet(StringComparer.Ordinal);
-        // D25: instances whose shared bucket has no token now are skipped (as the in-memory limiter's Throttled() on SQLite).
-        if (request.RateLimits is { } limits) skip.UnionWith(await PostgresRateLimits.ThrottledAsync(conn, tx, nowMs, limits, ct).ConfigureAwait(false));
+        List<InstanceState> held;
+        // The held instances and the shared buckets in one round trip.
+        await using (var reads = await conn.QueryMultipleAsync(new CommandDefinition(
+            request.RateLimits is null ? InstanceStateQueries.SelectHeld : InstanceStateQueries.SelectHeld + ";\n" + PostgresRateLimits.SelectAll,
+            transaction: tx, cancellationToken: ct)).ConfigureAwait(false))
+        {
+            held = (await reads.ReadAsync<InstanceStateQueries.StateRow>().ConfigureAwait(false)).Select(r => r.ToState()).ToList();
+            // D25: instances whose shared bucket has no token now are skipped (as the in-memory limiter's Throttled() on SQLite).
+            if (request.RateLimits is { } limits) skip.UnionWith(await PostgresRateLimits.ThrottledAsync(reads, nowMs, limits).ConfigureAwait(false));
+        }
         var args = new { Now = nowMs, Ordered = ordered, HeldInstances = heldInstances, HeldPartitions = heldPartitions, Count = (long)log.Partitions };
 
         // D12: one canary per held instance whose probe is due. The state row is locked (SKIP LOCKED: another replica is
         // taking this canary) and its probe time moved a lease ahead, so no replica sends a second canary meanwhile.
         var probes = new List<(InstanceState State, long Id)>();
         var logProbes = new List<ClaimedDelivery>();
-        var dueProbes = await conn.QueryAsync<string>(new CommandDefinition("""
-            SELECT destination_id FROM destination_state
-            WHERE hold IS NOT NULL AND next_probe_at <= @Now AND NOT destination_id = ANY(@Skip)
-            ORDER BY destination_id FOR UPDATE SKIP LOCKED
-            """, new { Now = nowMs, Skip = skip.ToArray() }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        // Only when the held states just read have a probe due: a hold or a probe time committed since then is seen by the
+        // next claim, as if it had committed just after this one; the locking read below checks again what it takes.
+        IEnumerable<string> dueProbes = [];
+        if (held.Any(s => s.NextProbeAt is { } at && at.ToUnixTimeMilliseconds() <= nowMs && !skip.Contains(s.DestinationId)))
+            dueProbes = await conn.QueryAsync<string>(new CommandDefinition("""
+                SELECT destination_id FROM destination_state
+                WHERE hold IS NOT NULL AND next_probe_at <= @Now AND NOT destination_id = ANY(@Skip) AND destination_id = ANY(@Held)
+                ORDER BY destination_id FOR UPDATE SKIP LOCKED
+                """, new { Now = nowMs, Skip = skip.ToArray(), Held = held.Select(s => s.DestinationId).ToArray() }, tx,
+                cancellationToken: ct)).ConfigureAwait(false);
         foreach (var destination in dueProbes)
         {
             if (probes.Count + logProbes.Count >= request.Max) break;

@@ -72,12 +72,14 @@ sealed class PostgresDispatchWriter
             try
             {
                 var nowMs = 0L;
+                // Writes whose outcome no later work reads (partner_calls records) go in the flush's round trip.
+                var deferred = new List<NpgsqlBatchCommand>();
                 foreach (var work in group)
                 {
-                    await work.RunAsync(conn, tx, Log).ConfigureAwait(false);
+                    await work.RunAsync(conn, tx, Log, deferred).ConfigureAwait(false);
                     nowMs = Math.Max(nowMs, work.NowMs);
                 }
-                await Log.FlushAsync(conn, tx, nowMs, CancellationToken.None).ConfigureAwait(false);
+                await Log.FlushAsync(conn, tx, nowMs, deferred, CancellationToken.None).ConfigureAwait(false);
                 await tx.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             }
             catch
@@ -99,7 +101,7 @@ sealed class PostgresDispatchWriter
         public abstract int Rows { get; }
         public abstract long NowMs { get; }
         public virtual Task PrepareAsync(PostgresLog log) => Task.CompletedTask;
-        public abstract Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PostgresLog log);
+        public abstract Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PostgresLog log, List<NpgsqlBatchCommand> deferred);
         public abstract void Complete();
         public abstract void Fail(Exception ex);
     }
@@ -112,7 +114,7 @@ sealed class PostgresDispatchWriter
         public override int Rows => rows.Count;
         public override long NowMs => nowMs;
 
-        public override async Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PostgresLog log)
+        public override async Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PostgresLog log, List<NpgsqlBatchCommand> deferred)
         {
             var rowSettlements = new List<(int Index, Settlement Row)>();
             for (var i = 0; i < rows.Count; i++)
@@ -155,7 +157,7 @@ sealed class PostgresDispatchWriter
                     if (_written[i] && Sqlite.SqliteLog.OutcomeOf(row.Kind) is { } outcome) log.Count(row.Delivery.DestinationId, outcome, nowMs);
                 }
             }
-            await PartnerCalls.RecordAsync(conn, tx, rows, _written).ConfigureAwait(false);
+            if (PartnerCalls.Record(rows, _written) is { } record) deferred.Add(record);
         }
 
         public override void Complete() => Completion.TrySetResult(_written);
@@ -184,7 +186,7 @@ sealed class PostgresDispatchWriter
             }
         }
 
-        public override async Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PostgresLog log)
+        public override async Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PostgresLog log, List<NpgsqlBatchCommand> deferred)
         {
             if (_error is not null) return;
             if (ct.IsCancellationRequested)
@@ -192,11 +194,12 @@ sealed class PostgresDispatchWriter
                 _error = new OperationCanceledException(ct);
                 return;
             }
+            // Not released after the claim (a round trip saved): a later claim's savepoint of the same name hides this one, and
+            // a rollback to "claim" goes to the latest, undoing that claim only. A group holds a few claims, so few savepoints.
             await tx.SaveAsync("claim").ConfigureAwait(false);
             try
             {
                 _claimed = await PostgresClaim.ClaimAsync(conn, tx, log, request, now, CancellationToken.None).ConfigureAwait(false);
-                await tx.ReleaseAsync("claim").ConfigureAwait(false);
             }
             catch (PostgresException ex)
             {
@@ -227,7 +230,8 @@ static class PartnerCalls
                              $8::text[], $9::text[], $10::text[], $11::text[])
         """;
 
-    public static async Task RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Settlement> rows, bool[] written)
+    /// <summary>The insert of the records, or null when there is none.</summary>
+    public static NpgsqlBatchCommand? Record(IReadOnlyList<Settlement> rows, bool[] written)
     {
         Dictionary<PartnerCallRecord, (string Destination, List<long> Seqs)>? calls = null;
         for (var i = 0; i < rows.Count; i++)
@@ -237,9 +241,9 @@ static class PartnerCalls
             if (!calls.TryGetValue(call, out var entry)) calls[call] = entry = (rows[i].Delivery.DestinationId, []);
             entry.Seqs.Add(rows[i].Delivery.EventSeq);
         }
-        if (calls is null) return;
+        if (calls is null) return null;
         var list = calls.ToList();
-        await using var command = new NpgsqlCommand(Insert, conn, tx);
+        var command = new NpgsqlBatchCommand(Insert);
         command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Value.Destination).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Key.At.ToUnixTimeMilliseconds()).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => (long?)c.Key.Status).ToArray() });
@@ -254,6 +258,6 @@ static class PartnerCalls
         command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Key.Url).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Key.Answer).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = list.Select(c => c.Key.Body).ToArray() });
-        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        return command;
     }
 }

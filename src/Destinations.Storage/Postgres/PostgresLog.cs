@@ -436,10 +436,12 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
 
     /// <summary>Moves the persisted cursors that changed (only where this replica is still the lease's owner) and writes the
     /// counted outcomes (in key order, so replicas lock the counter rows in the same order), inside the transaction about to
-    /// commit. One round trip.</summary>
-    public async Task FlushAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long nowMs, CancellationToken ct)
+    /// commit, after <paramref name="deferred"/> (the group's writes that nothing reads back). One round trip.</summary>
+    public async Task FlushAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long nowMs, IReadOnlyList<NpgsqlBatchCommand> deferred,
+        CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(conn, tx);
+        foreach (var command in deferred) batch.BatchCommands.Add(command);
         // Every cursor_leases row in (instance, partition) order, as ingest's upsert of a new instance's partitions and the
         // lease round lock them: two transactions never wait for each other's rows in opposite orders (a deadlock would fail
         // the whole group and drop the log's memory: its work in flight would be sent again).

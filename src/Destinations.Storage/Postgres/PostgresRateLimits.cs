@@ -12,11 +12,13 @@ static class PostgresRateLimits
 {
     const string Columns = "destination_id AS DestinationId, tokens AS Tokens, refilled_at AS RefilledAt, throttled_until AS ThrottledUntil, blocked_until AS BlockedUntil";
 
-    /// <summary>Instances with no token now (their rows are not claimed), from a plain read of the small table.</summary>
-    public static async Task<IEnumerable<string>> ThrottledAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long nowMs,
-        Func<string, SharedRateLimit?> limitFor, CancellationToken ct)
+    public const string SelectAll = $"SELECT {Columns} FROM rate_limits";
+
+    /// <summary>Instances with no token now (their rows are not claimed), from a plain read of the small table
+    /// (<see cref="SelectAll"/>, the next result of <paramref name="reads"/>).</summary>
+    public static async Task<IEnumerable<string>> ThrottledAsync(SqlMapper.GridReader reads, long nowMs, Func<string, SharedRateLimit?> limitFor)
     {
-        var rows = await conn.QueryAsync<Bucket>(new CommandDefinition($"SELECT {Columns} FROM rate_limits", transaction: tx, cancellationToken: ct)).ConfigureAwait(false);
+        var rows = await reads.ReadAsync<Bucket>().ConfigureAwait(false);
         return rows.Where(b => nowMs < b.BlockedUntil || (limitFor(b.DestinationId) is { } l && b.Refilled(l, nowMs) < 1)).Select(b => b.DestinationId).ToList();
     }
 
