@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Destinations.Core.Mapping;
 
@@ -81,6 +83,40 @@ public abstract record PropertyFilter(int Index, IReadOnlyList<FieldPath> Paths)
     /// <summary>Changes <paramref name="e"/> (the caller's own copy of the event) in place and adds each field it removes to
     /// <paramref name="removed"/>.</summary>
     public abstract void Apply(JsonObject e, List<RemovedField> removed);
+
+    /// <summary>
+    /// What <see cref="Apply(JsonObject, List{RemovedField})"/> does, on an event's UTF-8 JSON without building its DOM: the
+    /// event written again without the removed fields (untouched values copied as they are written), the same fields added
+    /// to <paramref name="removed"/> in the same order. Null, with nothing added, when an object it has to look into holds a
+    /// name twice: which of the two the DOM keeps (or whether it accepts them at all) is then the DOM's to decide.
+    /// </summary>
+    internal abstract byte[]? Apply(byte[] utf8, List<RemovedField> removed);
+
+    static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+
+    /// <summary>What <paramref name="write"/> writes, or null when it returns false (a name repeated).</summary>
+    private protected static byte[]? Rewrite(byte[] utf8, Func<Utf8JsonWriter, bool> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(utf8.Length);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+            if (!write(w)) return null;
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Copies the value at <paramref name="r"/> (on its first token) to <paramref name="w"/> as it is written.</summary>
+    private protected static void CopyValue(ref Utf8JsonReader r, Utf8JsonWriter w, byte[] utf8)
+    {
+        var start = (int)r.TokenStartIndex;
+        r.Skip();
+        w.WriteRawValue(utf8.AsSpan(start, (int)r.BytesConsumed - start), skipInputValidation: true);
+    }
+
+    /// <summary>The member name at <paramref name="r"/>, unescaped; false when the object already had it.</summary>
+    private protected static bool NextName(ref Utf8JsonReader r, ref HashSet<string>? seen, out string name)
+    {
+        name = r.GetString()!;
+        return (seen ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
+    }
 }
 
 /// <summary>A field a property filter took out of the event handed to the mapper.</summary>
@@ -102,6 +138,96 @@ public sealed record DropPropertiesFilter(int Index, IReadOnlyList<FieldPath> Pa
             var parent = e;
             for (var i = 0; i < path.Segments.Count - 1 && parent is not null; i++) parent = parent[path.Segments[i]] as JsonObject;
             if (parent is not null && parent.Remove(path.Segments[^1])) removed.Add(new RemovedField(Index, Kind, path.Text));
+        }
+    }
+
+    readonly Node _tree = Node.From(Paths);
+
+    internal override byte[]? Apply(byte[] utf8, List<RemovedField> removed)
+    {
+        // Which paths the event holds, found while writing it without them: a path under one that is removed is still looked
+        // for, as the DOM removes it first when it is listed first.
+        var present = new bool[Paths.Count];
+        var any = false;
+        var written = Rewrite(utf8, w =>
+        {
+            var r = new Utf8JsonReader(utf8);
+            r.Read();
+            return Walk(ref r, w, _tree, present, utf8);
+        });
+        if (written is null) return null;
+        List<IReadOnlyList<string>>? gone = null;
+        for (var i = 0; i < Paths.Count; i++)
+        {
+            if (!present[i]) continue;
+            var path = Paths[i].Segments;
+            // Listed again, or under a path already removed: the DOM no longer finds it.
+            if (gone is not null && gone.Any(g => g.Count <= path.Count && g.SequenceEqual(path.Take(g.Count)))) continue;
+            (gone ??= []).Add(path);
+            removed.Add(new RemovedField(Index, Kind, Paths[i].Text));
+            any = true;
+        }
+        return any ? written : utf8;
+    }
+
+    /// <summary>Writes the object at <paramref name="r"/> without the members <paramref name="node"/> names as removed, or
+    /// only reads it when <paramref name="w"/> is null; false when a name repeats.</summary>
+    static bool Walk(ref Utf8JsonReader r, Utf8JsonWriter? w, Node node, bool[] present, byte[] utf8)
+    {
+        w?.WriteStartObject();
+        HashSet<string>? seen = null;
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!NextName(ref r, ref seen, out var name)) return false;
+            r.Read();
+            if (node.Children.TryGetValue(name, out var child))
+            {
+                foreach (var t in child.Targets) present[t] = true;
+                var into = child.Children.Count > 0 && r.TokenType == JsonTokenType.StartObject;
+                if (child.Targets.Count > 0)
+                {
+                    if (into) { if (!Walk(ref r, null, child, present, utf8)) return false; }
+                    else r.Skip();
+                    continue;
+                }
+                if (into)
+                {
+                    w?.WritePropertyName(name);
+                    if (!Walk(ref r, w, child, present, utf8)) return false;
+                    continue;
+                }
+            }
+            if (w is null) r.Skip();
+            else
+            {
+                w.WritePropertyName(name);
+                CopyValue(ref r, w, utf8);
+            }
+        }
+        w?.WriteEndObject();
+        return true;
+    }
+
+    /// <summary>The listed paths as a tree: each node the indexes of the paths that end there.</summary>
+    sealed class Node
+    {
+        public Dictionary<string, Node> Children { get; } = new(StringComparer.Ordinal);
+        public List<int> Targets { get; } = [];
+
+        public static Node From(IReadOnlyList<FieldPath> paths)
+        {
+            var root = new Node();
+            for (var p = 0; p < paths.Count; p++)
+            {
+                var node = root;
+                foreach (var segment in paths[p].Segments)
+                {
+                    if (!node.Children.TryGetValue(segment, out var next)) node.Children[segment] = next = new Node();
+                    node = next;
+                }
+                node.Targets.Add(p);
+            }
+            return root;
         }
     }
 }
@@ -141,6 +267,67 @@ public sealed record AllowPropertiesFilter(int Index, IReadOnlyList<FieldPath> P
         }
         if (drop is null) return;
         foreach (var key in drop) o.Remove(key);
+    }
+
+    internal override byte[]? Apply(byte[] utf8, List<RemovedField> removed)
+    {
+        // Written in the event's order; listed per root in the order the DOM walks the roots (the order they are listed).
+        Dictionary<string, List<RemovedField>>? byRoot = null;
+        var written = Rewrite(utf8, w =>
+        {
+            var r = new Utf8JsonReader(utf8);
+            r.Read();
+            w.WriteStartObject();
+            HashSet<string>? seen = null;
+            while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+            {
+                if (!NextName(ref r, ref seen, out var name)) return false;
+                r.Read();
+                w.WritePropertyName(name);
+                if (_tree.Children!.TryGetValue(name, out var allowed) && r.TokenType == JsonTokenType.StartObject)
+                {
+                    var list = new List<RemovedField>();
+                    (byRoot ??= new(StringComparer.Ordinal))[name] = list;
+                    if (!Restrict(ref r, w, allowed, name, list, utf8)) return false;
+                }
+                else CopyValue(ref r, w, utf8);
+            }
+            w.WriteEndObject();
+            return true;
+        });
+        if (written is null) return null;
+        var before = removed.Count;
+        if (byRoot is not null)
+            foreach (var root in _tree.Children!.Keys)
+                if (byRoot.TryGetValue(root, out var list)) removed.AddRange(list);
+        return removed.Count > before ? written : utf8;
+    }
+
+    bool Restrict(ref Utf8JsonReader r, Utf8JsonWriter w, Allowed allowed, string at, List<RemovedField> removed, byte[] utf8)
+    {
+        w.WriteStartObject();
+        HashSet<string>? seen = null;
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!NextName(ref r, ref seen, out var key)) return false;
+            r.Read();
+            if (allowed.Children!.TryGetValue(key, out var child) && child.Children is null)
+            {
+                w.WritePropertyName(key);
+                CopyValue(ref r, w, utf8);
+                continue;
+            }
+            if (child is not null && r.TokenType == JsonTokenType.StartObject)
+            {
+                w.WritePropertyName(key);
+                if (!Restrict(ref r, w, child, at + "." + key, removed, utf8)) return false;
+                continue;
+            }
+            r.Skip();
+            removed.Add(new RemovedField(Index, Kind, at + "." + key));
+        }
+        w.WriteEndObject();
+        return true;
     }
 
     /// <summary>The listed paths as a tree; a node without children is a named field, kept whole.</summary>
