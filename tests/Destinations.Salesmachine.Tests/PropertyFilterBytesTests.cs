@@ -55,6 +55,12 @@ public sealed class PropertyFilterBytesTests
         ("repeated-in-properties", """{"type":"track","event":"E","userId":"u1","messageId":"n6","properties":{"email":"a","email":"b","n":1},"context":{"ip":"x"}}"""),
         ("repeated-at-top", """{"type":"track","event":"E","userId":"u1","messageId":"n7","properties":{"email":"a"},"properties":{"n":1}}"""),
         ("repeated-under-dropped", """{"type":"track","event":"E","userId":"u1","messageId":"n8","properties":{"a":{"b":1,"b":2},"n":1}}"""),
+        ("repeated-escaped", """{"type":"track","event":"E","userId":"u1","messageId":"n9","properties":{"email":"a","em\u0061il":"b"},"context":{"ip":"x"}}"""),
+        // Past the count of names compared as bytes: the rest are compared as strings.
+        ("many-members", "{\"type\":\"track\",\"event\":\"E\",\"userId\":\"u1\",\"messageId\":\"n10\",\"properties\":{"
+            + string.Join(",", Enumerable.Range(0, 40).Select(i => $"\"k{i}\":{i}")) + ",\"email\":\"e\",\"a\":{\"b\":1}},\"context\":{\"ip\":\"x\"}}"),
+        ("repeated-many-members", "{\"type\":\"track\",\"event\":\"E\",\"userId\":\"u1\",\"messageId\":\"n11\",\"properties\":{"
+            + string.Join(",", Enumerable.Range(0, 40).Select(i => $"\"k{i}\":{i}")) + ",\"k3\":0},\"context\":{\"ip\":\"x\"}}"),
     ];
 
     public static TheoryData<string, int> Pairs()

@@ -111,11 +111,63 @@ public abstract record PropertyFilter(int Index, IReadOnlyList<FieldPath> Paths)
         w.WriteRawValue(utf8.AsSpan(start, (int)r.BytesConsumed - start), skipInputValidation: true);
     }
 
-    /// <summary>The member name at <paramref name="r"/>, unescaped; false when the object already had it.</summary>
-    private protected static bool NextName(ref Utf8JsonReader r, ref HashSet<string>? seen, out string name)
+    /// <summary>The member name at <paramref name="r"/>; false when the object already had it.</summary>
+    private protected static bool NextName(ref Utf8JsonReader r, ref Seen seen, byte[] utf8, out Name name)
     {
-        name = r.GetString()!;
-        return (seen ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
+        name = r.ValueIsEscaped ? new Name(0, 0, r.GetString()!) : new Name((int)r.TokenStartIndex + 1, r.ValueSpan.Length, null);
+        return seen.Add(name, utf8);
+    }
+
+    /// <summary>The key of <paramref name="children"/> the member name at <paramref name="r"/> is (escapes read as what they
+    /// stand for), without making a string of the name.</summary>
+    private protected static T? Find<T>(ref Utf8JsonReader r, Dictionary<string, T> children) where T : class
+    {
+        foreach (var (key, value) in children)
+            if (r.ValueTextEquals(key)) return value;
+        return null;
+    }
+
+    /// <summary>A member name: where it is in the bytes when written without escapes, else the name unescaped.</summary>
+    private protected readonly record struct Name(int Start, int Length, string? Unescaped)
+    {
+        public string Text(byte[] utf8) => Unescaped ?? System.Text.Encoding.UTF8.GetString(utf8, Start, Length);
+
+        public void Write(Utf8JsonWriter w, byte[] utf8)
+        {
+            if (Unescaped is null) w.WritePropertyName(utf8.AsSpan(Start, Length));
+            else w.WritePropertyName(Unescaped);
+        }
+    }
+
+    /// <summary>The names of one object's members so far, to find one written twice: compared as bytes while they are few and
+    /// none was escaped (no string per member), else as strings.</summary>
+    private protected struct Seen
+    {
+        const int MostCompared = 32;
+        int[]? _spans;
+        int _count;
+        HashSet<string>? _strings;
+
+        public bool Add(Name name, byte[] utf8)
+        {
+            if (_strings is null && name.Unescaped is null && _count < MostCompared)
+            {
+                var span = utf8.AsSpan(name.Start, name.Length);
+                for (var i = 0; i < _count; i++)
+                    if (utf8.AsSpan(_spans![2 * i], _spans[2 * i + 1]).SequenceEqual(span)) return false;
+                _spans ??= new int[2 * MostCompared];
+                _spans[2 * _count] = name.Start;
+                _spans[2 * _count + 1] = name.Length;
+                _count++;
+                return true;
+            }
+            if (_strings is null)
+            {
+                _strings = new HashSet<string>(StringComparer.Ordinal);
+                for (var i = 0; i < _count; i++) _strings.Add(System.Text.Encoding.UTF8.GetString(utf8, _spans![2 * i], _spans[2 * i + 1]));
+            }
+            return _strings.Add(name.Text(utf8));
+        }
     }
 }
 
@@ -175,12 +227,13 @@ public sealed record DropPropertiesFilter(int Index, IReadOnlyList<FieldPath> Pa
     static bool Walk(ref Utf8JsonReader r, Utf8JsonWriter? w, Node node, bool[] present, byte[] utf8)
     {
         w?.WriteStartObject();
-        HashSet<string>? seen = null;
+        var seen = new Seen();
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            if (!NextName(ref r, ref seen, out var name)) return false;
+            if (!NextName(ref r, ref seen, utf8, out var name)) return false;
+            var child = Find(ref r, node.Children);
             r.Read();
-            if (node.Children.TryGetValue(name, out var child))
+            if (child is not null)
             {
                 foreach (var t in child.Targets) present[t] = true;
                 var into = child.Children.Count > 0 && r.TokenType == JsonTokenType.StartObject;
@@ -192,7 +245,7 @@ public sealed record DropPropertiesFilter(int Index, IReadOnlyList<FieldPath> Pa
                 }
                 if (into)
                 {
-                    w?.WritePropertyName(name);
+                    if (w is not null) name.Write(w, utf8);
                     if (!Walk(ref r, w, child, present, utf8)) return false;
                     continue;
                 }
@@ -200,7 +253,7 @@ public sealed record DropPropertiesFilter(int Index, IReadOnlyList<FieldPath> Pa
             if (w is null) r.Skip();
             else
             {
-                w.WritePropertyName(name);
+                name.Write(w, utf8);
                 CopyValue(ref r, w, utf8);
             }
         }
@@ -278,17 +331,19 @@ public sealed record AllowPropertiesFilter(int Index, IReadOnlyList<FieldPath> P
             var r = new Utf8JsonReader(utf8);
             r.Read();
             w.WriteStartObject();
-            HashSet<string>? seen = null;
+            var seen = new Seen();
             while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
             {
-                if (!NextName(ref r, ref seen, out var name)) return false;
+                if (!NextName(ref r, ref seen, utf8, out var name)) return false;
+                var allowed = Find(ref r, _tree.Children!);
                 r.Read();
-                w.WritePropertyName(name);
-                if (_tree.Children!.TryGetValue(name, out var allowed) && r.TokenType == JsonTokenType.StartObject)
+                name.Write(w, utf8);
+                if (allowed is not null && r.TokenType == JsonTokenType.StartObject)
                 {
+                    var root = name.Text(utf8);
                     var list = new List<RemovedField>();
-                    (byRoot ??= new(StringComparer.Ordinal))[name] = list;
-                    if (!Restrict(ref r, w, allowed, name, list, utf8)) return false;
+                    (byRoot ??= new(StringComparer.Ordinal))[root] = list;
+                    if (!Restrict(ref r, w, allowed, root, list, utf8)) return false;
                 }
                 else CopyValue(ref r, w, utf8);
             }
@@ -306,25 +361,26 @@ public sealed record AllowPropertiesFilter(int Index, IReadOnlyList<FieldPath> P
     bool Restrict(ref Utf8JsonReader r, Utf8JsonWriter w, Allowed allowed, string at, List<RemovedField> removed, byte[] utf8)
     {
         w.WriteStartObject();
-        HashSet<string>? seen = null;
+        var seen = new Seen();
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            if (!NextName(ref r, ref seen, out var key)) return false;
+            if (!NextName(ref r, ref seen, utf8, out var key)) return false;
+            var child = Find(ref r, allowed.Children!);
             r.Read();
-            if (allowed.Children!.TryGetValue(key, out var child) && child.Children is null)
+            if (child is not null && child.Children is null)
             {
-                w.WritePropertyName(key);
+                key.Write(w, utf8);
                 CopyValue(ref r, w, utf8);
                 continue;
             }
             if (child is not null && r.TokenType == JsonTokenType.StartObject)
             {
-                w.WritePropertyName(key);
-                if (!Restrict(ref r, w, child, at + "." + key, removed, utf8)) return false;
+                key.Write(w, utf8);
+                if (!Restrict(ref r, w, child, at + "." + key.Text(utf8), removed, utf8)) return false;
                 continue;
             }
             r.Skip();
-            removed.Add(new RemovedField(Index, Kind, at + "." + key));
+            removed.Add(new RemovedField(Index, Kind, at + "." + key.Text(utf8)));
         }
         w.WriteEndObject();
         return true;
