@@ -97,11 +97,27 @@ public abstract record PropertyFilter(int Index, IReadOnlyList<FieldPath> Paths)
     /// <summary>What <paramref name="write"/> writes, or null when it returns false (a name repeated).</summary>
     private protected static byte[]? Rewrite(byte[] utf8, Func<Utf8JsonWriter, bool> write)
     {
-        var buffer = new ArrayBufferWriter<byte>(utf8.Length);
-        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        // One buffer and writer per thread: a filtered event is written and copied out before the next one starts.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var w = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        w.Reset(buffer);
+        try
+        {
             if (!write(w)) return null;
-        return buffer.WrittenSpan.ToArray();
+            w.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            if (buffer.Capacity > KeptBufferBytes) (t_buffer, t_writer) = (null, null);
+        }
     }
+
+    /// <summary>A buffer grown past this by a large event is not kept for the thread's next one.</summary>
+    const int KeptBufferBytes = 64 * 1024;
+    [ThreadStatic] static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] static Utf8JsonWriter? t_writer;
 
     /// <summary>Copies the value at <paramref name="r"/> (on its first token) to <paramref name="w"/> as it is written.</summary>
     private protected static void CopyValue(ref Utf8JsonReader r, Utf8JsonWriter w, byte[] utf8)
@@ -214,12 +230,20 @@ public sealed record DropPropertiesFilter(int Index, IReadOnlyList<FieldPath> Pa
             if (!present[i]) continue;
             var path = Paths[i].Segments;
             // Listed again, or under a path already removed: the DOM no longer finds it.
-            if (gone is not null && gone.Any(g => g.Count <= path.Count && g.SequenceEqual(path.Take(g.Count)))) continue;
+            if (gone is not null && gone.Exists(g => StartsWith(path, g))) continue;
             (gone ??= []).Add(path);
             removed.Add(new RemovedField(Index, Kind, Paths[i].Text));
             any = true;
         }
         return any ? written : utf8;
+    }
+
+    static bool StartsWith(IReadOnlyList<string> path, IReadOnlyList<string> prefix)
+    {
+        if (prefix.Count > path.Count) return false;
+        for (var i = 0; i < prefix.Count; i++)
+            if (!string.Equals(path[i], prefix[i], StringComparison.Ordinal)) return false;
+        return true;
     }
 
     /// <summary>Writes the object at <paramref name="r"/> without the members <paramref name="node"/> names as removed, or
