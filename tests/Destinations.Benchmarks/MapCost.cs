@@ -13,9 +13,11 @@ namespace Destinations.Benchmarks;
 
 /// <summary>
 /// What the dispatcher spends mapping a claimed event for Salesmachine, in this process on one thread: the stored body
-/// (as the ingress reader wrote it) → <see cref="SegmentEvent.FromStored"/> → <see cref="DestinationRegistry.Map"/> (no
-/// filters) → the <c>/v1/batch</c> body of each chunk of <see cref="ChunkEvents"/> events written to UTF-8, as the partner
-/// client writes it. No store, no HTTP: the figure is the mapping's own CPU and allocation per event.
+/// (as the ingress reader wrote it) → <see cref="SegmentEvent.FromStored(string)"/> → <see cref="DestinationRegistry.Map"/>
+/// (no filters) → the <c>/v1/batch</c> body of each chunk of <see cref="ChunkEvents"/> events written to UTF-8, as the partner
+/// client writes it. No store, no HTTP: the figure is the mapping's own CPU and allocation per event. Then the same with
+/// an instance that has <c>dropProperties</c> (context.ip, properties.email): filtered on the stored bytes as delivery does,
+/// and with the event's DOM built first, the path an event with a DOM takes (and every stored event took before).
 /// </summary>
 public static class MapCost
 {
@@ -35,7 +37,8 @@ public static class MapCost
         var events = Option(args, "--events", 200_000);
         var warm = Option(args, "--warm", 50_000);
         var root = RepositoryRoot();
-        var registry = Registry();
+        var registry = Registry(filtered: false);
+        var filteredRegistry = Registry(filtered: true);
         var destination = registry.Destinations[0];
         Console.WriteLine($"mapcost: {events} events per row after {warm} unmeasured, chunks of {ChunkEvents}, one thread " +
                           $"(tiered JIT {(Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") == "0" ? "off" : "on")})");
@@ -49,7 +52,21 @@ public static class MapCost
             Print(label, [stored]);
         }
         Print("mixed", mixed);
+        var filteredDestination = filteredRegistry.Destinations[0];
+        foreach (var dom in new[] { false, true })
+        {
+            Console.WriteLine(dom ? "dropProperties context.ip, properties.email; the DOM built first:" : "dropProperties context.ip, properties.email; on the stored bytes:");
+            for (var i = 0; i < Fixtures.Length; i++) PrintFiltered(Fixtures[i].Label, [mixed[i]], dom);
+            PrintFiltered("mixed", mixed, dom);
+        }
         return 0;
+
+        void PrintFiltered(string label, IReadOnlyList<string> bodies, bool dom)
+        {
+            var f = Measure(filteredRegistry, filteredDestination, bodies, events, warm, Stage.All, dom);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{label,-10} {(int)bodies.Average(b => b.Length),7} {f.CpuUs,13:F2} {f.WallUs,14:F2} {f.AllocBytes,14:F0} {f.BatchBytes,14:F0} {"-",8} {"-",8}"));
+        }
 
         // Where the time goes: the read (FromStored) alone and read + map again, after the whole path.
         void Print(string label, IReadOnlyList<string> bodies)
@@ -75,17 +92,22 @@ public static class MapCost
         return Encoding.UTF8.GetString(e.ToUtf8Json().Span);
     }
 
-    static DestinationRegistry Registry()
+    static DestinationRegistry Registry(bool filtered)
     {
         var settings = new SalesmachineSettings { ApiToken = "bench-token", ApiSecret = "bench-secret", BaseUrl = new Uri("http://127.0.0.1:9") };
         var destination = new SalesmachineDestination("sm-bench", settings,
             () => throw new InvalidOperationException("mapcost sends nothing"));
-        return new DestinationRegistry([new SourceOptions { Id = "web", AllowUnsigned = true }], [(destination, null)], []);
+        var filters = new Dictionary<string, InstanceFilters>(StringComparer.Ordinal);
+        if (filtered)
+            filters[destination.Id] = new InstanceFilters([new DropPropertiesFilter(0,
+                [FieldPath.TryParse("context.ip", out _)!, FieldPath.TryParse("properties.email", out _)!])]);
+        return new DestinationRegistry([new SourceOptions { Id = "web", AllowUnsigned = true }], [(destination, null)], [], filters: filters);
     }
 
     /// <summary>Maps <paramref name="warm"/> events unmeasured, then <paramref name="events"/> measured, cycling through
     /// distinct string copies of <paramref name="bodies"/> (a claimed row's body is a fresh string).</summary>
-    static Figures Measure(DestinationRegistry registry, IDestination destination, IReadOnlyList<string> bodies, int events, int warm, Stage stage)
+    static Figures Measure(DestinationRegistry registry, IDestination destination, IReadOnlyList<string> bodies, int events, int warm, Stage stage,
+        bool dom = false)
     {
         var rows = new string[Math.Max(bodies.Count, 1024 / bodies.Count * bodies.Count)];
         for (var i = 0; i < rows.Length; i++) rows[i] = new string(bodies[i % bodies.Count].AsSpan());
@@ -107,7 +129,9 @@ public static class MapCost
                         if (SegmentEvent.FromStored(rows[row]).Type.Length == 0) throw new InvalidOperationException("no type");
                         continue;
                     }
-                    var mapping = registry.Map(destination, SegmentEvent.FromStored(rows[row]), subscriptions[row]).Result;
+                    var e = SegmentEvent.FromStored(rows[row]);
+                    if (dom && e.Json.Count == 0) throw new InvalidOperationException("empty event");
+                    var mapping = registry.Map(destination, e, subscriptions[row]).Result;
                     if (mapping.Outcome != MappingOutcome.Send) throw new InvalidOperationException($"not sent: {mapping.Outcome} {mapping.Reason}");
                     requests.AddRange(mapping.Requests);
                 }

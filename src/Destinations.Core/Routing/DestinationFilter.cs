@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Destinations.Core.Mapping;
 
@@ -81,6 +83,108 @@ public abstract record PropertyFilter(int Index, IReadOnlyList<FieldPath> Paths)
     /// <summary>Changes <paramref name="e"/> (the caller's own copy of the event) in place and adds each field it removes to
     /// <paramref name="removed"/>.</summary>
     public abstract void Apply(JsonObject e, List<RemovedField> removed);
+
+    /// <summary>
+    /// What <see cref="Apply(JsonObject, List{RemovedField})"/> does, on an event's UTF-8 JSON without building its DOM: the
+    /// event written again without the removed fields (untouched values copied as they are written), the same fields added
+    /// to <paramref name="removed"/> in the same order. Null, with nothing added, when an object it has to look into holds a
+    /// name twice: which of the two the DOM keeps (or whether it accepts them at all) is then the DOM's to decide.
+    /// </summary>
+    internal abstract byte[]? Apply(byte[] utf8, List<RemovedField> removed);
+
+    static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+
+    /// <summary>What <paramref name="write"/> writes, or null when it returns false (a name repeated).</summary>
+    private protected static byte[]? Rewrite(byte[] utf8, Func<Utf8JsonWriter, bool> write)
+    {
+        // One buffer and writer per thread: a filtered event is written and copied out before the next one starts.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var w = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        w.Reset(buffer);
+        try
+        {
+            if (!write(w)) return null;
+            w.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            if (buffer.Capacity > KeptBufferBytes) (t_buffer, t_writer) = (null, null);
+        }
+    }
+
+    /// <summary>A buffer grown past this by a large event is not kept for the thread's next one.</summary>
+    const int KeptBufferBytes = 64 * 1024;
+    [ThreadStatic] static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] static Utf8JsonWriter? t_writer;
+
+    /// <summary>Copies the value at <paramref name="r"/> (on its first token) to <paramref name="w"/> as it is written.</summary>
+    private protected static void CopyValue(ref Utf8JsonReader r, Utf8JsonWriter w, byte[] utf8)
+    {
+        var start = (int)r.TokenStartIndex;
+        r.Skip();
+        w.WriteRawValue(utf8.AsSpan(start, (int)r.BytesConsumed - start), skipInputValidation: true);
+    }
+
+    /// <summary>The member name at <paramref name="r"/>; false when the object already had it.</summary>
+    private protected static bool NextName(ref Utf8JsonReader r, ref Seen seen, byte[] utf8, out Name name)
+    {
+        name = r.ValueIsEscaped ? new Name(0, 0, r.GetString()!) : new Name((int)r.TokenStartIndex + 1, r.ValueSpan.Length, null);
+        return seen.Add(name, utf8);
+    }
+
+    /// <summary>The key of <paramref name="children"/> the member name at <paramref name="r"/> is (escapes read as what they
+    /// stand for), without making a string of the name.</summary>
+    private protected static T? Find<T>(ref Utf8JsonReader r, Dictionary<string, T> children) where T : class
+    {
+        foreach (var (key, value) in children)
+            if (r.ValueTextEquals(key)) return value;
+        return null;
+    }
+
+    /// <summary>A member name: where it is in the bytes when written without escapes, else the name unescaped.</summary>
+    private protected readonly record struct Name(int Start, int Length, string? Unescaped)
+    {
+        public string Text(byte[] utf8) => Unescaped ?? System.Text.Encoding.UTF8.GetString(utf8, Start, Length);
+
+        public void Write(Utf8JsonWriter w, byte[] utf8)
+        {
+            if (Unescaped is null) w.WritePropertyName(utf8.AsSpan(Start, Length));
+            else w.WritePropertyName(Unescaped);
+        }
+    }
+
+    /// <summary>The names of one object's members so far, to find one written twice: compared as bytes while they are few and
+    /// none was escaped (no string per member), else as strings.</summary>
+    private protected struct Seen
+    {
+        const int MostCompared = 32;
+        int[]? _spans;
+        int _count;
+        HashSet<string>? _strings;
+
+        public bool Add(Name name, byte[] utf8)
+        {
+            if (_strings is null && name.Unescaped is null && _count < MostCompared)
+            {
+                var span = utf8.AsSpan(name.Start, name.Length);
+                for (var i = 0; i < _count; i++)
+                    if (utf8.AsSpan(_spans![2 * i], _spans[2 * i + 1]).SequenceEqual(span)) return false;
+                _spans ??= new int[2 * MostCompared];
+                _spans[2 * _count] = name.Start;
+                _spans[2 * _count + 1] = name.Length;
+                _count++;
+                return true;
+            }
+            if (_strings is null)
+            {
+                _strings = new HashSet<string>(StringComparer.Ordinal);
+                for (var i = 0; i < _count; i++) _strings.Add(System.Text.Encoding.UTF8.GetString(utf8, _spans![2 * i], _spans[2 * i + 1]));
+            }
+            return _strings.Add(name.Text(utf8));
+        }
+    }
 }
 
 /// <summary>A field a property filter took out of the event handed to the mapper.</summary>
@@ -102,6 +206,105 @@ public sealed record DropPropertiesFilter(int Index, IReadOnlyList<FieldPath> Pa
             var parent = e;
             for (var i = 0; i < path.Segments.Count - 1 && parent is not null; i++) parent = parent[path.Segments[i]] as JsonObject;
             if (parent is not null && parent.Remove(path.Segments[^1])) removed.Add(new RemovedField(Index, Kind, path.Text));
+        }
+    }
+
+    readonly Node _tree = Node.From(Paths);
+
+    internal override byte[]? Apply(byte[] utf8, List<RemovedField> removed)
+    {
+        // Which paths the event holds, found while writing it without them: a path under one that is removed is still looked
+        // for, as the DOM removes it first when it is listed first.
+        var present = new bool[Paths.Count];
+        var any = false;
+        var written = Rewrite(utf8, w =>
+        {
+            var r = new Utf8JsonReader(utf8);
+            r.Read();
+            return Walk(ref r, w, _tree, present, utf8);
+        });
+        if (written is null) return null;
+        List<IReadOnlyList<string>>? gone = null;
+        for (var i = 0; i < Paths.Count; i++)
+        {
+            if (!present[i]) continue;
+            var path = Paths[i].Segments;
+            // Listed again, or under a path already removed: the DOM no longer finds it.
+            if (gone is not null && gone.Exists(g => StartsWith(path, g))) continue;
+            (gone ??= []).Add(path);
+            removed.Add(new RemovedField(Index, Kind, Paths[i].Text));
+            any = true;
+        }
+        return any ? written : utf8;
+    }
+
+    static bool StartsWith(IReadOnlyList<string> path, IReadOnlyList<string> prefix)
+    {
+        if (prefix.Count > path.Count) return false;
+        for (var i = 0; i < prefix.Count; i++)
+            if (!string.Equals(path[i], prefix[i], StringComparison.Ordinal)) return false;
+        return true;
+    }
+
+    /// <summary>Writes the object at <paramref name="r"/> without the members <paramref name="node"/> names as removed, or
+    /// only reads it when <paramref name="w"/> is null; false when a name repeats.</summary>
+    static bool Walk(ref Utf8JsonReader r, Utf8JsonWriter? w, Node node, bool[] present, byte[] utf8)
+    {
+        w?.WriteStartObject();
+        var seen = new Seen();
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!NextName(ref r, ref seen, utf8, out var name)) return false;
+            var child = Find(ref r, node.Children);
+            r.Read();
+            if (child is not null)
+            {
+                foreach (var t in child.Targets) present[t] = true;
+                var into = child.Children.Count > 0 && r.TokenType == JsonTokenType.StartObject;
+                if (child.Targets.Count > 0)
+                {
+                    if (into) { if (!Walk(ref r, null, child, present, utf8)) return false; }
+                    else r.Skip();
+                    continue;
+                }
+                if (into)
+                {
+                    if (w is not null) name.Write(w, utf8);
+                    if (!Walk(ref r, w, child, present, utf8)) return false;
+                    continue;
+                }
+            }
+            if (w is null) r.Skip();
+            else
+            {
+                name.Write(w, utf8);
+                CopyValue(ref r, w, utf8);
+            }
+        }
+        w?.WriteEndObject();
+        return true;
+    }
+
+    /// <summary>The listed paths as a tree: each node the indexes of the paths that end there.</summary>
+    sealed class Node
+    {
+        public Dictionary<string, Node> Children { get; } = new(StringComparer.Ordinal);
+        public List<int> Targets { get; } = [];
+
+        public static Node From(IReadOnlyList<FieldPath> paths)
+        {
+            var root = new Node();
+            for (var p = 0; p < paths.Count; p++)
+            {
+                var node = root;
+                foreach (var segment in paths[p].Segments)
+                {
+                    if (!node.Children.TryGetValue(segment, out var next)) node.Children[segment] = next = new Node();
+                    node = next;
+                }
+                node.Targets.Add(p);
+            }
+            return root;
         }
     }
 }
@@ -141,6 +344,70 @@ public sealed record AllowPropertiesFilter(int Index, IReadOnlyList<FieldPath> P
         }
         if (drop is null) return;
         foreach (var key in drop) o.Remove(key);
+    }
+
+    internal override byte[]? Apply(byte[] utf8, List<RemovedField> removed)
+    {
+        // Written in the event's order; listed per root in the order the DOM walks the roots (the order they are listed).
+        Dictionary<string, List<RemovedField>>? byRoot = null;
+        var written = Rewrite(utf8, w =>
+        {
+            var r = new Utf8JsonReader(utf8);
+            r.Read();
+            w.WriteStartObject();
+            var seen = new Seen();
+            while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+            {
+                if (!NextName(ref r, ref seen, utf8, out var name)) return false;
+                var allowed = Find(ref r, _tree.Children!);
+                r.Read();
+                name.Write(w, utf8);
+                if (allowed is not null && r.TokenType == JsonTokenType.StartObject)
+                {
+                    var root = name.Text(utf8);
+                    var list = new List<RemovedField>();
+                    (byRoot ??= new(StringComparer.Ordinal))[root] = list;
+                    if (!Restrict(ref r, w, allowed, root, list, utf8)) return false;
+                }
+                else CopyValue(ref r, w, utf8);
+            }
+            w.WriteEndObject();
+            return true;
+        });
+        if (written is null) return null;
+        var before = removed.Count;
+        if (byRoot is not null)
+            foreach (var root in _tree.Children!.Keys)
+                if (byRoot.TryGetValue(root, out var list)) removed.AddRange(list);
+        return removed.Count > before ? written : utf8;
+    }
+
+    bool Restrict(ref Utf8JsonReader r, Utf8JsonWriter w, Allowed allowed, string at, List<RemovedField> removed, byte[] utf8)
+    {
+        w.WriteStartObject();
+        var seen = new Seen();
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!NextName(ref r, ref seen, utf8, out var key)) return false;
+            var child = Find(ref r, allowed.Children!);
+            r.Read();
+            if (child is not null && child.Children is null)
+            {
+                key.Write(w, utf8);
+                CopyValue(ref r, w, utf8);
+                continue;
+            }
+            if (child is not null && r.TokenType == JsonTokenType.StartObject)
+            {
+                key.Write(w, utf8);
+                if (!Restrict(ref r, w, child, at + "." + key.Text(utf8), removed, utf8)) return false;
+                continue;
+            }
+            r.Skip();
+            removed.Add(new RemovedField(Index, Kind, at + "." + key.Text(utf8)));
+        }
+        w.WriteEndObject();
+        return true;
     }
 
     /// <summary>The listed paths as a tree; a node without children is a named field, kept whole.</summary>

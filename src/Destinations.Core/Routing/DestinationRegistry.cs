@@ -47,12 +47,14 @@ public sealed class DestinationRegistry
     /// <summary>
     /// The one way an event reaches a mapper, for delivery, replay and the dry-run alike: the instance's property filters
     /// (<c>dropProperties</c>, <c>allowProperties</c>) are applied to <paramref name="e"/> — the caller's own copy, e.g.
-    /// <see cref="SegmentEvent.FromStored"/>, changed in place — and the filtered event is mapped.
+    /// <see cref="SegmentEvent.FromStored(string)"/> — and the filtered event is mapped. A stored event without a DOM is
+    /// filtered on its bytes (<see cref="InstanceFilters.Apply(SegmentEvent, out SegmentEvent)"/>); one with a DOM is changed
+    /// in place.
     /// </summary>
     public FilteredMapping Map(IDestination destination, SegmentEvent e, string subscription)
     {
         var filters = FiltersOf(destination.Id);
-        var removed = filters.PropertyFilters.Count == 0 ? [] : filters.Apply(e.Json);
+        var removed = filters.PropertyFilters.Count == 0 ? [] : filters.Apply(e, out e);
         return new FilteredMapping(destination.Map(e, subscription), removed);
     }
 

@@ -55,6 +55,32 @@ public sealed class InstanceFilters
         return removed;
     }
 
+    /// <summary>
+    /// Applies the property filters to <paramref name="e"/> and lists what they removed, in order; <paramref name="filtered"/>
+    /// is the event to map. An event read back from the store without a DOM is filtered on its bytes and
+    /// <paramref name="filtered"/> is a new event read from the bytes written (no DOM built, <paramref name="e"/> unchanged);
+    /// otherwise <paramref name="e"/> (the caller's own copy) is changed in place and is <paramref name="filtered"/>.
+    /// </summary>
+    public IReadOnlyList<RemovedField> Apply(SegmentEvent e, out SegmentEvent filtered)
+    {
+        filtered = e;
+        if (PropertyFilters.Count == 0) return [];
+        if (e.StoredUtf8WithoutDom is { } stored)
+        {
+            var removed = new List<RemovedField>();
+            byte[]? utf8 = stored;
+            foreach (var f in PropertyFilters)
+                if (utf8 is not null) utf8 = f.Apply(utf8, removed);
+            // A name twice in an object a filter looks into: the DOM decides, from a fresh list.
+            if (utf8 is not null)
+            {
+                if (!ReferenceEquals(utf8, stored)) filtered = SegmentEvent.FromStored(utf8);
+                return removed;
+            }
+        }
+        return Apply(e.Json);
+    }
+
     /// <summary>The counted reason of an event-level filter (D8: router time, a counter per instance and code).</summary>
     public static FilterReason ReasonOf(EventFilter f) => f switch
     {

@@ -149,9 +149,11 @@ public sealed class SegmentEvent
     /// An event as the store holds it: its UTF-8 bytes and the typed fields, read in one pass over its members (the values
     /// of the others are skipped, which still checks that they are well-formed). The DOM is built only when asked for.
     /// </summary>
-    public static SegmentEvent FromStored(string json)
+    public static SegmentEvent FromStored(string json) => FromStored(System.Text.Encoding.UTF8.GetBytes(json));
+
+    /// <summary><see cref="FromStored(string)"/> on UTF-8 the caller hands over (it must not change it afterwards).</summary>
+    internal static SegmentEvent FromStored(byte[] utf8)
     {
-        var utf8 = System.Text.Encoding.UTF8.GetBytes(json);
         var r = new Utf8JsonReader(utf8);
         if (!r.Read() || r.TokenType != JsonTokenType.StartObject) throw new FormatException("stored event is not a JSON object");
         var values = new string?[StoredFields.Length];
@@ -185,6 +187,10 @@ public sealed class SegmentEvent
         return new SegmentEvent(utf8, new EventFields(values[0] ?? "", values[1] ?? "", values[2], values[3], values[4], values[5],
             values[6], values[7], values[8], values[9]), members, count);
     }
+
+    /// <summary>The stored bytes while no DOM has been built (a property filter can then rewrite them instead of building
+    /// one); null for an event read at the ingress or one whose DOM exists.</summary>
+    internal byte[]? StoredUtf8WithoutDom => _stored && _json is null ? _utf8 : null;
 
     /// <summary>The typed fields in <see cref="EventFields"/> order.</summary>
     static readonly byte[][] StoredFields = Array.ConvertAll(
