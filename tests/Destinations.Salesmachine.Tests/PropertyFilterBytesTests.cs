@@ -1,5 +1,4 @@
-using System.Buffers;
-using System.Text;
+using static Destinations.Salesmachine.Tests.WrittenBodies;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Destinations.Core.Configuration;
@@ -208,22 +207,5 @@ public sealed class PropertyFilterBytesTests
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Destinations.sln"))) return dir.FullName;
         throw new DirectoryNotFoundException("Destinations.sln not found");
-    }
-
-    /// <summary>Each request's body as the partner client writes it, then the <c>/v1/batch</c> body; or the outcome.</summary>
-    static string Written(MappingResult result)
-    {
-        if (result.Outcome != MappingOutcome.Send) return $"{result.Outcome} {result.Reason}";
-        var lines = result.Requests.Select(r => $"{r.Step} {Utf8(r.Body!)}").ToList();
-        var batchable = result.Requests.Where(r => SalesmachineBatch.MethodOf(r) is not null).ToList();
-        if (batchable.Count > 0) lines.Add($"batch {Utf8(SalesmachineBatch.Request(batchable).Body!)}");
-        return string.Join(" | ", lines);
-    }
-
-    static string Utf8(JsonNode body)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer)) body.WriteTo(writer);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }

@@ -1,5 +1,4 @@
-using System.Buffers;
-using System.Text;
+using static Destinations.Salesmachine.Tests.WrittenBodies;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
@@ -123,24 +122,6 @@ public sealed class StoredEventMappingTests
         Assert.Equal("""{"contact_uid":"u1","params":{"plan":"pro","n":[1,2]}}""", JsonSerializer.Serialize(body, new JsonSerializerOptions()));
         var indented = new JsonSerializerOptions { WriteIndented = true, TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
         Assert.Equal(JsonNode.Parse(body.ToJsonString())!.ToJsonString(indented), body.ToJsonString(indented));
-    }
-
-    /// <summary>Each request's body written alone, then the <c>/v1/batch</c> body of the ones that can share it; or the outcome.</summary>
-    static string Written(MappingResult result)
-    {
-        if (result.Outcome != MappingOutcome.Send) return $"{result.Outcome} {result.Reason}";
-        var lines = result.Requests.Select(r => $"{r.Step} {Utf8(r.Body!)}").ToList();
-        var batchable = result.Requests.Where(r => SalesmachineBatch.MethodOf(r) is not null).ToList();
-        if (batchable.Count > 0) lines.Add($"batch {Utf8(SalesmachineBatch.Request(batchable).Body!)}");
-        return string.Join(" | ", lines);
-    }
-
-    /// <summary>As the partner client writes a body: UTF-8 through a default <see cref="Utf8JsonWriter"/>.</summary>
-    static string Utf8(JsonNode body)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer)) body.WriteTo(writer);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     static Dictionary<string, string> ExpectedLines()
