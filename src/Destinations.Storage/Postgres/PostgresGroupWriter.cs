@@ -166,7 +166,10 @@ static class PostgresGroupWriter
         }
         // A new instance's partitions start just before the first event routed to it (it gets what is accepted from then on).
         // A group that drew a smaller seq for the same new instance may commit later: it lowers them (never below a cursor the
-        // holder moved: a holder reads only up to the horizon, below every seq of a group still running).
+        // holder moved: a holder reads only up to the horizon, below every seq of a group still running). An instance with a
+        // partition below this group's start is not new: nothing is added, so a changed partition count is applied by
+        // PostgresPartitionLeases.EnsureAsync from the slowest old cursor (new partitions created here, at this group's
+        // start, would make the count look right and skip the backlog of the users they now hold).
         var fresh = firstOf.Where(f => knownInstances is null || !knownInstances.TryGetValue(f.Key, out var at) || nowMs - at > KnownInstanceMs || nowMs < at).ToList();
 
         await using (var second = new NpgsqlBatch(conn, tx))
@@ -181,6 +184,7 @@ static class PostgresGroupWriter
                 second.BatchCommands.Add(Command("""
                     INSERT INTO cursor_leases (instance, partition, seq, seen_at)
                     SELECT i, p, s, $3 FROM unnest($1::text[], $2::bigint[]) AS u(i, s) CROSS JOIN generate_series(0, $4 - 1) AS p
+                    WHERE NOT EXISTS (SELECT 1 FROM cursor_leases c WHERE c.instance = u.i AND c.seq < u.s)
                     ORDER BY i, p
                     ON CONFLICT (instance, partition) DO UPDATE SET seq = excluded.seq WHERE excluded.seq < cursor_leases.seq
                     """, fresh.Select(f => f.Key).ToArray(), fresh.Select(f => f.Value - 1).ToArray(), nowMs, partitions));

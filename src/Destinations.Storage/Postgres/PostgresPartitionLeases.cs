@@ -39,12 +39,21 @@ public sealed class PostgresPartitionLeases(PostgresDatabase db, TimeProvider ti
             await tx.CommitAsync(ct).ConfigureAwait(false);
             return;
         }
-        // A new instance starts at the horizon; ingest may create its partitions meanwhile, just before the first event routed
-        // to it (the lower of the two wins).
-        var start = existing.Count > 0
-            ? existing.Min(e => e.Seq)
-            : await PostgresLogHorizon.CurrentAsync(conn, tx, ct).ConfigureAwait(false);
-        await conn.ExecuteAsync(new CommandDefinition("DELETE FROM cursor_leases WHERE instance = @Instance", new { Instance = instance }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        long start;
+        if (existing.Count > 0)
+        {
+            // A changed count: the old partitions are replaced, all starting at the slowest old cursor.
+            start = existing.Min(e => e.Seq);
+            await conn.ExecuteAsync(new CommandDefinition("DELETE FROM cursor_leases WHERE instance = @Instance", new { Instance = instance }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        }
+        else
+        {
+            // A new instance starts at the horizon. Ingest may create its partitions meanwhile, just before the first event
+            // routed to it, in a group the horizon waits for: those rows are committed by the time the insert below runs and
+            // must not be deleted (their start is below the horizon: replacing it would skip that group's events for ever).
+            // The lower of the two wins.
+            start = await PostgresLogHorizon.CurrentAsync(conn, tx, ct).ConfigureAwait(false);
+        }
         await conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO cursor_leases (instance, partition, seq, seen_at) SELECT @Instance, p, @Start, @Now FROM generate_series(0, @Last) AS p
             ON CONFLICT (instance, partition) DO UPDATE SET seq = LEAST(cursor_leases.seq, excluded.seq)

@@ -63,11 +63,13 @@ public sealed class ConsolePostgresAppTests : IDisposable
         (await http.SendAsync(request)).EnsureSuccessStatusCode();
     }
 
-    static async Task<bool> StatsReachAsync(HttpClient admin, string counter, long expected)
+    /// <summary>Waits up to 30 s for the counter; fails with the last stats read (where the delivery stopped).</summary>
+    static async Task StatsReachAsync(HttpClient admin, string counter, long expected)
     {
+        var stats = "";
         for (var until = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < until; await Task.Delay(100))
-            if ((long?)JsonNode.Parse(await admin.GetStringAsync("/admin/destinations/sm/stats"))![counter] == expected) return true;
-        return false;
+            if ((long?)JsonNode.Parse(stats = await admin.GetStringAsync("/admin/destinations/sm/stats"))![counter] == expected) return;
+        Assert.Fail($"{counter} did not reach {expected} in 30 s; stats: {stats}");
     }
 
     [Fact]
@@ -84,10 +86,10 @@ public sealed class ConsolePostgresAppTests : IDisposable
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
 
         await IdentifyAsync(http, """{"userId":"pg-reject-1","messageId":"pg-dead-1","traits":{"plan":"pro"}}""");
-        Assert.True(await StatsReachAsync(admin, "dead", 1));
+        await StatsReachAsync(admin, "dead", 1);
         await IdentifyAsync(http, """{"userId":"pg-ok-1","messageId":"pg-ok-1","traits":{"plan":"pro"}}""");
         await IdentifyAsync(http, """{"userId":"pg-ok-1","messageId":"pg-ok-2","traits":{"plan":"team"}}""");
-        Assert.True(await StatsReachAsync(admin, "delivered", 2));
+        await StatsReachAsync(admin, "delivered", 2);
 
         var client = ConsoleClient.For(app);
         Assert.Equal(HttpStatusCode.Redirect, (await client.SignInAsync(AdminKey)).StatusCode);
@@ -123,7 +125,7 @@ public sealed class ConsolePostgresAppTests : IDisposable
         _partner.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(201).WithBody("{}"));
         var replayed = await client.PostFormAsync($"/console/dead-letters/{id}?handler=Replay", $"/console/dead-letters/{id}");
         Assert.Contains("Replayed: the delivery is pending again.", await replayed.Content.ReadAsStringAsync());
-        Assert.True(await StatsReachAsync(admin, "delivered", 3));
+        await StatsReachAsync(admin, "delivered", 3);
         var replayedStory = await client.Http.GetStringAsync("/console/events?messageId=pg-dead-1");
         Assert.Contains("<span class=\"bad\">HTTP 400</span>", replayedStory);
         Assert.Matches(@"delivered at [^<]+ in call \d+, HTTP 201", replayedStory);
@@ -195,7 +197,7 @@ public sealed class ConsolePostgresAppTests : IDisposable
         var resume = await client.PostFormAsync("/console/destinations/sm?handler=Resume", "/console/destinations/sm");
         Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
         Assert.Contains("Resumed: the held deliveries go out again.", await resume.Content.ReadAsStringAsync());
-        Assert.True(await StatsReachAsync(admin, "delivered", 1));
+        await StatsReachAsync(admin, "delivered", 1);
         Assert.Contains("pg-live-user", Assert.Single(_partner.LogEntries, e => e.RequestMessage.Path == "/v1/contact").RequestMessage.Body);
 
         var audit = await client.Http.GetStringAsync("/console/audit");

@@ -89,6 +89,67 @@ public sealed class PartitionLeaseTests
     }
 
     [Fact]
+    public async Task Partitions_that_ingest_creates_while_the_claim_sets_up_the_instance_keep_their_start()
+    {
+        await using var store = TestStore.Create(StoreProvider.Postgres);
+        await using var db = new PostgresDatabase(store.Options.ConnectionString);
+        await db.EnsureMigratedAsync(CancellationToken.None);
+        var leases = new PostgresPartitionLeases(db, store.Clock);
+
+        // An ingest group as PostgresGroupWriter runs it, held open: the marker, a block of numbers, sm's partitions created
+        // just before its first event (the first event routed to sm).
+        await using var ingest = await db.OpenAsync(CancellationToken.None);
+        await using var tx = await ingest.BeginTransactionAsync();
+        await using (var marker = new Npgsql.NpgsqlCommand(
+            $"SELECT pg_advisory_xact_lock_shared({PostgresGroupWriter.MarkerKey1}, {PostgresGroupWriter.MarkerKey2})", ingest, tx))
+            await marker.ExecuteScalarAsync();
+        long top;
+        await using (var next = new Npgsql.NpgsqlCommand("SELECT nextval(pg_get_serial_sequence('events', 'seq'))", ingest, tx))
+            top = (long)(await next.ExecuteScalarAsync())!;
+        var firstSeq = top - PostgresGroupWriter.SeqBlock + 1;
+        await using (var partitions = new Npgsql.NpgsqlCommand(
+            $"INSERT INTO cursor_leases (instance, partition, seq, seen_at) SELECT 'sm', p, {firstSeq - 1}, 0 FROM generate_series(0, 1) AS p", ingest, tx))
+            await partitions.ExecuteNonQueryAsync();
+
+        // Meanwhile the dispatcher's first claim sets up sm: it finds no partition yet and waits for the horizon, which waits
+        // for the ingest group. Once EnsureAsync holds its lock (and has read the partitions), the group commits.
+        var ensure = leases.EnsureAsync("sm", 2, CancellationToken.None);
+        for (var until = DateTime.UtcNow.AddSeconds(10); DateTime.UtcNow < until && !ensure.IsCompleted; await Task.Delay(20))
+            if (await store.ScalarAsync<long>("""
+                    SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2
+                      AND classid = hashtext('cursor_leases')::oid AND objid = hashtext('sm')::oid
+                    """) > 0) break;
+        await Task.Delay(300);
+        Assert.False(ensure.IsCompleted, "EnsureAsync must wait for the ingest group that drew numbers before its horizon");
+        await tx.CommitAsync();
+        await ensure;
+
+        // The event at firstSeq is read: the partitions start before it, not at the horizon (the top of the group's block).
+        Assert.Equal([firstSeq - 1, firstSeq - 1], await store.QueryAsync<long>("SELECT seq FROM cursor_leases WHERE instance = 'sm' ORDER BY partition"));
+    }
+
+    [Fact]
+    public async Task A_changed_partition_count_restarts_from_the_slowest_cursor_even_when_ingest_runs_first()
+    {
+        await using var store = TestStore.Create(StoreProvider.Postgres, o => o.Partitions = 2);
+        for (var i = 0; i < 3; i++) await store.AcceptOneAsync(TestEvents.To($"old-{i}", "sm"));
+        var first = await store.ScalarAsync<long>("SELECT MIN(seq) FROM events");
+        Assert.Equal([first - 1, first - 1], await store.QueryAsync<long>("SELECT seq FROM cursor_leases WHERE instance = 'sm' ORDER BY partition"));
+
+        // Restarted with four partitions; its ingest runs before the dispatcher's first claim sets the instance up. The
+        // three events are not delivered yet: under the new count their users may be in partitions 2 and 3, which must not
+        // start after them.
+        store.Options.Partitions = 4;
+        await using var restarted = store.Reopen();
+        for (var i = 0; i < 3; i++) await restarted.AcceptOneAsync(TestEvents.To($"new-{i}", "sm"));
+        Assert.Equal([first - 1, first - 1], await store.QueryAsync<long>("SELECT seq FROM cursor_leases WHERE instance = 'sm' ORDER BY partition"));
+        await using var db = new PostgresDatabase(store.Options.ConnectionString);
+        await new PostgresPartitionLeases(db, store.Clock).EnsureAsync("sm", 4, CancellationToken.None);
+        Assert.Equal([first - 1, first - 1, first - 1, first - 1],
+            await store.QueryAsync<long>("SELECT seq FROM cursor_leases WHERE instance = 'sm' ORDER BY partition"));
+    }
+
+    [Fact]
     public async Task A_removed_instances_partitions_are_dropped_after_seven_days_and_it_comes_back_at_the_head()
     {
         await using var store = TestStore.Create(StoreProvider.Postgres, o => o.Partitions = 2);
