@@ -24,6 +24,10 @@ sealed class GroupWriter : IDisposable
 
     readonly SqliteConnection _conn;
     readonly Dictionary<(Kind, int), RawStatement> _prepared = [];
+    readonly LogRoutes.Cache<Core.Routing.RoutedDelivery> _routes = new(LogRoutes.Encode, static (a, b) =>
+        string.Equals(a.DestinationId, b.DestinationId, StringComparison.Ordinal) && string.Equals(a.Subscription, b.Subscription, StringComparison.Ordinal));
+    readonly LogRoutes.Cache<Core.Routing.RouterFilter> _filtered = new(LogRoutes.EncodeFiltered, static (a, b) =>
+        string.Equals(a.DestinationId, b.DestinationId, StringComparison.Ordinal) && string.Equals(a.Reason.Code, b.Reason.Code, StringComparison.Ordinal));
     readonly SqliteCommand _countFilter, _countDuplicate, _legacySeen, _legacyAny, _newCursor;
     bool _legacyDedupe;
     long? _legacyCheckedAt;
@@ -179,8 +183,8 @@ sealed class GroupWriter : IDisposable
                 // Routed nowhere: the row is only its dedupe record and the router's reasons (nothing ever reads its body).
                 if (incoming.Routing.Deliveries.Count > 0) stmt.BindUtf8(n + 6, e.ToUtf8Json().Span);
                 else stmt.Bind(n + 6, "");
-                stmt.BindTextOrNull(n + 7, LogRoutes.Encode(incoming.Routing.Deliveries));
-                stmt.BindTextOrNull(n + 8, LogRoutes.EncodeFiltered(incoming.Routing.Filtered));
+                BindOrNull(stmt, n + 7, _routes.Of(incoming.Routing.Deliveries));
+                BindOrNull(stmt, n + 8, _filtered.Of(incoming.Routing.Filtered));
                 if (e.MessageId.Length > 0) stmt.Bind(n + 9, hash);
                 else stmt.BindTextOrNull(n + 9, null);
             }
@@ -206,6 +210,12 @@ sealed class GroupWriter : IDisposable
                     if (cursorsDone.Add(deliveries[i].DestinationId)) Run(_newCursor, tx, deliveries[i].DestinationId, first + k - 1, nowMs);
             }
         }
+    }
+
+    static void BindOrNull(RawStatement stmt, int number, byte[]? utf8)
+    {
+        if (utf8 is null) stmt.BindTextOrNull(number, null);
+        else stmt.BindUtf8(number, utf8);
     }
 
     /// <summary>The prepared multi-row statement of a kind for a row count (built on first use, kept for the connection).
