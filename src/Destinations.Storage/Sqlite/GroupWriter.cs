@@ -24,9 +24,21 @@ sealed class GroupWriter : IDisposable
 
     readonly SqliteConnection _conn;
     readonly Dictionary<(Kind, int), RawStatement> _prepared = [];
-    readonly SqliteCommand _countFilter, _countDuplicate, _legacySeen, _legacyAny, _newCursor;
+    readonly LogRoutes.Cache<Core.Routing.RoutedDelivery> _routes = new(LogRoutes.Encode, static (a, b) =>
+        string.Equals(a.DestinationId, b.DestinationId, StringComparison.Ordinal) && string.Equals(a.Subscription, b.Subscription, StringComparison.Ordinal));
+    readonly LogRoutes.Cache<Core.Routing.RouterFilter> _filtered = new(LogRoutes.EncodeFiltered, static (a, b) =>
+        string.Equals(a.DestinationId, b.DestinationId, StringComparison.Ordinal) && string.Equals(a.Reason.Code, b.Reason.Code, StringComparison.Ordinal));
+    readonly SqliteCommand _countFilter, _countDuplicate, _legacySeen, _legacyAny, _newCursor, _newestSeq, _logSpan, _allHashes;
+    readonly List<int> _lookups = [];
     bool _legacyDedupe;
     long? _legacyCheckedAt;
+    SeenFilter? _filter;
+    long _filterNewestSeq;
+    long? _filterRetryAt;
+
+    /// <summary>How long the writer looks every event up after the <see cref="SeenFilter"/> was found full, before it
+    /// tries a rebuild (the retention may have made the log smaller).</summary>
+    static readonly TimeSpan FilterRetry = TimeSpan.FromMinutes(10);
 
     enum Kind { Seen, Event }
 
@@ -53,6 +65,9 @@ sealed class GroupWriter : IDisposable
             INSERT INTO cursors (destination_id, seq, created_at, updated_at) VALUES ($destination, $seq, $now, $now)
             ON CONFLICT (destination_id) DO NOTHING
             """, "$destination", "$seq", "$now");
+        _newestSeq = Prepare("SELECT COALESCE(MAX(seq), 0) FROM events");
+        _logSpan = Prepare("SELECT COALESCE(MAX(seq) - MIN(seq) + 1, 0) FROM events");
+        _allHashes = Prepare("SELECT id_hash FROM events WHERE id_hash IS NOT NULL");
     }
 
     /// <summary>Writes and commits the group; one status array per request, in order. Throws when the commit fails.</summary>
@@ -103,6 +118,7 @@ sealed class GroupWriter : IDisposable
                 continue;
             }
             results[r][i] = AcceptStatus.Stored;
+            if (incoming.Event.MessageId.Length > 0) _filter?.Add(hashes[n]);
             var filtered = incoming.Routing.Filtered; // by index: a foreach would box an enumerator per event
             for (var f = 0; f < filtered.Count; f++)
                 CollectionsMarshal.GetValueRefOrAddDefault(filters, (filtered[f].DestinationId, filtered[f].Reason.Code), out _)++;
@@ -123,12 +139,21 @@ sealed class GroupWriter : IDisposable
         long sinceMs, long nowMs)
     {
         HashSet<(string, string)>? seen = null;
-        for (var start = 0; start < candidates.Count; start += RowsPerStatement)
+        // Only what the filter cannot rule out is looked up: for a group of new ids, nothing.
+        var lookups = candidates;
+        if (Filter(tx, nowMs) is { } filter)
         {
-            var rows = Math.Min(RowsPerStatement, candidates.Count - start);
+            lookups = _lookups;
+            lookups.Clear();
+            foreach (var n in candidates)
+                if (filter.MayContain(hashes[n])) lookups.Add(n);
+        }
+        for (var start = 0; start < lookups.Count; start += RowsPerStatement)
+        {
+            var rows = Math.Min(RowsPerStatement, lookups.Count - start);
             var stmt = Statement(Kind.Seen, rows);
             stmt.Bind(1, sinceMs);
-            for (var k = 0; k < rows; k++) stmt.Bind(2 + k, hashes[candidates[start + k]]);
+            for (var k = 0; k < rows; k++) stmt.Bind(2 + k, hashes[lookups[start + k]]);
             try
             {
                 while (stmt.Step()) (seen ??= []).Add((stmt.Text(0), stmt.Text(1)));
@@ -158,6 +183,47 @@ sealed class GroupWriter : IDisposable
         return seen;
     }
 
+    /// <summary>The filter of the hashes in the log, or null while every event is to be looked up (full, or not yet
+    /// retried). Built from the id_hash index when this writer starts, again when the log's newest row is not the one this
+    /// writer inserted last (another writer added rows it did not see).</summary>
+    SeenFilter? Filter(SqliteTransaction tx, long nowMs)
+    {
+        if (_filter is not null)
+        {
+            if (_filter.IsFull)
+            {
+                _filter = null;
+                _filterRetryAt = nowMs + (long)FilterRetry.TotalMilliseconds;
+                return null;
+            }
+            if (NewestSeq(tx) == _filterNewestSeq) return _filter;
+            _filter = null;
+        }
+        else if (_filterRetryAt is { } retryAt && nowMs < retryAt) return null;
+
+        // The seq span bounds the row count (two look-ups at the ends of the rowid tree): a log too large for the filter is
+        // not scanned at all.
+        _logSpan.Transaction = tx;
+        if (Convert.ToInt64(_logSpan.ExecuteScalar(), CultureInfo.InvariantCulture) > SeenFilter.Capacity)
+        {
+            _filterRetryAt = nowMs + (long)FilterRetry.TotalMilliseconds;
+            return null;
+        }
+        var filter = new SeenFilter();
+        _allHashes.Transaction = tx;
+        using (var reader = _allHashes.ExecuteReader())
+            while (reader.Read()) filter.Add(reader.GetInt64(0));
+        _filterRetryAt = null;
+        _filterNewestSeq = NewestSeq(tx);
+        return _filter = filter;
+    }
+
+    long NewestSeq(SqliteTransaction tx)
+    {
+        _newestSeq.Transaction = tx;
+        return Convert.ToInt64(_newestSeq.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
     void InsertEvents(SqliteTransaction tx, List<(IncomingEvent E, long Hash)> events, long nowMs)
     {
         var cursorsDone = new HashSet<string>(StringComparer.Ordinal);
@@ -179,8 +245,8 @@ sealed class GroupWriter : IDisposable
                 // Routed nowhere: the row is only its dedupe record and the router's reasons (nothing ever reads its body).
                 if (incoming.Routing.Deliveries.Count > 0) stmt.BindUtf8(n + 6, e.ToUtf8Json().Span);
                 else stmt.Bind(n + 6, "");
-                stmt.BindTextOrNull(n + 7, LogRoutes.Encode(incoming.Routing.Deliveries));
-                stmt.BindTextOrNull(n + 8, LogRoutes.EncodeFiltered(incoming.Routing.Filtered));
+                BindOrNull(stmt, n + 7, _routes.Of(incoming.Routing.Deliveries));
+                BindOrNull(stmt, n + 8, _filtered.Of(incoming.Routing.Filtered));
                 if (e.MessageId.Length > 0) stmt.Bind(n + 9, hash);
                 else stmt.BindTextOrNull(n + 9, null);
             }
@@ -196,7 +262,9 @@ sealed class GroupWriter : IDisposable
             // seq is the rowid (INTEGER PRIMARY KEY, no AUTOINCREMENT): SQLite gives each new row the largest rowid plus one,
             // so one statement's rows get consecutive values ending at this connection's last insert — on the one writer,
             // inside this transaction. The retention never deletes the newest event, so a seq is never handed out twice.
-            var first = SQLitePCL.raw.sqlite3_last_insert_rowid(_conn.Handle) - rows + 1;
+            var last = SQLitePCL.raw.sqlite3_last_insert_rowid(_conn.Handle);
+            var first = last - rows + 1;
+            _filterNewestSeq = last;
             // A new instance's cursor starts just before the first event routed to it (it gets what is accepted from then on).
             // Once per instance and group: the cursor may have been dropped by the retention since (a removed instance's).
             for (var k = 0; k < rows; k++)
@@ -206,6 +274,12 @@ sealed class GroupWriter : IDisposable
                     if (cursorsDone.Add(deliveries[i].DestinationId)) Run(_newCursor, tx, deliveries[i].DestinationId, first + k - 1, nowMs);
             }
         }
+    }
+
+    static void BindOrNull(RawStatement stmt, int number, byte[]? utf8)
+    {
+        if (utf8 is null) stmt.BindTextOrNull(number, null);
+        else stmt.BindUtf8(number, utf8);
     }
 
     /// <summary>The prepared multi-row statement of a kind for a row count (built on first use, kept for the connection).
@@ -275,5 +349,8 @@ sealed class GroupWriter : IDisposable
         _legacySeen.Dispose();
         _legacyAny.Dispose();
         _newCursor.Dispose();
+        _newestSeq.Dispose();
+        _logSpan.Dispose();
+        _allHashes.Dispose();
     }
 }

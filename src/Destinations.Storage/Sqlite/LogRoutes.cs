@@ -32,6 +32,34 @@ static class LogRoutes
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The encoded column of the last list it was given, as UTF-8, for the group-commit thread: the events of a group are
+    /// nearly always routed alike (same instances, subscriptions, reasons), so most events reuse the previous event's bytes
+    /// instead of building a string and converting it. Equal means equal in what the column holds, element by element.
+    /// </summary>
+    public sealed class Cache<T>(Func<IReadOnlyList<T>, string?> encode, Func<T, T, bool> same)
+    {
+        T[] _last = [];
+        byte[]? _utf8;
+
+        /// <summary>The column for <paramref name="list"/> as UTF-8; null when the list is empty.</summary>
+        public byte[]? Of(IReadOnlyList<T> list)
+        {
+            if (list.Count == 0) return null;
+            if (list.Count == _last.Length)
+            {
+                var equal = true;
+                for (var i = 0; i < list.Count && equal; i++) equal = same(list[i], _last[i]);
+                if (equal) return _utf8;
+            }
+            var last = new T[list.Count];
+            for (var i = 0; i < list.Count; i++) last[i] = list[i];
+            _utf8 = Encoding.UTF8.GetBytes(encode(list)!);
+            _last = last;
+            return _utf8;
+        }
+    }
+
     /// <summary>The pairs of an encoded column, in order.</summary>
     public static IEnumerable<(string Instance, string Value)> Decode(string? text)
     {
