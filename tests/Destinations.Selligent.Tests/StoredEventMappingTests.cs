@@ -34,6 +34,8 @@ public sealed class StoredEventMappingTests
         ("group-object-method", """{"type":"group","groupId":"seg","userId":"u1","messageId":"m11","traits":{"matchkey":"MAIL","userlist":"USERS","method":{"a":"b\u00e9"}}}"""),
         ("group-numeric-traits", """{"type":"group","groupId":42,"userId":"u1","messageId":"m12","traits":{"matchkey":5,"userlist":6.5,"method":"Add"}}"""),
         ("group-traits-not-object", """{"type":"group","groupId":"seg","userId":"u1","messageId":"m13","traits":["matchkey"]}"""),
+        // ASCII the writers treat differently (HTML-sensitive characters, DEL as it is), and no escapes.
+        ("ascii-html-track", "{\"type\":\"track\",\"event\":\"Order Completed\",\"userId\":\"u1\",\"messageId\":\"m15\",\"properties\":{\"h\":\"<b>&amp;</b> 'q' a+b `t` =\u007f\",\"n\":-0.0},\"context\":{\"x\":\"<&>\"}}"),
         ("group-escaped-traits", """{"type":"group","groupId":"s\/g","userId":"u\u00e9","messageId":"m14","traits":{"m\u0061tchkey":"MAIL","userlist":"US\u0045RS","method":""}}"""),
     ];
 

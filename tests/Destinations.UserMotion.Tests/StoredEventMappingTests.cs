@@ -36,6 +36,8 @@ public sealed class StoredEventMappingTests
         ("numeric-event-track", """{"type":"track","event":5,"userId":"u1","messageId":"m14","properties":[1],"context":"c"}"""),
         ("null-objects-track", """{"type":"track","event":"E","userId":"u1","messageId":"m15","properties":null,"context":null}"""),
         ("page-event-null", """{"type":"page","name":"Home","event":null,"userId":"u1","messageId":"m16","properties":{"url":"u"},"context":{}}"""),
+        ("ascii-html-identify", "{\"type\":\"identify\",\"userId\":\"u<1>\",\"messageId\":\"m18\",\"traits\":{\"h\":\"<b>&amp;</b> 'q' a+b `t` =\u007f\",\"email\":\"a+b@example.com\"}}"),
+        ("index-keys-track", """{"type":"track","event":"E","userId":"u1","messageId":"m19","properties":{"b":1,"10":2,"2":{"1":"x","a":"y"}},"context":{"0":"z"}}"""),
         ("escaped-event-page", """{"type":"page","name":"Home","\u0065vent":"x","userId":"u1","messageId":"m17"}"""),
     ];
 

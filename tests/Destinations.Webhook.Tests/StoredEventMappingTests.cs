@@ -28,6 +28,8 @@ public sealed class StoredEventMappingTests
         ("ascii-only-identify", """{"type":"identify","userId":"u1","anonymousId":"a1","messageId":"m4","traits":{"email":"a@example.com","plan":"pro","n":[1,2,{"k":true}],"z":null},"context":{"ip":"198.51.100.1"}}"""),
         ("spaced-track", """ { "type" : "track" , "event" : "E" , "userId" : 7 , "messageId" : "m5" , "properties" : { "n" : 1 , "l" : [ ] , "o" : { } } } """),
         ("not-objects-track", """{"type":"track","event":"E","userId":"u1","messageId":"m6","properties":[1,"a"],"context":"c","traits":null}"""),
+        ("ascii-html-track", "{\"type\":\"track\",\"event\":\"E\",\"userId\":\"u1\",\"messageId\":\"m8\",\"properties\":{\"h\":\"<b>&amp;</b> 'q' a+b `t` =\u007f\",\"n\":1}}"),
+        ("non-ascii-track", """{"type":"track","event":"Köpt","userId":"u1","messageId":"m9","properties":{"name":"Zoë 😀 مرحبا \u2028","n":[1,{"k":"é"}]}}"""),
         ("big-numbers-track", """{"type":"track","event":"E","userId":"u1","messageId":"m7","properties":{"big":12345678901234567890,"frac":129.90,"exp":1E-7,"negzero":-0.0}}"""),
     ];
 
