@@ -122,6 +122,20 @@ public sealed class StoredEventMappingTests
     }
 
     [Fact]
+    public void A_stored_event_is_mapped_without_building_its_DOM()
+    {
+        var sent = 0;
+        foreach (var (name, stored, settings) in All().Where(a => a.Name.StartsWith("all-on|", StringComparison.Ordinal)))
+        {
+            var e = SegmentEvent.FromStored(stored);
+            Assert.True(StoredEvents.HasNoDom(e), name);
+            if (SelligentMapper.Map(e, settings).Outcome == MappingOutcome.Send) sent++;
+            Assert.True(StoredEvents.HasNoDom(e), name);
+        }
+        Assert.True(sent > 40, $"only {sent} sent");
+    }
+
+    [Fact]
     public void Mapping_a_stored_event_leaves_it_as_stored()
     {
         foreach (var (name, stored, settings) in All().Where(a => a.Name.StartsWith("all-on|", StringComparison.Ordinal)))

@@ -118,6 +118,19 @@ public sealed class StoredEventMappingTests
     }
 
     [Fact]
+    public void A_stored_event_is_mapped_with_the_presets_without_building_its_DOM()
+    {
+        var sent = 0;
+        foreach (var (name, stored, destination, mapping) in All().Where(a => a.Name.StartsWith("presets|", StringComparison.Ordinal)))
+        {
+            var e = SegmentEvent.FromStored(stored);
+            if (destination.Map(e, mapping).Outcome == MappingOutcome.Send) sent++;
+            Assert.True(StoredEvents.HasNoDom(e), name);
+        }
+        Assert.True(sent > 60, $"only {sent} sent");
+    }
+
+    [Fact]
     public void Mapping_a_stored_event_leaves_it_as_stored()
     {
         foreach (var (name, stored, destination, mapping) in All().Where(a => a.Name.StartsWith("presets|", StringComparison.Ordinal)))

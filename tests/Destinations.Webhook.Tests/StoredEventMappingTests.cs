@@ -123,6 +123,27 @@ public sealed class StoredEventMappingTests
     }
 
     [Fact]
+    public void A_stored_event_is_mapped_with_paths_and_templates_without_building_its_DOM()
+    {
+        // The mappings made of @path, @template, @if exists and literals; the others are resolved against the DOM.
+        string[] read = ["own/simple-paths", "own/default-data", "own/batched-default-data", "reference/the whole event with the default data mapping",
+            "reference/nested data with missing paths", "reference/a @template URL and a method", "reference/object keys that look like array indexes"];
+        var sent = 0;
+        foreach (var (name, stored, destination) in All().Where(a => read.Any(m => a.Name.StartsWith(m + "|", StringComparison.Ordinal))))
+        {
+            var e = SegmentEvent.FromStored(stored);
+            var result = destination.Map(e, "m");
+            if (result.Outcome == MappingOutcome.Send)
+            {
+                sent++;
+                _ = Written(result, destination);
+            }
+            Assert.True(StoredEvents.HasNoDom(e), name);
+        }
+        Assert.True(sent > 100, $"only {sent} sent");
+    }
+
+    [Fact]
     public void Mapping_a_stored_event_leaves_it_as_stored()
     {
         foreach (var (name, stored, destination) in All().Where(a => a.Name.StartsWith("own/", StringComparison.Ordinal)))

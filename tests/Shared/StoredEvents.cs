@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Destinations.Core.Segment;
 
 namespace Destinations.Testing;
 
@@ -67,6 +68,15 @@ public static class StoredEvents
         try { return write(); }
         catch (Exception ex) { return "threw " + ex.GetType().Name; }
     }
+
+    /// <summary>
+    /// True while the event's DOM has not been built: <see cref="SegmentEvent.CurrentUtf8Json"/> then returns the stored bytes
+    /// themselves, the same array each time (once built, each call writes the DOM anew).
+    /// </summary>
+    public static bool HasNoDom(SegmentEvent e) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(e.CurrentUtf8Json(), out var first)
+        && System.Runtime.InteropServices.MemoryMarshal.TryGetArray(e.CurrentUtf8Json(), out var second)
+        && ReferenceEquals(first.Array, second.Array);
 
     public static string RepositoryRoot()
     {
