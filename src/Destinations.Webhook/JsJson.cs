@@ -15,7 +15,8 @@ namespace Destinations.Webhook;
 /// </summary>
 public static class JsJson
 {
-    public static byte[] Utf8(JsonNode? node) => Encoding.UTF8.GetBytes(Stringify(node));
+    public static byte[] Utf8(JsonNode? node) =>
+        Utf8Json.TryGetUtf8(node, out var raw) && WrittenAsIs(raw.Span) ? raw.ToArray() : Encoding.UTF8.GetBytes(Stringify(node));
 
     public static string Stringify(JsonNode? node)
     {
@@ -76,13 +77,16 @@ public static class JsJson
     static void WriteCopied(StringBuilder sb, ReadOnlyMemory<byte> raw)
     {
         var span = raw.Span;
-        if (span.IndexOf((byte)'\\') < 0 && !HasWhitespaceBetweenTokens(span) && !HasArrayIndexKey(span))
+        if (WrittenAsIs(span))
         {
             sb.Append(Encoding.UTF8.GetString(span));
             return;
         }
         Write(sb, JsonNode.Parse(span));
     }
+
+    static bool WrittenAsIs(ReadOnlySpan<byte> raw) =>
+        raw.IndexOf((byte)'\\') < 0 && !HasWhitespaceBetweenTokens(raw) && !HasArrayIndexKey(raw);
 
     /// <summary>Whitespace outside strings; called on text without backslashes, so every quote opens or closes a string.</summary>
     static bool HasWhitespaceBetweenTokens(ReadOnlySpan<byte> raw)
