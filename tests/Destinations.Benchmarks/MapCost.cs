@@ -37,7 +37,7 @@ public static partial class MapCost
     {
         var events = Option(args, "--events", 200_000);
         var warm = Option(args, "--warm", 50_000);
-        var root = RepositoryRoot();
+        var root = Repository.Root();
         var only = args.SkipWhile(a => a != "--partner").Skip(1).FirstOrDefault();
         if (only is not null) return RunPartners(only, events, warm, root);
         var registry = Registry(filtered: false);
@@ -172,13 +172,6 @@ public static partial class MapCost
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Destinations.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Destinations.sln not found");
     }
 
     /// <summary>CPU seconds (user + system) of the calling OS thread from /proc; NaN where /proc is not there.</summary>

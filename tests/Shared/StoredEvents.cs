@@ -13,7 +13,7 @@ public static class StoredEvents
     /// <summary>Every Segment event in the core test fixtures and the shared ones (a batch's events one by one), compact.</summary>
     public static IEnumerable<(string Name, string Stored)> Segment()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root();
         var dirs = new[]
         {
             ("core", Path.Combine(root, "tests", "Destinations.Core.Tests", "Fixtures", "segment")),
@@ -77,11 +77,4 @@ public static class StoredEvents
         System.Runtime.InteropServices.MemoryMarshal.TryGetArray(e.CurrentUtf8Json(), out var first)
         && System.Runtime.InteropServices.MemoryMarshal.TryGetArray(e.CurrentUtf8Json(), out var second)
         && ReferenceEquals(first.Array, second.Array);
-
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Destinations.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Destinations.sln not found");
-    }
 }
