@@ -30,6 +30,7 @@ public sealed class StoredEventMappingTests
         ("not-objects-track", """{"type":"track","event":"E","userId":"u1","messageId":"m6","properties":[1,"a"],"context":"c","traits":null}"""),
         ("ascii-html-track", "{\"type\":\"track\",\"event\":\"E\",\"userId\":\"u1\",\"messageId\":\"m8\",\"properties\":{\"h\":\"<b>&amp;</b> 'q' a+b `t` =\u007f\",\"n\":1}}"),
         ("non-ascii-track", """{"type":"track","event":"Köpt","userId":"u1","messageId":"m9","properties":{"name":"Zoë 😀 مرحبا \u2028","n":[1,{"k":"é"}]}}"""),
+        ("path-syntax-track", """{"type":"track","event":"E <1>","userId":"u1","messageId":"m10","properties":{"odd key":{"v":"ok"},"items":[{"sku":"a"},{"sku":"b","n":2.50}],"weird[x]":"w","n":1.0,"t":true},"context":{"ip":"198.51.100.1"}}"""),
         ("big-numbers-track", """{"type":"track","event":"E","userId":"u1","messageId":"m7","properties":{"big":12345678901234567890,"frac":129.90,"exp":1E-7,"negzero":-0.0}}"""),
     ];
 
@@ -38,6 +39,9 @@ public sealed class StoredEventMappingTests
     [
         ("simple-paths", """{"url": "https://api.example.com/events", "headers": {"X-User": {"@path": "$.userId"}}, "data": {"id": {"@path": "$.userId"}, "anon": {"@path": "$.anonymousId"}, "props": {"@path": "$.properties"}, "ctx": {"@path": "$.context"}, "traits": {"@path": "$.traits"}, "event": {"@path": "$.event"}, "type": {"@path": "$.type"}, "missing": {"@path": "$.nope"}}}""", "type = \"track\""),
         ("default-data", """{"url": "https://api.example.com/events"}""", "type = \"track\""),
+        // Segment's path syntax beyond dots (quoted keys, indexes, brackets that are part of a key), in paths and templates,
+        // and values of every kind where a template prints them.
+        ("bracket-paths", """{"url": "https://api.example.com/events", "data": {"quoted": {"@path": "$.properties['odd key'].v"}, "dq": {"@path": "$.properties[\"odd key\"]"}, "indexed": {"@path": "$.properties.items[1].sku"}, "dotIndex": {"@path": "$.properties.items.0"}, "bracketKey": {"@path": "$.properties.weird[x]"}, "first": {"@path": "properties.n"}, "dots": {"@path": "$..properties..n"}, "root": {"@path": ".."}, "text": {"@template": "{{properties['odd key'].v}}|{{properties.items[0].sku}}|{{properties.items}}|{{properties.n}}|{{properties}}|{{properties.t}}|{{properties.none}}|{{{event}}}|{{context.ip}}"}, "cond": {"@if": {"exists": {"@path": "$.properties.items[5]"}, "then": "yes", "else": {"@path": "$.properties.items[0]"}}}, "list": [{"@path": "$.properties.n"}, {"@path": "$.nope"}, {"nested": {"@path": "$.properties.items[0]"}}]}}""", "type = \"track\""),
         ("batched-default-data", """{"url": "https://api.example.com/bulk", "batch_size": 10, "batch_keys": ["url", "headers"], "headers": {"X-Type": {"@path": "$.type"}}}""", "type = \"track\""),
     ];
 
@@ -126,7 +130,7 @@ public sealed class StoredEventMappingTests
     public void A_stored_event_is_mapped_with_paths_and_templates_without_building_its_DOM()
     {
         // The mappings made of @path, @template, @if exists and literals; the others are resolved against the DOM.
-        string[] read = ["own/simple-paths", "own/default-data", "own/batched-default-data", "reference/the whole event with the default data mapping",
+        string[] read = ["own/simple-paths", "own/bracket-paths", "own/default-data", "own/batched-default-data", "reference/the whole event with the default data mapping",
             "reference/nested data with missing paths", "reference/a @template URL and a method", "reference/object keys that look like array indexes"];
         var sent = 0;
         foreach (var (name, stored, destination) in All().Where(a => read.Any(m => a.Name.StartsWith(m + "|", StringComparison.Ordinal))))

@@ -216,6 +216,9 @@ public static class Utf8ActionPayload
 
     sealed class PathResolver(string[]? keys, int root) : Resolver
     {
+        /// <summary>Each key after the first as UTF-8, for <see cref="Utf8Json.Members"/>.</summary>
+        readonly byte[][][] _names = keys is null ? [] : [.. keys.Select(k => new[] { Encoding.UTF8.GetBytes(k) })];
+
         public static PathResolver Of(string path, List<string> roots)
         {
             var keys = MappingKitText.PathKeys(path);
@@ -231,7 +234,7 @@ public static class Utf8ActionPayload
 
         public override MappedValue Resolve(Context c)
         {
-            var raw = Get(c, keys, root);
+            var raw = Get(c, keys, root, _names);
             if (raw.IsEmpty) return MappedValue.Undefined;
             return Utf8Json.KindOf(raw) switch
             {
@@ -246,9 +249,11 @@ public static class Utf8ActionPayload
         }
     }
 
-    /// <summary>MappingKitText.Get on the bytes: the value at the keys as written, or empty when undefined.</summary>
+    /// <summary>MappingKitText.Get on the bytes: the value at the keys as written, or empty when undefined. (A name given
+    /// twice in an object: the last one; the DOM refuses to look such an object up.)</summary>
     /// <param name="root">Index of keys[0] in the context's root values; -1 to look it up.</param>
-    static ReadOnlyMemory<byte> Get(Context c, string[]? keys, int root)
+    /// <param name="names">Each key as UTF-8 (a one-name list), when the caller has them.</param>
+    static ReadOnlyMemory<byte> Get(Context c, string[]? keys, int root, byte[][][]? names = null)
     {
         // No keys (the path "$." or only separators): the payload itself.
         if (keys is not { Length: > 0 }) return Utf8Json.Trimmed(c.Event.CurrentUtf8Json());
@@ -257,7 +262,7 @@ public static class Utf8ActionPayload
         {
             value = Utf8Json.KindOf(value) switch
             {
-                JsonValueKind.Object => Utf8Json.Members(value, [Encoding.UTF8.GetBytes(keys[i])])[0],
+                JsonValueKind.Object => Utf8Json.Members(value, names?[i] ?? [Encoding.UTF8.GetBytes(keys[i])])[0],
                 JsonValueKind.Array when int.TryParse(keys[i], out var index) => Utf8Json.Item(value, index),
                 _ => default,
             };
