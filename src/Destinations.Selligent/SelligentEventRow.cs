@@ -1,8 +1,7 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
+using Destinations.Core.Mapping;
 using Destinations.Core.Segment;
 
 namespace Destinations.Selligent;
@@ -14,10 +13,11 @@ namespace Destinations.Selligent;
 /// </summary>
 public static class SelligentEventRow
 {
-    public static PartnerRequest Request(SegmentEvent e, string userId, SelligentSettings settings) =>
-        PartnerRequest.Post(SelligentApi.Steps.EventRow, settings.EventsLoadPath, Row(e, userId, settings.Columns));
+    /// <param name="members">The event's members as <see cref="SelligentMapper"/> read them (empty when absent).</param>
+    public static PartnerRequest Request(SegmentEvent e, ReadOnlyMemory<byte>[] members, string userId, SelligentSettings settings) =>
+        PartnerRequest.Post(SelligentApi.Steps.EventRow, settings.EventsLoadPath, Row(e, members, userId, settings.Columns));
 
-    public static JsonObject Row(SegmentEvent e, string userId, SelligentColumns c)
+    public static JsonObject Row(SegmentEvent e, ReadOnlyMemory<byte>[] members, string userId, SelligentColumns c)
     {
         var isTraitsCall = e.Type is CallTypes.Identify or CallTypes.Group;
         return new JsonObject
@@ -31,33 +31,33 @@ public static class SelligentEventRow
                 _ => null,
             },
             [c.UserId] = userId,
-            [c.AnonymousId] = SelligentMapper.Text(e.Json["anonymousId"]),
-            [c.PreviousId] = e.Type == CallTypes.Alias ? SelligentMapper.Text(e.Json["previousId"]) : null,
-            [c.GroupId] = e.Type == CallTypes.Group ? SelligentMapper.Text(e.Json["groupId"]) : null,
-            [c.EventTimestamp] = Timestamp(e),
+            [c.AnonymousId] = Utf8Json.Text(members[SelligentMapper.AnonymousIdAt]),
+            [c.PreviousId] = e.Type == CallTypes.Alias ? Utf8Json.Text(members[SelligentMapper.PreviousIdAt]) : null,
+            [c.GroupId] = e.Type == CallTypes.Group ? Utf8Json.Text(members[SelligentMapper.GroupIdAt]) : null,
+            [c.EventTimestamp] = Timestamp(members),
             // JSON text, not a nested object: SMC list columns hold scalars. Engage booleans travel inside (D10).
-            [c.Properties] = JsonText(isTraitsCall ? e.Traits : e.Properties),
-            [c.Context] = JsonText(e.Context),
+            [c.Properties] = JsonText(members[isTraitsCall ? SelligentMapper.TraitsAt : SelligentMapper.PropertiesAt]),
+            [c.Context] = JsonText(members[SelligentMapper.ContextAt]),
         };
     }
 
     /// <summary>
     /// ISO-8601 UTC with milliseconds, from <c>timestamp</c>, else <c>originalTimestamp</c>, else <c>receivedAt</c>
-    /// (the first one that parses); null when none does — no time is invented.
+    /// (the first string that parses); null when none does — no time is invented.
     /// </summary>
-    public static string? Timestamp(SegmentEvent e)
+    public static string? Timestamp(ReadOnlyMemory<byte>[] members)
     {
-        foreach (var name in new[] { "timestamp", "originalTimestamp", "receivedAt" })
-            if (e.StringAt(name) is { } raw
+        for (var i = SelligentMapper.TimestampAt; i < SelligentMapper.TimestampAt + SelligentMapper.TimestampSources; i++)
+            if (Utf8Json.StringOf(members[i]) is { } raw
                 && DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
                 return SegmentEventReader.Iso(t); // the service's one ISO-8601 UTC-with-milliseconds writer
         return null;
     }
 
-    /// <summary>Compact JSON text of an object; <c>{}</c> when absent (so the column always holds valid JSON).</summary>
-    static string JsonText(JsonObject? node) => node?.ToJsonString(Compact) ?? "{}";
-
-    /// <summary>Compact, and readable in SMC: the text lands in a list column, not in HTML, so "'", "&amp;", "+" and
-    /// non-ASCII stay as they are (still valid JSON).</summary>
-    static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>
+    /// Compact JSON text of an object as written in the event; <c>{}</c> when absent or not an object (so the column always
+    /// holds valid JSON). Readable in SMC: the text lands in a list column, not in HTML, so "'", "&amp;", "+" and non-ASCII
+    /// stay as they are (<see cref="Utf8Json.RelaxedText"/>, still valid JSON).
+    /// </summary>
+    static string JsonText(ReadOnlyMemory<byte> value) => Utf8Json.IsObject(value) ? Utf8Json.RelaxedText(value) : "{}";
 }

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
-using Destinations.Core.Segment;
+using Destinations.Core.Mapping;
 
 namespace Destinations.Selligent;
 
@@ -11,27 +11,29 @@ namespace Destinations.Selligent;
 /// </summary>
 public static class SelligentGroupMapping
 {
-    public static MappingResult Map(SegmentEvent e, string userId, SelligentSettings settings, PartnerRequest row)
+    /// <param name="members">The event's members as <see cref="SelligentMapper"/> read them (empty when absent).</param>
+    public static MappingResult Map(ReadOnlyMemory<byte>[] members, string userId, SelligentSettings settings, PartnerRequest row)
     {
-        var segment = SelligentMapper.Text(e.Json["groupId"]);
+        var segment = Utf8Json.Text(members[SelligentMapper.GroupIdAt]);
         if (segment is null) return MappingResult.Invalid("group without groupId: it names the SMC static segment");
-        var traits = e.Traits;
-        var matchKey = SelligentMapper.Text(traits?["matchkey"]);
+        // Members of traits that are not an object read as absent, as they do through the DOM.
+        var traits = Utf8Json.Members(members[SelligentMapper.TraitsAt], TraitMembers);
+        var matchKey = Utf8Json.Text(traits[MatchKey]);
         if (matchKey is null)
             return MappingResult.Invalid("group trait 'matchkey' is missing: the userlist field to match userId on is mandatory");
-        var userList = SelligentMapper.Text(traits?["userlist"]);
+        var userList = Utf8Json.Text(traits[UserList]);
         if (userList is null)
             return MappingResult.Invalid("group trait 'userlist' is missing: the api name of the SMC userlist is mandatory");
 
         // The seed calls method optional with ADD by default: absent, JSON null and "" all mean ADD (D19).
-        var method = traits?["method"];
+        var method = traits[Method];
         var remove = false;
-        if (method is not null && !IsEmptyString(method))
+        if (Utf8Json.IsSet(method) && Utf8Json.StringOf(method) is not "")
         {
-            var m = SelligentMapper.Text(method);
+            var m = Utf8Json.Text(method);
             if (string.Equals(m, "REMOVE", StringComparison.OrdinalIgnoreCase)) remove = true;
             else if (!string.Equals(m, "ADD", StringComparison.OrdinalIgnoreCase))
-                return MappingResult.Invalid($"group trait 'method' is {method.ToJsonString()}: only ADD or REMOVE");
+                return MappingResult.Invalid($"group trait 'method' is {JsonNode.Parse(method.Span)!.ToJsonString()}: only ADD or REMOVE");
         }
 
         // [[matchkey], [value]]: the load format's header row + one data row (docs/partners/selligent.md "Static segment add").
@@ -43,6 +45,6 @@ public static class SelligentGroupMapping
         return MappingResult.Send(op, row);
     }
 
-    static bool IsEmptyString(JsonNode method) =>
-        method is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String && v.GetValue<string>().Length == 0;
+    static readonly byte[][] TraitMembers = [.. new[] { "matchkey", "userlist", "method" }.Select(System.Text.Encoding.UTF8.GetBytes)];
+    const int MatchKey = 0, UserList = 1, Method = 2;
 }

@@ -1,6 +1,7 @@
-using System.Text.Json;
+using System.Text;
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
+using Destinations.Core.Mapping;
 using Destinations.Core.Segment;
 
 namespace Destinations.Selligent;
@@ -8,6 +9,8 @@ namespace Destinations.Selligent;
 /// <summary>
 /// Pure: one Segment event + the instance's settings → the SMC requests (D11), or why none are sent (D8). Implements the
 /// table in docs/partners/selligent.md "Mapping"; the test fixtures pin every call type × setting combination.
+/// It reads the event's bytes (<see cref="SegmentEvent.CurrentUtf8Json"/>) without a DOM: the requests are what mapping
+/// through the DOM gave, byte for byte (StoredEventMappingTests).
 /// </summary>
 public static class SelligentMapper
 {
@@ -26,13 +29,24 @@ public static class SelligentMapper
         };
         if (gate is not null) return gate;
 
+        var members = e.CurrentMembers(EventMembers);
         // userId is SMC's business key (D19 in docs/decisions.md).
-        var userId = Text(e.Json["userId"]);
+        var userId = Utf8Json.Text(members[UserIdAt]);
         if (userId is null) return MappingResult.Filtered(FilterReason.NoUserId);
 
-        var row = SelligentEventRow.Request(e, userId, settings);
-        return e.Type == CallTypes.Group ? SelligentGroupMapping.Map(e, userId, settings, row) : MappingResult.Send(row);
+        var row = SelligentEventRow.Request(e, members, userId, settings);
+        return e.Type == CallTypes.Group ? SelligentGroupMapping.Map(members, userId, settings, row) : MappingResult.Send(row);
     }
+
+    /// <summary>The event members the mapping reads, in one pass over the event's bytes (<see cref="SegmentEvent.CurrentMembers"/>).</summary>
+    static readonly byte[][] EventMembers = [.. new[]
+    {
+        "userId", "anonymousId", "previousId", "groupId", "traits", "properties", "context", "timestamp", "originalTimestamp", "receivedAt",
+    }.Select(Encoding.UTF8.GetBytes)];
+
+    internal const int UserIdAt = 0, AnonymousIdAt = 1, PreviousIdAt = 2, GroupIdAt = 3, TraitsAt = 4, PropertiesAt = 5, ContextAt = 6;
+    /// <summary>timestamp, originalTimestamp, receivedAt: the event time's sources in order.</summary>
+    internal const int TimestampAt = 7, TimestampSources = 3;
 
     /// <summary>Exact, case-sensitive allow-list match (D19); Engage Audience Entered/Exited tracks go through it too.</summary>
     static MappingResult? TrackGate(SegmentEvent e, SelligentSettings settings)

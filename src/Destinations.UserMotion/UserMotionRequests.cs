@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Destinations.Core.Delivery;
 using Destinations.Core.Mapping;
@@ -13,7 +14,7 @@ public static class UserMotionRequests
 {
     public static MappingResult Map(SegmentEvent e, ActionMapping mapping)
     {
-        var built = ActionPayload.Build(mapping, e.Json);
+        var built = Utf8ActionPayload.Build(mapping, e, CopiedWhole);
         if (built.Payload is not { } p) return MappingResult.Invalid(built.InvalidReason!);
         return MappingResult.Send(mapping.Action.Key switch
         {
@@ -28,10 +29,7 @@ public static class UserMotionRequests
     {
         var body = new JsonObject { ["id"] = Copy(p["userId"]) };
         Put(body, "anonymousId", p);
-        var properties = Spread(p["traits"]);
-        // {...traits, email}: email wins; an existing key keeps its place, as in a JavaScript object spread.
-        properties["email"] = Copy(p["email"]);
-        body["properties"] = properties;
+        body["properties"] = WithEmail(p["traits"], p["email"]);
         return PartnerRequest.Post("identify", UserMotionApi.IdentifyPath, body);
     }
 
@@ -60,7 +58,34 @@ public static class UserMotionRequests
         if (payload[key] is { } value) body[key] = value.DeepClone();
     }
 
-    static JsonObject Spread(JsonNode? value) => value?.DeepClone() as JsonObject ?? new JsonObject();
+    /// <summary>
+    /// {...traits, email}: email wins; an existing key keeps its place, as in a JavaScript object spread. Traits copied from
+    /// the event's bytes stay so when email is added at the end or is already there with that text.
+    /// </summary>
+    static JsonNode WithEmail(JsonNode? traits, JsonNode? email)
+    {
+        if (Utf8Json.TryGetUtf8(traits, out var raw) && Utf8Json.IsObject(raw)
+            && email is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+        {
+            var text = v.GetValue<string>();
+            var existing = Utf8Json.Members(raw, EmailName)[0];
+            if (existing.IsEmpty) return Utf8Json.WithString(raw, "email", text);
+            if (Utf8Json.StringOf(existing) == text) return Utf8Json.Node(raw);
+        }
+        var properties = traits?.DeepClone() as JsonObject ?? new JsonObject();
+        properties["email"] = Copy(email);
+        return properties;
+    }
+
+    static readonly byte[][] EmailName = ["email"u8.ToArray()];
+
+    /// <summary>The object fields are only written into the body, so they may hold values that write the event's bytes.</summary>
+    static bool CopiedWhole(string field) => field is "traits" or "context" or "properties";
+
+    /// <summary>An object field as the body's own value: a copied one as a new node over the same bytes, else a deep copy.</summary>
+    static JsonNode Spread(JsonNode? value) => Utf8Json.TryGetUtf8(value, out var raw)
+        ? Utf8Json.IsObject(raw) ? Utf8Json.Node(raw) : new JsonObject()
+        : value?.DeepClone() as JsonObject ?? new JsonObject();
 
     static JsonNode? Copy(JsonNode? value) => value?.DeepClone();
 }

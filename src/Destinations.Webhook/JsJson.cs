@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Destinations.Core.Mapping;
 
 namespace Destinations.Webhook;
 
@@ -14,7 +15,8 @@ namespace Destinations.Webhook;
 /// </summary>
 public static class JsJson
 {
-    public static byte[] Utf8(JsonNode? node) => Encoding.UTF8.GetBytes(Stringify(node));
+    public static byte[] Utf8(JsonNode? node) =>
+        Utf8Json.TryGetUtf8(node, out var raw) && WrittenAsIs(raw.Span) ? raw.ToArray() : Encoding.UTF8.GetBytes(Stringify(node));
 
     public static string Stringify(JsonNode? node)
     {
@@ -43,6 +45,9 @@ public static class JsJson
                 }
                 sb.Append('}');
                 return;
+            case JsonValue v when Utf8Json.TryGetUtf8(v, out var raw):
+                WriteCopied(sb, raw);
+                return;
             case JsonArray a:
                 sb.Append('[');
                 for (var i = 0; i < a.Count; i++)
@@ -62,6 +67,59 @@ public static class JsJson
                     default: sb.Append(node.ToJsonString()); return; // a number: its own text
                 }
         }
+    }
+
+    /// <summary>
+    /// A value copied from the event as written (<see cref="Utf8Json.Node"/>): its text itself when JSON.stringify would write
+    /// it unchanged — no escapes (so no control characters or lone surrogates), no whitespace between tokens, no object key
+    /// that JavaScript orders first (an array index); else written from its DOM like any other value.
+    /// </summary>
+    static void WriteCopied(StringBuilder sb, ReadOnlyMemory<byte> raw)
+    {
+        var span = raw.Span;
+        if (WrittenAsIs(span))
+        {
+            sb.Append(Encoding.UTF8.GetString(span));
+            return;
+        }
+        Write(sb, JsonNode.Parse(span));
+    }
+
+    static bool WrittenAsIs(ReadOnlySpan<byte> raw) =>
+        raw.IndexOf((byte)'\\') < 0 && !HasWhitespaceBetweenTokens(raw) && !HasArrayIndexKey(raw);
+
+    /// <summary>Whitespace outside strings; called on text without backslashes, so every quote opens or closes a string.</summary>
+    static bool HasWhitespaceBetweenTokens(ReadOnlySpan<byte> raw)
+    {
+        var inString = false;
+        foreach (var b in raw)
+        {
+            if (b == (byte)'"') inString = !inString;
+            else if (!inString && b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') return true;
+        }
+        return false;
+    }
+
+    static bool HasArrayIndexKey(ReadOnlySpan<byte> raw)
+    {
+        if (raw.IndexOf((byte)'{') < 0) return false;
+        var r = new Utf8JsonReader(raw);
+        while (r.Read())
+            if (r.TokenType == JsonTokenType.PropertyName && IsArrayIndex(r.ValueSpan)) return true;
+        return false;
+    }
+
+    /// <summary><see cref="ArrayIndex"/> on a key's UTF-8 bytes (unescaped: the caller has no backslashes).</summary>
+    static bool IsArrayIndex(ReadOnlySpan<byte> key)
+    {
+        if (key.Length is 0 or > 10 || (key.Length > 1 && key[0] == (byte)'0')) return false;
+        ulong n = 0;
+        foreach (var b in key)
+        {
+            if (b is < (byte)'0' or > (byte)'9') return false;
+            n = n * 10 + (ulong)(b - '0');
+        }
+        return n < uint.MaxValue;
     }
 
     /// <summary>JavaScript's own-property order: array-index keys (0 … 2³²−2, canonical form) ascending, then the rest as inserted.</summary>

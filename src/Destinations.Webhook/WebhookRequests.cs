@@ -25,7 +25,7 @@ public static class WebhookRequests
 
     public static MappingResult Map(SegmentEvent e, ActionMapping mapping, WebhookSettings settings)
     {
-        var built = ActionPayload.Build(mapping, e.Json);
+        var built = Utf8ActionPayload.Build(mapping, e, CopiedWhole);
         if (built.Payload is not { } p) return MappingResult.Invalid(built.InvalidReason!);
 
         var url = WebhookSecrets.Restore(p["url"]!.GetValue<string>());
@@ -69,8 +69,15 @@ public static class WebhookRequests
             step = $"{BatchStepPrefix}{batchSize.ToString(CultureInfo.InvariantCulture)} {BatchKey(mapping.Name, keys, url, method, headers, p)}";
         }
 
-        return MappingResult.Send(new PartnerRequest(step, method, url, p["data"]?.DeepClone()) { Headers = headers });
+        // The payload is this mapping's own: its data becomes the body as it is (a copy would build the DOM of a copied value).
+        var data = p["data"];
+        p.Remove("data");
+        return MappingResult.Send(new PartnerRequest(step, method, url, data) { Headers = headers });
     }
+
+    /// <summary><c>data</c> is only written (JsJson), so it may hold values that write the event's bytes; url, method, headers,
+    /// batch_size and batch_keys are read.</summary>
+    static bool CopiedWhole(string field) => field == "data";
 
     /// <summary>The size of a batched request's batch; 0 for a request that goes alone.</summary>
     public static int BatchSize(PartnerRequest request) =>

@@ -17,7 +17,7 @@ public static class Harness
 
     public static async Task<int> RunAsync(BenchOptions o)
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root();
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
         var hostDll = Path.Combine(root, "src", "Destinations.Host", "bin", configuration, "net10.0", "Destinations.Host.dll");
         if (!File.Exists(hostDll)) throw new FileNotFoundException("build the host first (bench/run.sh does)", hostDll);
@@ -400,11 +400,4 @@ public static class Harness
         (await http.GetFromJsonAsync<PartnerStats>(url + "/stats"))!.Items;
 
     sealed record PartnerStats(long Requests, long Items);
-
-    static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Destinations.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Destinations.sln not found");
-    }
 }

@@ -18,8 +18,9 @@ namespace Destinations.Benchmarks;
 /// client writes it. No store, no HTTP: the figure is the mapping's own CPU and allocation per event. Then the same with
 /// an instance that has <c>dropProperties</c> (context.ip, properties.email): filtered on the stored bytes as delivery does,
 /// and with the event's DOM built first, the path an event with a DOM takes (and every stored event took before).
+/// Then the other partners (MapCost.Partners.cs); <c>--partner smc|um|wh|all</c> measures only those.
 /// </summary>
-public static class MapCost
+public static partial class MapCost
 {
     /// <summary>Events whose requests share one batch body, about what a claim hands the sender per instance.</summary>
     public const int ChunkEvents = 50;
@@ -36,7 +37,9 @@ public static class MapCost
     {
         var events = Option(args, "--events", 200_000);
         var warm = Option(args, "--warm", 50_000);
-        var root = RepositoryRoot();
+        var root = Repository.Root();
+        var only = args.SkipWhile(a => a != "--partner").Skip(1).FirstOrDefault();
+        if (only is not null) return RunPartners(only, events, warm, root);
         var registry = Registry(filtered: false);
         var filteredRegistry = Registry(filtered: true);
         var destination = registry.Destinations[0];
@@ -59,7 +62,7 @@ public static class MapCost
             for (var i = 0; i < Fixtures.Length; i++) PrintFiltered(Fixtures[i].Label, [mixed[i]], dom);
             PrintFiltered("mixed", mixed, dom);
         }
-        return 0;
+        return RunPartners("all", events, warm, root);
 
         void PrintFiltered(string label, IReadOnlyList<string> bodies, bool dom)
         {
@@ -107,12 +110,14 @@ public static class MapCost
     /// <summary>Maps <paramref name="warm"/> events unmeasured, then <paramref name="events"/> measured, cycling through
     /// distinct string copies of <paramref name="bodies"/> (a claimed row's body is a fresh string).</summary>
     static Figures Measure(DestinationRegistry registry, IDestination destination, IReadOnlyList<string> bodies, int events, int warm, Stage stage,
-        bool dom = false)
+        bool dom = false, Func<string, string>? subscriptionOf = null, Func<List<PartnerRequest>, ArrayBufferWriter<byte>, long>? write = null)
     {
         var rows = new string[Math.Max(bodies.Count, 1024 / bodies.Count * bodies.Count)];
         for (var i = 0; i < rows.Length; i++) rows[i] = new string(bodies[i % bodies.Count].AsSpan());
-        var subscriptions = rows.Select(r => JsonDocument.Parse(r).RootElement.GetProperty("type").GetString()!).ToArray();
+        subscriptionOf ??= type => type;
+        var subscriptions = rows.Select(r => subscriptionOf(JsonDocument.Parse(r).RootElement.GetProperty("type").GetString()!)).ToArray();
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        write ??= SalesmachineBatchBytes;
 
         long batchBytes = 0;
         void Chunks(int count)
@@ -136,10 +141,7 @@ public static class MapCost
                     requests.AddRange(mapping.Requests);
                 }
                 if (stage != Stage.All) continue;
-                var batch = SalesmachineBatch.Request(requests);
-                buffer.ResetWrittenCount();
-                using (var writer = new Utf8JsonWriter(buffer)) batch.Body!.WriteTo(writer);
-                batchBytes += buffer.WrittenCount;
+                batchBytes += write(requests, buffer);
             }
         }
 
@@ -157,17 +159,19 @@ public static class MapCost
         return new Figures(cpu * 1e6 / events, wall * 1e6 / events, (double)allocated / events, (double)batchBytes / events);
     }
 
+    /// <summary>The chunk's <c>/v1/batch</c> body written to UTF-8, as the Salesmachine client writes it.</summary>
+    static long SalesmachineBatchBytes(List<PartnerRequest> requests, ArrayBufferWriter<byte> buffer)
+    {
+        var batch = SalesmachineBatch.Request(requests);
+        buffer.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(buffer)) batch.Body!.WriteTo(writer);
+        return buffer.WrittenCount;
+    }
+
     static int Option(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Destinations.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Destinations.sln not found");
     }
 
     /// <summary>CPU seconds (user + system) of the calling OS thread from /proc; NaN where /proc is not there.</summary>

@@ -4,7 +4,7 @@ using Destinations.Benchmarks;
 // Destinations.Benchmarks baseline --urls URL      — bare Kestrel: parse the JSON body, answer 200
 // Destinations.Benchmarks reference --urls URL --db FILE — the naive durable reference: parse, one row per event in SQLite, 200
 // Destinations.Benchmarks fake-partner --urls URL  — loopback Salesmachine that counts deliveries (GET /stats)
-// Destinations.Benchmarks mapcost [--events N] [--warm N] — CPU and allocation per event of mapping stored events for Salesmachine
+// Destinations.Benchmarks mapcost [--events N] [--warm N] [--partner smc|um|wh|all] — CPU and allocation per event of mapping stored events (Salesmachine, then the others; --partner: only those)
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(BenchOptions.Help);

@@ -11,7 +11,7 @@ namespace Destinations.Host.Tests;
 /// </summary>
 public class DockerTests
 {
-    static string DockerFile(string name) => Path.Combine(ServiceProcess.RepositoryRoot(), "docker", name);
+    static string DockerFile(string name) => Path.Combine(Repository.Root(), "docker", name);
 
     static Dictionary<object, object> Compose() =>
         new DeserializerBuilder().Build().Deserialize<Dictionary<object, object>>(File.ReadAllText(DockerFile("compose.yaml")));
@@ -54,7 +54,7 @@ public class DockerTests
         Assert.Equal("USER $APP_UID", Assert.Single(lines, l => l.StartsWith("USER ", StringComparison.Ordinal)));
         Assert.EndsWith("CMD [\"dotnet\", \"/app/Destinations.Host.dll\", \"--probe\"]", Assert.Single(lines, l => l.StartsWith("HEALTHCHECK ", StringComparison.Ordinal)));
         Assert.Equal("ENTRYPOINT [\"dotnet\", \"/app/Destinations.Host.dll\"]", Assert.Single(lines, l => l.StartsWith("ENTRYPOINT ", StringComparison.Ordinal)));
-        Assert.Contains("**/bin", File.ReadAllLines(Path.Combine(ServiceProcess.RepositoryRoot(), ".dockerignore")));
+        Assert.Contains("**/bin", File.ReadAllLines(Path.Combine(Repository.Root(), ".dockerignore")));
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public class DockerTests
         var output = Directory.CreateTempSubdirectory("destinations-publish-").FullName;
         try
         {
-            var project = Path.Combine(ServiceProcess.RepositoryRoot(), "src", "Destinations.Host", "Destinations.Host.csproj");
+            var project = Path.Combine(Repository.Root(), "src", "Destinations.Host", "Destinations.Host.csproj");
             var (code, log) = await RunAsync("dotnet", ["publish", project, "-c", "Release", "-o", output, "--nologo", "-v", "q"], TimeSpan.FromMinutes(5));
             Assert.True(code == 0, log);
             var dll = Path.Combine(output, "Destinations.Host.dll");

@@ -29,7 +29,7 @@ public sealed class WebhookWorkedExampleTests : IDisposable
         File.Delete(_mappings);
     }
 
-    static string Example(string file) => Path.Combine(ServiceProcess.RepositoryRoot(), "docs", "examples", "webhook-crm", file);
+    static string Example(string file) => Path.Combine(Repository.Root(), "docs", "examples", "webhook-crm", file);
 
     /// <summary>crm.env's variables, comments and blank lines skipped.</summary>
     static Dictionary<string, string> EnvFile() =>

@@ -176,7 +176,7 @@ public sealed class PropertyFilterBytesTests
     /// <summary>Every Segment event in the core test fixtures and the shared ones (a batch's events one by one), then the cases.</summary>
     static IEnumerable<(string Name, string Stored)> Events()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root();
         var dirs = new[]
         {
             ("core", Path.Combine(root, "tests", "Destinations.Core.Tests", "Fixtures", "segment")),
@@ -200,12 +200,5 @@ public sealed class PropertyFilterBytesTests
             }
         }
         foreach (var c in Cases) yield return c;
-    }
-
-    static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Destinations.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Destinations.sln not found");
     }
 }

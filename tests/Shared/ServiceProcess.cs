@@ -149,14 +149,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public static string HostDll()
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var dll = Path.Combine(RepositoryRoot(), "src", "Destinations.Host", "bin", configuration, "net10.0", "Destinations.Host.dll");
+        var dll = Path.Combine(Repository.Root(), "src", "Destinations.Host", "bin", configuration, "net10.0", "Destinations.Host.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"build the host first: {dll} not found");
-    }
-
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Destinations.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Destinations.sln not found above " + AppContext.BaseDirectory);
     }
 }

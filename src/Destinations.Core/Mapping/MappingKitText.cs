@@ -48,6 +48,25 @@ public static partial class MappingKitText
         return Double().Replace(raw, m => JsString(Get(payload, m.Groups[1].Value.Trim()).Value));
     }
 
+    /// <summary>
+    /// The keys <see cref="Get"/> walks for <paramref name="path"/>, split as it splits them; null when the path is the
+    /// payload itself. For reading the path somewhere other than a DOM.
+    /// </summary>
+    public static string[]? PathKeys(string path)
+    {
+        var p = path.IndexOf("$.", StringComparison.Ordinal) is var i and >= 0 ? path.Remove(i, 2) : path;
+        if (p is "" or ".") return null;
+        return PathSplit().Split(p).Where(raw => raw.Length > 0).Select(raw => raw.Replace("'", "").Replace("\"", "")).ToArray();
+    }
+
+    /// <summary><see cref="Render(string, JsonNode?)"/> with each placeholder's path given to <paramref name="valueOf"/>, which
+    /// returns the value's <see cref="JsString"/>: for rendering against something other than a DOM.</summary>
+    public static string Render(string template, Func<string, string> valueOf)
+    {
+        var raw = Triple().Replace(template, m => valueOf(m.Groups[1].Value.Trim()));
+        return Double().Replace(raw, m => valueOf(m.Groups[1].Value.Trim()));
+    }
+
     /// <summary>JavaScript's <c>String(value)</c> for a JSON value; null and undefined give "".</summary>
     public static string JsString(JsonNode? node) => node switch
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -101,6 +102,83 @@ public static class Utf8Json
         output.Write("}"u8);
         return Node(output.WrittenMemory);
     }
+
+    /// <summary>The bytes a node made by <see cref="Node"/> writes; false for any other node.</summary>
+    public static bool TryGetUtf8(JsonNode? node, out ReadOnlyMemory<byte> utf8)
+    {
+        if (node is JsonValue v && v.TryGetValue<Raw>(out var raw))
+        {
+            utf8 = raw.Utf8;
+            return true;
+        }
+        utf8 = default;
+        return false;
+    }
+
+    /// <summary>The kind of a value as written (no leading space); <see cref="JsonValueKind.Undefined"/> when absent (empty).</summary>
+    public static JsonValueKind KindOf(ReadOnlyMemory<byte> value) => value.IsEmpty ? JsonValueKind.Undefined : value.Span[0] switch
+    {
+        (byte)'{' => JsonValueKind.Object,
+        (byte)'[' => JsonValueKind.Array,
+        (byte)'"' => JsonValueKind.String,
+        (byte)'t' => JsonValueKind.True,
+        (byte)'f' => JsonValueKind.False,
+        (byte)'n' => JsonValueKind.Null,
+        _ => JsonValueKind.Number,
+    };
+
+    /// <summary>The string a JSON string value holds (unescaped, empty included); null for any other value or an absent one.</summary>
+    public static string? StringOf(ReadOnlyMemory<byte> value)
+    {
+        if (KindOf(value) != JsonValueKind.String) return null;
+        var r = new Utf8JsonReader(value.Span);
+        r.Read();
+        return r.GetString();
+    }
+
+    /// <summary>Item <paramref name="index"/> of the array <paramref name="json"/> as written; empty when there is none or it is not an array.</summary>
+    public static ReadOnlyMemory<byte> Item(ReadOnlyMemory<byte> json, int index)
+    {
+        if (KindOf(json) != JsonValueKind.Array || index < 0) return default;
+        var r = new Utf8JsonReader(json.Span);
+        r.Read();
+        for (var i = 0; r.Read() && r.TokenType != JsonTokenType.EndArray; i++)
+        {
+            var start = (int)r.TokenStartIndex;
+            r.Skip();
+            if (i == index) return json[start..(int)r.BytesConsumed];
+        }
+        return default;
+    }
+
+    /// <summary>A whole JSON text without the whitespace around its value (as <see cref="Members"/> returns values).</summary>
+    public static ReadOnlyMemory<byte> Trimmed(ReadOnlyMemory<byte> json)
+    {
+        var span = json.Span;
+        var start = span.IndexOfAnyExcept(Whitespace);
+        return start < 0 ? default : json[start..(span.LastIndexOfAnyExcept(Whitespace) + 1)];
+    }
+
+    /// <summary>
+    /// Compact JSON text of a value as written, escaped with <see cref="JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/>: what
+    /// <c>ToJsonString</c> with that encoder writes for the value's DOM. The bytes themselves when that writer would write
+    /// them unchanged (no escapes, only ASCII it leaves as it is, no whitespace between tokens).
+    /// </summary>
+    public static string RelaxedText(ReadOnlyMemory<byte> value)
+    {
+        var raw = value.Span;
+        if (raw.IndexOfAny(RelaxedReescaped) < 0 && !NormalisedWriter.HasWhitespaceBetweenTokens(raw)) return Encoding.UTF8.GetString(raw);
+        var output = new ArrayBufferWriter<byte>(raw.Length + 16);
+        using (var document = JsonDocument.Parse(value))
+        using (var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            document.RootElement.WriteTo(writer);
+        return Encoding.UTF8.GetString(output.WrittenSpan);
+    }
+
+    /// <summary>Bytes the relaxed writer may write otherwise than they came: escapes, DEL and every byte of a non-ASCII
+    /// character (it escapes some of those, such as characters outside the Basic Multilingual Plane).</summary>
+    static readonly SearchValues<byte> RelaxedReescaped = SearchValues.Create(
+        [(byte)'\\', .. Enumerable.Range(0x7F, 0x81).Select(b => (byte)b)]);
 
     static readonly JsonTypeInfo<Raw> RawInfo = (JsonTypeInfo<Raw>)new JsonSerializerOptions
     {

@@ -36,7 +36,7 @@ public sealed class ConsoleBrowserFixture : IAsyncLifetime
 
         _publish = Directory.CreateTempSubdirectory("destinations-console-publish-").FullName;
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var project = Path.Combine(ServiceProcess.RepositoryRoot(), "src", "Destinations.Host", "Destinations.Host.csproj");
+        var project = Path.Combine(Repository.Root(), "src", "Destinations.Host", "Destinations.Host.csproj");
         // --no-build: the host this test project was built with, laid out as publish lays it out.
         var (code, log) = await RunAsync("dotnet", ["publish", project, "-c", configuration, "--no-build", "-o", _publish, "--nologo", "-v", "q"]);
         Assert.True(code == 0, log);
