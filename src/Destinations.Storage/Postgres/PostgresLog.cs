@@ -130,6 +130,18 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
 
     long _horizonAt = -1;
     long _horizonValue;
+    long _holdsEndedAt = -1;
+    IReadOnlyDictionary<string, long> _holdsEnded = new Dictionary<string, long>();
+
+    /// <summary>The claim's first reads (<see cref="PostgresClaim"/>): the horizon's sample and, per instance, the latest end
+    /// of its hold intervals (<see cref="long.MaxValue"/> while one is open), both for the claim <paramref name="claimId"/>.</summary>
+    public void Sampled(long claimId, long drawn, IReadOnlySet<string> writers, IReadOnlyDictionary<string, long> holdsEnded)
+    {
+        _horizonValue = _horizon.Apply(drawn, writers);
+        _horizonAt = claimId;
+        _holdsEnded = holdsEnded;
+        _holdsEndedAt = claimId;
+    }
 
     async Task<long> HorizonAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long claimId, CancellationToken ct)
     {
@@ -257,9 +269,15 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         }
 
         var intervals = new List<(long Start, long End, bool Open)>();
-        await using (var holds = Command(conn, tx, Intervals, nowMs, destination, events.Min(e => e.AcceptedAt)))
-        await using (var reader = await holds.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        var oldest = events.Min(e => e.AcceptedAt);
+        // Read only when an interval can overlap these events' wait: the query below returns none when every interval of the
+        // instance ended before the oldest of them was accepted (the usual case: no hold for a long time, or never).
+        if (_holdsEndedAt != claimId || (_holdsEnded.TryGetValue(destination, out var ended) && ended > oldest))
+        {
+            await using var holds = Command(conn, tx, Intervals, nowMs, destination, oldest);
+            await using var reader = await holds.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false)) intervals.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2)));
+        }
 
         HashSet<string>? blocked = null;
         Dictionary<string, long>? openUsers = null;
@@ -342,10 +360,21 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         item.DueAt = nowMs;
     }
 
+    /// <summary>True when <see cref="SettleAsync"/> of <paramref name="s"/> executes no statement: a log claim without a row
+    /// whose outcome is Delivered (the cursor and the counters, in the flush), Released or Postponed (memory only), or one that
+    /// is not, or no longer, the caller's (refused).</summary>
+    public bool InMemory(Settlement s)
+    {
+        if (s.Delivery.Id >= 0) return false;
+        if (!_parts.TryGetValue((s.Delivery.DestinationId, PartitionOf(s.Delivery.UserKey)), out var part)
+            || !part.Items.TryGetValue((s.Delivery.EventSeq, s.Delivery.Subscription), out var item)) return true;
+        return item.RowId is null && s.Kind is SettlementKind.Delivered or SettlementKind.Released or SettlementKind.Postponed;
+    }
+
     /// <summary>What a log claim's settlement becomes: null when it is not (or no longer) this caller's (its lease or the
     /// partition's lease ended), else the row id to update through the row statements (a progress row exists), or 0 when
     /// handled here.</summary>
-    public async Task<long?> SettleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Settlement s, long nowMs, CancellationToken ct)
+    public async Task<long?> SettleAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Settlement s, long nowMs, CancellationToken ct)
     {
         var d = s.Delivery;
         // As a row's: the lease's owner decides, not its end (a late outcome counts unless the claim was taken over; a
@@ -410,7 +439,7 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         return 0;
     }
 
-    static async Task<long?> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string destination, LogItem item, long nowMs, string status,
+    static async Task<long?> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string destination, LogItem item, long nowMs, string status,
         long attempts, long next, string? owner, long? until, long? first, string? plan, long steps, string? reason, long? lastStatus,
         string? lastError, string? lastResponse, string? lastRequest, string? errorClass, CancellationToken ct)
     {
@@ -437,7 +466,7 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
     /// <summary>Moves the persisted cursors that changed (only where this replica is still the lease's owner) and writes the
     /// counted outcomes (in key order, so replicas lock the counter rows in the same order), inside the transaction about to
     /// commit, after <paramref name="deferred"/> (the group's writes that nothing reads back). One round trip.</summary>
-    public async Task FlushAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long nowMs, IReadOnlyList<NpgsqlBatchCommand> deferred,
+    public async Task FlushAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long nowMs, IReadOnlyList<NpgsqlBatchCommand> deferred,
         CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(conn, tx);
@@ -477,7 +506,7 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         foreach (var (part, _) in released) _parts.Remove((part.Instance, part.Partition));
     }
 
-    static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, params object?[] values)
+    static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, params object?[] values)
     {
         var cmd = new NpgsqlCommand(sql, conn, tx);
         foreach (var v in values) cmd.Parameters.Add(Parameter(v));
