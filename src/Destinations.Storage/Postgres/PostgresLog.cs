@@ -457,6 +457,17 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
     const string MoveCursor = """
         UPDATE cursor_leases SET seq = GREATEST(seq, $1) WHERE instance = $2 AND partition = $3 AND owner = $4
         """;
+    // The rows are locked in (instance, partition) order by the subquery (its FOR UPDATE locks them as sorted), as the lease
+    // round and ingest's upsert lock them; a row another replica owns now is left alone and not returned.
+    const string MoveCursors = """
+        UPDATE cursor_leases c SET seq = GREATEST(c.seq, u.seq)
+        FROM unnest($1::text[], $2::int[], $3::bigint[]) AS u(instance, partition, seq)
+        WHERE c.instance = u.instance AND c.partition = u.partition AND (c.instance, c.partition) IN (
+            SELECT instance, partition FROM cursor_leases
+            WHERE owner = $4 AND (instance, partition) IN (SELECT * FROM unnest($1::text[], $2::int[]))
+            ORDER BY instance, partition FOR UPDATE)
+        RETURNING c.instance, c.partition
+        """;
     const string Release = "UPDATE cursor_leases SET owner = NULL, until = 0 WHERE instance = $1 AND partition = $2 AND owner = $3";
     const string AddCount = """
         INSERT INTO outcome_counts (destination_id, minute, outcome, count) VALUES ($1, $2, $3, $4)
@@ -465,7 +476,8 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
 
     /// <summary>Moves the persisted cursors that changed (only where this replica is still the lease's owner) and writes the
     /// counted outcomes (in key order, so replicas lock the counter rows in the same order), inside the transaction about to
-    /// commit, after <paramref name="deferred"/> (the group's writes that nothing reads back). One round trip.</summary>
+    /// commit (without one, the batch is its own implicit transaction: all or nothing), after <paramref name="deferred"/> (the
+    /// group's writes that nothing reads back). One round trip.</summary>
     public async Task FlushAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long nowMs, IReadOnlyList<NpgsqlBatchCommand> deferred,
         CancellationToken ct)
     {
@@ -474,36 +486,68 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         // Every cursor_leases row in (instance, partition) order, as ingest's upsert of a new instance's partitions and the
         // lease round lock them: two transactions never wait for each other's rows in opposite orders (a deadlock would fail
         // the whole group and drop the log's memory: its work in flight would be sent again).
-        var moved = new List<(Part Part, long Target, int Command)>();
-        var released = new List<(Part Part, int Command)>();
-        foreach (var part in _parts.Values.OrderBy(p => p.Instance, StringComparer.Ordinal).ThenBy(p => p.Partition).ToList())
+        var moves = new List<(Part Part, long Target)>();
+        var releases = new List<Part>();
+        foreach (var part in _parts.Values)
         {
             if (part.Dirty && part.Loaded)
             {
                 part.Dirty = false;
-                var target = part.Target;
-                if (target > part.Persisted)
-                {
-                    moved.Add((part, target, batch.BatchCommands.Count));
-                    batch.BatchCommands.Add(Batch(MoveCursor, target, part.Instance, part.Partition, replica));
-                }
+                if (part.Target > part.Persisted) moves.Add((part, part.Target));
             }
             // A drained partition above the share, nothing in flight: handed over now.
-            if (part.Draining && part.Items.Count == 0)
+            if (part.Draining && part.Items.Count == 0) releases.Add(part);
+        }
+        var moved = new List<(Part Part, long Target, int Command)>();
+        var released = new List<(Part Part, int Command)>();
+        var together = -1;
+        if (moves.Count > 1 && releases.Count == 0)
+        {
+            // The usual flush: several partitions' cursors moved in one statement, locked in the lease round's order.
+            together = batch.BatchCommands.Count;
+            batch.BatchCommands.Add(Batch(MoveCursors, moves.Select(m => m.Part.Instance).ToArray(), moves.Select(m => m.Part.Partition).ToArray(),
+                moves.Select(m => m.Target).ToArray(), replica));
+        }
+        else
+        {
+            // With hand-overs (rare: a replica joined), one statement per row, moves and hand-overs interleaved in that order.
+            foreach (var part in _parts.Values.OrderBy(p => p.Instance, StringComparer.Ordinal).ThenBy(p => p.Partition))
             {
-                released.Add((part, batch.BatchCommands.Count));
-                batch.BatchCommands.Add(Batch(Release, part.Instance, part.Partition, replica));
+                if (moves.FindIndex(m => ReferenceEquals(m.Part, part)) is var i and >= 0)
+                {
+                    moved.Add((part, moves[i].Target, batch.BatchCommands.Count));
+                    batch.BatchCommands.Add(Batch(MoveCursor, moves[i].Target, part.Instance, part.Partition, replica));
+                }
+                if (releases.Contains(part))
+                {
+                    released.Add((part, batch.BatchCommands.Count));
+                    batch.BatchCommands.Add(Batch(Release, part.Instance, part.Partition, replica));
+                }
             }
         }
         foreach (var ((destination, minute, outcome), count) in _counts)
             batch.BatchCommands.Add(Batch(AddCount, destination, minute, outcome, count));
         _counts.Clear();
         if (batch.BatchCommands.Count == 0) return;
-        await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        foreach (var (part, target, command) in moved)
-            if (batch.BatchCommands[command].RecordsAffected == 1) part.Persisted = target;
+        if (together < 0)
+        {
+            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            foreach (var (part, target, command) in moved)
+                if (batch.BatchCommands[command].RecordsAffected == 1) part.Persisted = target;
+                else _parts.Remove((part.Instance, part.Partition)); // the lease is gone: drop what was read
+            foreach (var (part, _) in released) _parts.Remove((part.Instance, part.Partition));
+            return;
+        }
+        var kept = new HashSet<(string, int)>();
+        await using (var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            // The only statement of the batch that returns rows (the reader skips those that return none).
+            while (await reader.ReadAsync(ct).ConfigureAwait(false)) kept.Add((reader.GetString(0), reader.GetInt32(1)));
+            while (await reader.NextResultAsync(ct).ConfigureAwait(false)) { }
+        }
+        foreach (var (part, target) in moves)
+            if (kept.Contains((part.Instance, part.Partition))) part.Persisted = target;
             else _parts.Remove((part.Instance, part.Partition)); // the lease is gone: drop what was read
-        foreach (var (part, _) in released) _parts.Remove((part.Instance, part.Partition));
     }
 
     static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, params object?[] values)
