@@ -36,6 +36,24 @@ static class PostgresClaim
                   d.held_ms AS HeldMs, e.user_key AS UserKey, d.next_attempt_at AS NextAttemptAt
         """;
 
+    // A row that is due and not leased (the candidates' first three conditions, on ix_deliveries_due): when there is none, the
+    // candidate queries would find nothing. A row committed after this read is claimed by the next claim, as if it had
+    // committed just after this one.
+    const string RowsDue = """
+        SELECT EXISTS (SELECT 1 FROM deliveries
+                       WHERE status = 'pending' AND next_attempt_at <= @Now AND (lease_until IS NULL OR lease_until < @Now))
+        """;
+
+    // Per instance, the latest end of its hold intervals (an open one counts as never ended).
+    const string HoldsEnded = "SELECT destination_id, MAX(COALESCE(ended_at, 9223372036854775807)) FROM hold_intervals GROUP BY destination_id";
+
+    static readonly string FirstReads = string.Join(";\n",
+        "SAVEPOINT claim", InstanceStateQueries.SelectHeld, RowsDue, HoldsEnded, PostgresLogHorizon.LastDrawn, PostgresLogHorizon.Writers);
+    static readonly string FirstReadsWithRateLimits = string.Join(";\n",
+        "SAVEPOINT claim", InstanceStateQueries.SelectHeld, PostgresRateLimits.SelectAll, RowsDue, HoldsEnded, PostgresLogHorizon.LastDrawn,
+        PostgresLogHorizon.Writers);
+
+    /// <summary>Claims, after setting the savepoint <c>claim</c> (the caller rolls back to it when the claim fails).</summary>
     public static async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PostgresLog log,
         ClaimRequest request, DateTimeOffset now, CancellationToken ct)
     {
@@ -47,14 +65,23 @@ static class PostgresClaim
 
         var skip = request.Skip.ToHashSet(StringComparer.Ordinal);
         List<InstanceState> held;
-        // The held instances and the shared buckets in one round trip.
+        bool rowsDue;
+        // The claim's reads that depend on nothing else in one round trip, its savepoint first: the held instances, the shared
+        // buckets, whether any row is due at all (so the row claim is skipped when none is: the usual case, first passes on
+        // the log), when each instance's hold intervals last ended (so the log read skips reading them when none can overlap
+        // what it reads) and the log horizon's sample (the log is read in a later statement, so after the sample).
         await using (var reads = await conn.QueryMultipleAsync(new CommandDefinition(
-            request.RateLimits is null ? InstanceStateQueries.SelectHeld : InstanceStateQueries.SelectHeld + ";\n" + PostgresRateLimits.SelectAll,
-            transaction: tx, cancellationToken: ct)).ConfigureAwait(false))
+            request.RateLimits is null ? FirstReads : FirstReadsWithRateLimits, new { Now = nowMs }, tx, cancellationToken: ct)).ConfigureAwait(false))
         {
             held = (await reads.ReadAsync<InstanceStateQueries.StateRow>().ConfigureAwait(false)).Select(r => r.ToState()).ToList();
             // D25: instances whose shared bucket has no token now are skipped (as the in-memory limiter's Throttled() on SQLite).
             if (request.RateLimits is { } limits) skip.UnionWith(await PostgresRateLimits.ThrottledAsync(reads, nowMs, limits).ConfigureAwait(false));
+            rowsDue = await reads.ReadSingleAsync<bool>().ConfigureAwait(false);
+            var holdsEnded = (await reads.ReadAsync<(string DestinationId, long EndedAt)>().ConfigureAwait(false))
+                .ToDictionary(h => h.DestinationId, h => h.EndedAt, StringComparer.Ordinal);
+            var drawn = await reads.ReadSingleAsync<long>().ConfigureAwait(false);
+            var writers = (await reads.ReadAsync<string>().ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+            log.Sampled(claimId, drawn, writers, holdsEnded);
         }
         var args = new { Now = nowMs, Ordered = ordered, HeldInstances = heldInstances, HeldPartitions = heldPartitions, Count = (long)log.Partitions };
 
@@ -75,7 +102,7 @@ static class PostgresClaim
         foreach (var destination in dueProbes)
         {
             if (probes.Count + logProbes.Count >= request.Max) break;
-            var canary = await conn.QuerySingleOrDefaultAsync<(long Id, string DestinationId, long Seq, string? UserKey)?>(new CommandDefinition(
+            var canary = !rowsDue ? null : await conn.QuerySingleOrDefaultAsync<(long Id, string DestinationId, long Seq, string? UserKey)?>(new CommandDefinition(
                 Candidates + " AND d.destination_id = @Destination ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED",
                 new { args.Now, args.Ordered, args.HeldInstances, args.HeldPartitions, args.Count, Destination = destination }, tx,
                 cancellationToken: ct)).ConfigureAwait(false);
@@ -97,7 +124,7 @@ static class PostgresClaim
         var excluded = skip.Concat(held.Select(s => s.DestinationId)).Distinct(StringComparer.Ordinal).ToArray();
         var picked = new List<(long Id, string DestinationId)>();
         var room = request.Max - probes.Count - logProbes.Count;
-        if (room > 0)
+        if (room > 0 && rowsDue)
             picked = (await conn.QueryAsync<(long Id, string DestinationId, long Seq, string? UserKey)>(new CommandDefinition(
                 Candidates + " AND NOT d.destination_id = ANY(@Excluded) ORDER BY d.next_attempt_at, d.id LIMIT @Max FOR UPDATE OF d SKIP LOCKED",
                 new { args.Now, args.Ordered, args.HeldInstances, args.HeldPartitions, args.Count, Excluded = excluded, Max = room }, tx,

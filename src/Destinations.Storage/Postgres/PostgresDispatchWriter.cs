@@ -68,7 +68,10 @@ sealed class PostgresDispatchWriter
             // The lease rounds run on their own connections, before the group's transaction (they commit on their own).
             foreach (var work in group) await work.PrepareAsync(Log).ConfigureAwait(false);
             await using var conn = await _db.OpenAsync(CancellationToken.None).ConfigureAwait(false);
-            await using var tx = await conn.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+            // Outcomes that change only memory and the flush (first-pass successes, given back, postponed: the usual settle)
+            // need no transaction around the flush: one batch runs as one implicit transaction, all or nothing, so the
+            // commit's round trip is saved.
+            await using var tx = group.All(w => w.InMemory(Log)) ? null : await conn.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
                 var nowMs = 0L;
@@ -80,7 +83,7 @@ sealed class PostgresDispatchWriter
                     nowMs = Math.Max(nowMs, work.NowMs);
                 }
                 await Log.FlushAsync(conn, tx, nowMs, deferred, CancellationToken.None).ConfigureAwait(false);
-                await tx.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                if (tx is not null) await tx.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             }
             catch
             {
@@ -101,7 +104,9 @@ sealed class PostgresDispatchWriter
         public abstract int Rows { get; }
         public abstract long NowMs { get; }
         public virtual Task PrepareAsync(PostgresLog log) => Task.CompletedTask;
-        public abstract Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PostgresLog log, List<NpgsqlBatchCommand> deferred);
+        /// <summary>True when running it executes no statement (it changes the log's memory, and the flush writes it).</summary>
+        public virtual bool InMemory(PostgresLog log) => false;
+        public abstract Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, PostgresLog log, List<NpgsqlBatchCommand> deferred);
         public abstract void Complete();
         public abstract void Fail(Exception ex);
     }
@@ -114,7 +119,9 @@ sealed class PostgresDispatchWriter
         public override int Rows => rows.Count;
         public override long NowMs => nowMs;
 
-        public override async Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PostgresLog log, List<NpgsqlBatchCommand> deferred)
+        public override bool InMemory(PostgresLog log) => rows.All(log.InMemory);
+
+        public override async Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, PostgresLog log, List<NpgsqlBatchCommand> deferred)
         {
             var rowSettlements = new List<(int Index, Settlement Row)>();
             for (var i = 0; i < rows.Count; i++)
@@ -186,17 +193,18 @@ sealed class PostgresDispatchWriter
             }
         }
 
-        public override async Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PostgresLog log, List<NpgsqlBatchCommand> deferred)
+        public override async Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, PostgresLog log, List<NpgsqlBatchCommand> deferred)
         {
             if (_error is not null) return;
+            ArgumentNullException.ThrowIfNull(tx);
             if (ct.IsCancellationRequested)
             {
                 _error = new OperationCanceledException(ct);
                 return;
             }
-            // Not released after the claim (a round trip saved): a later claim's savepoint of the same name hides this one, and
-            // a rollback to "claim" goes to the latest, undoing that claim only. A group holds a few claims, so few savepoints.
-            await tx.SaveAsync("claim").ConfigureAwait(false);
+            // The claim sets the savepoint "claim" in its first round trip. Not released after the claim (a round trip saved):
+            // a later claim's savepoint of the same name hides this one, and a rollback to "claim" goes to the latest, undoing
+            // that claim only. A group holds a few claims, so few savepoints.
             try
             {
                 _claimed = await PostgresClaim.ClaimAsync(conn, tx, log, request, now, CancellationToken.None).ConfigureAwait(false);

@@ -130,6 +130,18 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
 
     long _horizonAt = -1;
     long _horizonValue;
+    long _holdsEndedAt = -1;
+    IReadOnlyDictionary<string, long> _holdsEnded = new Dictionary<string, long>();
+
+    /// <summary>The claim's first reads (<see cref="PostgresClaim"/>): the horizon's sample and, per instance, the latest end
+    /// of its hold intervals (<see cref="long.MaxValue"/> while one is open), both for the claim <paramref name="claimId"/>.</summary>
+    public void Sampled(long claimId, long drawn, IReadOnlySet<string> writers, IReadOnlyDictionary<string, long> holdsEnded)
+    {
+        _horizonValue = _horizon.Apply(drawn, writers);
+        _horizonAt = claimId;
+        _holdsEnded = holdsEnded;
+        _holdsEndedAt = claimId;
+    }
 
     async Task<long> HorizonAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long claimId, CancellationToken ct)
     {
@@ -257,9 +269,15 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         }
 
         var intervals = new List<(long Start, long End, bool Open)>();
-        await using (var holds = Command(conn, tx, Intervals, nowMs, destination, events.Min(e => e.AcceptedAt)))
-        await using (var reader = await holds.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        var oldest = events.Min(e => e.AcceptedAt);
+        // Read only when an interval can overlap these events' wait: the query below returns none when every interval of the
+        // instance ended before the oldest of them was accepted (the usual case: no hold for a long time, or never).
+        if (_holdsEndedAt != claimId || (_holdsEnded.TryGetValue(destination, out var ended) && ended > oldest))
+        {
+            await using var holds = Command(conn, tx, Intervals, nowMs, destination, oldest);
+            await using var reader = await holds.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false)) intervals.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2)));
+        }
 
         HashSet<string>? blocked = null;
         Dictionary<string, long>? openUsers = null;
@@ -342,10 +360,21 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         item.DueAt = nowMs;
     }
 
+    /// <summary>True when <see cref="SettleAsync"/> of <paramref name="s"/> executes no statement: a log claim without a row
+    /// whose outcome is Delivered (the cursor and the counters, in the flush), Released or Postponed (memory only), or one that
+    /// is not, or no longer, the caller's (refused).</summary>
+    public bool InMemory(Settlement s)
+    {
+        if (s.Delivery.Id >= 0) return false;
+        if (!_parts.TryGetValue((s.Delivery.DestinationId, PartitionOf(s.Delivery.UserKey)), out var part)
+            || !part.Items.TryGetValue((s.Delivery.EventSeq, s.Delivery.Subscription), out var item)) return true;
+        return item.RowId is null && s.Kind is SettlementKind.Delivered or SettlementKind.Released or SettlementKind.Postponed;
+    }
+
     /// <summary>What a log claim's settlement becomes: null when it is not (or no longer) this caller's (its lease or the
     /// partition's lease ended), else the row id to update through the row statements (a progress row exists), or 0 when
     /// handled here.</summary>
-    public async Task<long?> SettleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Settlement s, long nowMs, CancellationToken ct)
+    public async Task<long?> SettleAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Settlement s, long nowMs, CancellationToken ct)
     {
         var d = s.Delivery;
         // As a row's: the lease's owner decides, not its end (a late outcome counts unless the claim was taken over; a
@@ -410,7 +439,7 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         return 0;
     }
 
-    static async Task<long?> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string destination, LogItem item, long nowMs, string status,
+    static async Task<long?> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string destination, LogItem item, long nowMs, string status,
         long attempts, long next, string? owner, long? until, long? first, string? plan, long steps, string? reason, long? lastStatus,
         string? lastError, string? lastResponse, string? lastRequest, string? errorClass, CancellationToken ct)
     {
@@ -428,6 +457,17 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
     const string MoveCursor = """
         UPDATE cursor_leases SET seq = GREATEST(seq, $1) WHERE instance = $2 AND partition = $3 AND owner = $4
         """;
+    // The rows are locked in (instance, partition) order by the subquery (its FOR UPDATE locks them as sorted), as the lease
+    // round and ingest's upsert lock them; a row another replica owns now is left alone and not returned.
+    const string MoveCursors = """
+        UPDATE cursor_leases c SET seq = GREATEST(c.seq, u.seq)
+        FROM unnest($1::text[], $2::int[], $3::bigint[]) AS u(instance, partition, seq)
+        WHERE c.instance = u.instance AND c.partition = u.partition AND (c.instance, c.partition) IN (
+            SELECT instance, partition FROM cursor_leases
+            WHERE owner = $4 AND (instance, partition) IN (SELECT * FROM unnest($1::text[], $2::int[]))
+            ORDER BY instance, partition FOR UPDATE)
+        RETURNING c.instance, c.partition
+        """;
     const string Release = "UPDATE cursor_leases SET owner = NULL, until = 0 WHERE instance = $1 AND partition = $2 AND owner = $3";
     const string AddCount = """
         INSERT INTO outcome_counts (destination_id, minute, outcome, count) VALUES ($1, $2, $3, $4)
@@ -436,8 +476,9 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
 
     /// <summary>Moves the persisted cursors that changed (only where this replica is still the lease's owner) and writes the
     /// counted outcomes (in key order, so replicas lock the counter rows in the same order), inside the transaction about to
-    /// commit, after <paramref name="deferred"/> (the group's writes that nothing reads back). One round trip.</summary>
-    public async Task FlushAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long nowMs, IReadOnlyList<NpgsqlBatchCommand> deferred,
+    /// commit (without one, the batch is its own implicit transaction: all or nothing), after <paramref name="deferred"/> (the
+    /// group's writes that nothing reads back). One round trip.</summary>
+    public async Task FlushAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long nowMs, IReadOnlyList<NpgsqlBatchCommand> deferred,
         CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(conn, tx);
@@ -445,39 +486,71 @@ sealed class PostgresLog(PostgresDatabase db, PostgresPartitionLeases leases, st
         // Every cursor_leases row in (instance, partition) order, as ingest's upsert of a new instance's partitions and the
         // lease round lock them: two transactions never wait for each other's rows in opposite orders (a deadlock would fail
         // the whole group and drop the log's memory: its work in flight would be sent again).
-        var moved = new List<(Part Part, long Target, int Command)>();
-        var released = new List<(Part Part, int Command)>();
-        foreach (var part in _parts.Values.OrderBy(p => p.Instance, StringComparer.Ordinal).ThenBy(p => p.Partition).ToList())
+        var moves = new List<(Part Part, long Target)>();
+        var releases = new List<Part>();
+        foreach (var part in _parts.Values)
         {
             if (part.Dirty && part.Loaded)
             {
                 part.Dirty = false;
-                var target = part.Target;
-                if (target > part.Persisted)
-                {
-                    moved.Add((part, target, batch.BatchCommands.Count));
-                    batch.BatchCommands.Add(Batch(MoveCursor, target, part.Instance, part.Partition, replica));
-                }
+                if (part.Target > part.Persisted) moves.Add((part, part.Target));
             }
             // A drained partition above the share, nothing in flight: handed over now.
-            if (part.Draining && part.Items.Count == 0)
+            if (part.Draining && part.Items.Count == 0) releases.Add(part);
+        }
+        var moved = new List<(Part Part, long Target, int Command)>();
+        var released = new List<(Part Part, int Command)>();
+        var together = -1;
+        if (moves.Count > 1 && releases.Count == 0)
+        {
+            // The usual flush: several partitions' cursors moved in one statement, locked in the lease round's order.
+            together = batch.BatchCommands.Count;
+            batch.BatchCommands.Add(Batch(MoveCursors, moves.Select(m => m.Part.Instance).ToArray(), moves.Select(m => m.Part.Partition).ToArray(),
+                moves.Select(m => m.Target).ToArray(), replica));
+        }
+        else
+        {
+            // With hand-overs (rare: a replica joined), one statement per row, moves and hand-overs interleaved in that order.
+            foreach (var part in _parts.Values.OrderBy(p => p.Instance, StringComparer.Ordinal).ThenBy(p => p.Partition))
             {
-                released.Add((part, batch.BatchCommands.Count));
-                batch.BatchCommands.Add(Batch(Release, part.Instance, part.Partition, replica));
+                if (moves.FindIndex(m => ReferenceEquals(m.Part, part)) is var i and >= 0)
+                {
+                    moved.Add((part, moves[i].Target, batch.BatchCommands.Count));
+                    batch.BatchCommands.Add(Batch(MoveCursor, moves[i].Target, part.Instance, part.Partition, replica));
+                }
+                if (releases.Contains(part))
+                {
+                    released.Add((part, batch.BatchCommands.Count));
+                    batch.BatchCommands.Add(Batch(Release, part.Instance, part.Partition, replica));
+                }
             }
         }
         foreach (var ((destination, minute, outcome), count) in _counts)
             batch.BatchCommands.Add(Batch(AddCount, destination, minute, outcome, count));
         _counts.Clear();
         if (batch.BatchCommands.Count == 0) return;
-        await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        foreach (var (part, target, command) in moved)
-            if (batch.BatchCommands[command].RecordsAffected == 1) part.Persisted = target;
+        if (together < 0)
+        {
+            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            foreach (var (part, target, command) in moved)
+                if (batch.BatchCommands[command].RecordsAffected == 1) part.Persisted = target;
+                else _parts.Remove((part.Instance, part.Partition)); // the lease is gone: drop what was read
+            foreach (var (part, _) in released) _parts.Remove((part.Instance, part.Partition));
+            return;
+        }
+        var kept = new HashSet<(string, int)>();
+        await using (var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            // The only statement of the batch that returns rows (the reader skips those that return none).
+            while (await reader.ReadAsync(ct).ConfigureAwait(false)) kept.Add((reader.GetString(0), reader.GetInt32(1)));
+            while (await reader.NextResultAsync(ct).ConfigureAwait(false)) { }
+        }
+        foreach (var (part, target) in moves)
+            if (kept.Contains((part.Instance, part.Partition))) part.Persisted = target;
             else _parts.Remove((part.Instance, part.Partition)); // the lease is gone: drop what was read
-        foreach (var (part, _) in released) _parts.Remove((part.Instance, part.Partition));
     }
 
-    static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, params object?[] values)
+    static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, params object?[] values)
     {
         var cmd = new NpgsqlCommand(sql, conn, tx);
         foreach (var v in values) cmd.Parameters.Add(Parameter(v));

@@ -23,8 +23,8 @@ namespace Destinations.Storage.Postgres;
 /// </remarks>
 public sealed class PostgresLogHorizon
 {
-    const string LastDrawn = "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass), 0)";
-    static readonly string Writers = $"""
+    internal const string LastDrawn = "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass), 0)";
+    internal static readonly string Writers = $"""
         SELECT virtualtransaction FROM pg_locks
         WHERE locktype = 'advisory' AND classid = {(uint)PostgresGroupWriter.MarkerKey1} AND objid = ({PostgresGroupWriter.MarkerKey2})::oid
           AND objsubid = 2 AND granted
@@ -53,6 +53,13 @@ public sealed class PostgresLogHorizon
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false)) writers.Add(reader.GetString(0));
         }
+        return Apply(drawn, writers);
+    }
+
+    /// <summary>Takes a sample read elsewhere: <see cref="LastDrawn"/>'s value, then the rows of <see cref="Writers"/>, run in
+    /// that order in one round trip (a claim adds them to its first batch).</summary>
+    internal long Apply(long drawn, IReadOnlySet<string> writers)
+    {
         if (_waitingFor is not null && !_waitingFor.Overlaps(writers))
         {
             _safe = Math.Max(_safe, _candidate);
@@ -66,7 +73,7 @@ public sealed class PostgresLogHorizon
         else if (_waitingFor is null && drawn > _safe)
         {
             _candidate = drawn;
-            _waitingFor = writers;
+            _waitingFor = writers.ToHashSet(StringComparer.Ordinal);
         }
         return _safe;
     }

@@ -78,6 +78,43 @@ public sealed class PostgresLogTests
     }
 
     [Fact]
+    public async Task A_replica_whose_partitions_were_taken_over_moves_none_of_their_cursors_when_it_settles_late()
+    {
+        var first = TestStore.Create(StoreProvider.Postgres);
+        var second = first.Reopen();
+        second.KeepFiles = true;
+        try
+        {
+            var users = Enumerable.Range(1, 8).Select(i => $"user-{i}").ToList();
+            Assert.True(users.Select(u => UserPartition.Of(u, first.Options.Partitions)).Distinct().Count() >= 2);
+            await first.Store.AcceptAsync([.. users.Select(u => new IncomingEvent("web", TestEvents.Track($"m-{u}", u),
+                new RoutingDecision([new RoutedDelivery("sm", "track")], [])))], CancellationToken.None);
+            var late = await first.Queue.ClaimAsync("w1", 10, Lease, CancellationToken.None);
+            Assert.Equal(8, late.Count);
+
+            // The first replica stalls past the partition lease (twice the delivery lease): the second takes every partition.
+            first.Clock.Advance(2 * Lease + TimeSpan.FromSeconds(1));
+            var again = await second.Queue.ClaimAsync("w2", 10, Lease, CancellationToken.None);
+            Assert.Equal(8, again.Count);
+            const string Cursors = "SELECT seq FROM cursor_leases WHERE instance = 'sm' ORDER BY partition";
+            var before = await first.QueryAsync<long>(Cursors);
+            Assert.All(before, seq => Assert.True(seq < late.Max(d => d.EventSeq)));
+
+            // Its late outcomes move no cursor of the partitions it lost (they are the second's now), in one flush over them all.
+            await first.Queue.SettleAsync([.. late.Select(Delivered)], CancellationToken.None);
+            Assert.Equal(before, await first.QueryAsync<long>(Cursors));
+
+            await second.Queue.SettleAsync([.. again.Select(Delivered)], CancellationToken.None);
+            Assert.All(await first.QueryAsync<long>(Cursors), seq => Assert.True(seq >= late.Max(d => d.EventSeq)));
+        }
+        finally
+        {
+            await second.DisposeAsync();
+            await first.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Ordered_one_users_retry_holds_only_that_users_later_events_others_flow_D16()
     {
         await using var store = TestStore.Create(StoreProvider.Postgres);
