@@ -174,31 +174,5 @@ public sealed class PropertyFilterBytesTests
     }
 
     /// <summary>Every Segment event in the core test fixtures and the shared ones (a batch's events one by one), then the cases.</summary>
-    static IEnumerable<(string Name, string Stored)> Events()
-    {
-        var root = Repository.Root();
-        var dirs = new[]
-        {
-            ("core", Path.Combine(root, "tests", "Destinations.Core.Tests", "Fixtures", "segment")),
-            ("shared", Path.GetFullPath(Path.Combine(root, "..", "shared", "fixtures", "segment"))),
-        };
-        foreach (var (label, dir) in dirs)
-        {
-            Assert.True(Directory.Exists(dir), dir);
-            foreach (var file in Directory.GetFiles(dir, "*.json").Order(StringComparer.Ordinal))
-            {
-                var node = JsonNode.Parse(File.ReadAllText(file));
-                var events = node switch
-                {
-                    JsonObject { } o when o["batch"] is JsonArray batch => batch.OfType<JsonObject>().ToList(),
-                    JsonObject o => [o],
-                    JsonArray a => a.OfType<JsonObject>().ToList(),
-                    _ => [],
-                };
-                for (var i = 0; i < events.Count; i++)
-                    if (events[i]["type"] is JsonValue) yield return ($"{label}/{Path.GetFileName(file)}#{i}", events[i].ToJsonString());
-            }
-        }
-        foreach (var c in Cases) yield return c;
-    }
+    static IEnumerable<(string Name, string Stored)> Events() => StoredEvents.Segment().Concat(Cases);
 }

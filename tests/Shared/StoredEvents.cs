@@ -70,6 +70,32 @@ public static class StoredEvents
     }
 
     /// <summary>
+    /// Maps each stored event twice — from its bytes, and with its DOM built first (as a destination filter or a condition
+    /// builds it) — and lists every outcome (<see cref="Line"/>) that differs from the expected line; <paramref name="count"/>
+    /// is how many events were mapped.
+    /// </summary>
+    public static List<string> Differences(IEnumerable<(string Name, string Stored, Func<SegmentEvent, string> Write)> events,
+        IReadOnlyDictionary<string, string> expected, out int count)
+    {
+        var differences = new List<string>();
+        count = 0;
+        foreach (var (name, stored, write) in events)
+        {
+            count++;
+            var fromBytes = Line(() => write(SegmentEvent.FromStored(stored)));
+            var withDom = Line(() =>
+            {
+                var e = SegmentEvent.FromStored(stored);
+                _ = e.Json;
+                return write(e);
+            });
+            if (fromBytes != expected[name]) differences.Add($"{name}\n  expected {expected[name]}\n  stored   {fromBytes}");
+            if (withDom != expected[name]) differences.Add($"{name}\n  expected {expected[name]}\n  with DOM {withDom}");
+        }
+        return differences;
+    }
+
+    /// <summary>
     /// True while the event's DOM has not been built: <see cref="SegmentEvent.CurrentUtf8Json"/> then returns the stored bytes
     /// themselves, the same array each time (once built, each call writes the DOM anew).
     /// </summary>
